@@ -21,8 +21,12 @@ let package = Package(
         ),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
 
-        // Layer 2: networks on a CPU compute core.
-        .target(name: "Nets", dependencies: ["HDF5"]),
+        // Layer 2: oneDNN through a version-neutral C shim, then the networks.
+        .target(
+            name: "CDNNL",
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+        ),
+        .target(name: "Nets", dependencies: ["HDF5", "CDNNL"]),
 
         // Layer 3: experiments, probes and result files.
         .target(name: "Analysis", dependencies: ["Nets", "HDF5"]),
@@ -37,7 +41,7 @@ let package = Package(
         ),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"], exclude: ["Fixtures"]),
-        .testTarget(name: "NetsTests", dependencies: ["Nets", "HDF5"]),
+        .testTarget(name: "NetsTests", dependencies: ["Nets", "HDF5", "CDNNL"], exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Nets", "HDF5"]),
         .testTarget(name: "lesionTests", dependencies: ["lesion"]),
     ],

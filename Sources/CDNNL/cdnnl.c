@@ -1,0 +1,323 @@
+// oneDNN through one small C file, so that the Swift code builds unchanged against 2.x and 3.x.
+#include "cdnnl.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void omp_set_num_threads(int);
+int omp_get_max_threads(void);
+
+// ---- Version-neutral memory descriptors ---------------------------------------------------------
+
+#if DNNL_VERSION_MAJOR >= 3
+typedef dnnl_memory_desc_t owned_md;       // an opaque handle
+typedef const_dnnl_memory_desc_t md_ref;
+static owned_md md_new(int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
+    dnnl_memory_desc_t md = NULL;
+    if (dnnl_memory_desc_create_with_tag(&md, ndims, dims, dnnl_f32, tag) != dnnl_success) return NULL;
+    return md;
+}
+static void md_free(owned_md md) { if (md) dnnl_memory_desc_destroy(md); }
+#else
+typedef dnnl_memory_desc_t *owned_md;      // a heap copy of the 2.x struct
+typedef const dnnl_memory_desc_t *md_ref;
+static owned_md md_new(int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag) {
+    owned_md md = calloc(1, sizeof *md);
+    if (md && dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag) != dnnl_success) { free(md); return NULL; }
+    return md;
+}
+static void md_free(owned_md md) { free(md); }
+#endif
+
+// ---- One engine and stream for the process -----------------------------------------------------
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static dnnl_status_t engine_status = dnnl_success;
+
+static void engine_init(void) {
+    engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
+    if (engine_status == dnnl_success) engine_status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+}
+
+static const char *status_name(dnnl_status_t s) {
+    switch (s) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "no implementation for these shapes";
+    case dnnl_iterator_ends: return "iterator ends";
+    case dnnl_runtime_error: return "runtime error";
+    case dnnl_not_required: return "not required";
+    default: return "unknown status";
+    }
+}
+
+#define CHECK(call, what)                                                                   \
+    do {                                                                                    \
+        dnnl_status_t status_ = (call);                                                     \
+        if (status_ != dnnl_success) {                                                      \
+            snprintf(error, error_size, "oneDNN: %s: %s", what, status_name(status_));      \
+            goto fail;                                                                      \
+        }                                                                                   \
+    } while (0)
+
+// ---- Plans -------------------------------------------------------------------------------------
+
+struct unravel_conv_plan {
+    dnnl_primitive_t primitive;
+    dnnl_memory_t source, weights, bias, destination;
+    int source_arg, destination_arg, threads;
+    char implementation[160];
+};
+
+void unravel_conv_destroy(unravel_conv_plan *plan) {
+    if (!plan) return;
+    if (plan->primitive) dnnl_primitive_destroy(plan->primitive);
+    if (plan->source) dnnl_memory_destroy(plan->source);
+    if (plan->weights) dnnl_memory_destroy(plan->weights);
+    if (plan->bias) dnnl_memory_destroy(plan->bias);
+    if (plan->destination) dnnl_memory_destroy(plan->destination);
+    free(plan);
+}
+
+typedef struct {
+    owned_md source, weights_any, weights_user, bias, destination;
+    dnnl_dims_t strides, dilations, pad_l, pad_r;
+} conv_descs;
+
+static void descs_free(conv_descs *d) {
+    md_free(d->source); md_free(d->weights_any); md_free(d->weights_user);
+    md_free(d->bias); md_free(d->destination);
+}
+
+static int descs_make(conv_descs *d, const unravel_conv_shape *s, int with_bias) {
+    memset(d, 0, sizeof *d);
+    dnnl_dims_t src = {s->batch, s->in_channels, s->in_height, s->in_width};
+    dnnl_dims_t dst = {s->batch, s->out_channels, s->out_height, s->out_width};
+    d->source = md_new(4, src, dnnl_nhwc);
+    d->destination = md_new(4, dst, dnnl_nhwc);
+    if (s->groups > 1) {
+        dnnl_dims_t w = {s->groups, s->out_channels / s->groups, s->in_channels / s->groups,
+                         s->kernel_height, s->kernel_width};
+        d->weights_any = md_new(5, w, dnnl_format_tag_any);
+        d->weights_user = md_new(5, w, dnnl_goihw);
+    } else {
+        dnnl_dims_t w = {s->out_channels, s->in_channels, s->kernel_height, s->kernel_width};
+        d->weights_any = md_new(4, w, dnnl_format_tag_any);
+        d->weights_user = md_new(4, w, dnnl_oihw);
+    }
+    if (with_bias) {
+        dnnl_dims_t b = {s->out_channels};
+        d->bias = md_new(1, b, dnnl_x);
+    }
+    d->strides[0] = s->stride_height; d->strides[1] = s->stride_width;
+    d->dilations[0] = 0; d->dilations[1] = 0;
+    d->pad_l[0] = s->pad_top; d->pad_l[1] = s->pad_left;
+    d->pad_r[0] = s->pad_bottom; d->pad_r[1] = s->pad_right;
+    return d->source && d->destination && d->weights_any && d->weights_user && (!with_bias || d->bias);
+}
+
+static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, conv_descs *d, dnnl_prop_kind_t kind,
+                                const_dnnl_primitive_attr_t attr) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_convolution_forward_primitive_desc_create(
+        pd, engine, kind, dnnl_convolution_direct, d->source, d->weights_any, d->bias, d->destination,
+        d->strides, d->dilations, d->pad_l, d->pad_r, attr);
+#else
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t s = dnnl_dilated_convolution_forward_desc_init(
+        &desc, kind, dnnl_convolution_direct, d->source, d->weights_any, d->bias, d->destination,
+        d->strides, d->dilations, d->pad_l, d->pad_r);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
+#endif
+}
+
+static dnnl_status_t backward_data_pd(dnnl_primitive_desc_t *pd, conv_descs *d, const_dnnl_primitive_desc_t hint) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_convolution_backward_data_primitive_desc_create(
+        pd, engine, dnnl_convolution_direct, d->source, d->weights_any, d->destination,
+        d->strides, d->dilations, d->pad_l, d->pad_r, hint, NULL);
+#else
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t s = dnnl_dilated_convolution_backward_data_desc_init(
+        &desc, dnnl_convolution_direct, d->source, d->weights_any, d->destination,
+        d->strides, d->dilations, d->pad_l, d->pad_r);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &desc, NULL, engine, hint);
+#endif
+}
+
+static dnnl_status_t append_sum(dnnl_post_ops_t ops) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_post_ops_append_sum(ops, 1.0f, 0, dnnl_data_type_undef);
+#else
+    return dnnl_post_ops_append_sum(ops, 1.0f);
+#endif
+}
+
+static dnnl_status_t append_relu(dnnl_post_ops_t ops) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0.0f, 0.0f);
+#else
+    return dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+#endif
+}
+
+/// Reorders user weights (OIHW / GOIHW) into `plan->weights` laid out as `target`.
+static dnnl_status_t load_weights(unravel_conv_plan *plan, conv_descs *d, md_ref target, const float *weights) {
+    dnnl_memory_t user = NULL;
+    dnnl_primitive_desc_t reorder_pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_status_t s = dnnl_memory_create(&plan->weights, target, engine, DNNL_MEMORY_ALLOCATE);
+    if (s == dnnl_success) s = dnnl_memory_create(&user, d->weights_user, engine, (void *)weights);
+    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&reorder_pd, d->weights_user, engine, target, engine, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&reorder, reorder_pd);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, plan->weights}};
+        s = dnnl_primitive_execute(reorder, stream, 2, args);
+    }
+    if (s == dnnl_success) s = dnnl_stream_wait(stream);
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
+    if (user) dnnl_memory_destroy(user);
+    return s;
+}
+
+static void note_implementation(unravel_conv_plan *plan, const_dnnl_primitive_desc_t pd) {
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success && name)
+        snprintf(plan->implementation, sizeof plan->implementation, "%s", name);
+}
+
+/// Checks that oneDNN kept the NHWC layouts we asked for: a mismatched descriptor would run and
+/// silently give wrong numbers.
+static int same_md(md_ref a, md_ref b) { return dnnl_memory_desc_equal(a, b); }
+
+unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, const float *weights,
+                                               const float *bias, unravel_conv_fusion fusion, int threads,
+                                               char *error, size_t error_size) {
+    conv_descs d;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    unravel_conv_plan *plan = calloc(1, sizeof *plan);
+    pthread_once(&engine_once, engine_init);
+    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
+    plan->threads = threads;
+    if (threads > 0) omp_set_num_threads(threads);
+    CHECK(engine_status, "creating the CPU engine");
+    if (!descs_make(&d, shape, bias != NULL)) {
+        snprintf(error, error_size, "oneDNN: invalid convolution shape");
+        descs_free(&d);
+        goto fail;
+    }
+    CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
+    CHECK(dnnl_post_ops_create(&ops), "creating post-ops");
+    if (fusion.accumulate) CHECK(append_sum(ops), "adding the sum post-op");
+    if (fusion.relu) CHECK(append_relu(ops), "adding the ReLU post-op");
+    CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "setting post-ops");
+    CHECK(forward_pd(&pd, &d, dnnl_forward_inference, attr), "creating the forward convolution");
+    if (!same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), d.source) ||
+        !same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), d.destination)) {
+        snprintf(error, error_size, "oneDNN: the convolution did not keep NHWC activations");
+        goto fail;
+    }
+    note_implementation(plan, pd);
+    CHECK(load_weights(plan, &d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
+    if (bias) {
+        CHECK(dnnl_memory_create(&plan->bias, d.bias, engine, DNNL_MEMORY_ALLOCATE), "allocating the bias");
+        void *handle = NULL;
+        CHECK(dnnl_memory_get_data_handle(plan->bias, &handle), "reading the bias handle");
+        memcpy(handle, bias, sizeof(float) * (size_t)shape->out_channels);
+    }
+    CHECK(dnnl_memory_create(&plan->source, d.source, engine, DNNL_MEMORY_NONE), "binding the source");
+    CHECK(dnnl_memory_create(&plan->destination, d.destination, engine, DNNL_MEMORY_NONE), "binding the destination");
+    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
+    plan->source_arg = DNNL_ARG_SRC;
+    plan->destination_arg = DNNL_ARG_DST;
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_post_ops_destroy(ops);
+    dnnl_primitive_attr_destroy(attr);
+    descs_free(&d);
+    return plan;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (ops) dnnl_post_ops_destroy(ops);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    descs_free(&d);
+    unravel_conv_destroy(plan);
+    return NULL;
+}
+
+unravel_conv_plan *unravel_conv_backward_data_create(const unravel_conv_shape *shape, const float *weights,
+                                                     int threads, char *error, size_t error_size) {
+    conv_descs d;
+    dnnl_primitive_desc_t hint = NULL, pd = NULL;
+    unravel_conv_plan *plan = calloc(1, sizeof *plan);
+    pthread_once(&engine_once, engine_init);
+    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
+    plan->threads = threads;
+    if (threads > 0) omp_set_num_threads(threads);
+    CHECK(engine_status, "creating the CPU engine");
+    if (!descs_make(&d, shape, 0)) {
+        snprintf(error, error_size, "oneDNN: invalid convolution shape");
+        descs_free(&d);
+        goto fail;
+    }
+    CHECK(forward_pd(&hint, &d, dnnl_forward_training, NULL), "creating the forward hint");
+    CHECK(backward_data_pd(&pd, &d, hint), "creating the backward-data convolution");
+    if (!same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_diff_src_md, 0), d.source) ||
+        !same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_diff_dst_md, 0), d.destination)) {
+        snprintf(error, error_size, "oneDNN: the backward convolution did not keep NHWC gradients");
+        goto fail;
+    }
+    note_implementation(plan, pd);
+    CHECK(load_weights(plan, &d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
+    CHECK(dnnl_memory_create(&plan->source, d.destination, engine, DNNL_MEMORY_NONE), "binding the output gradient");
+    CHECK(dnnl_memory_create(&plan->destination, d.source, engine, DNNL_MEMORY_NONE), "binding the input gradient");
+    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
+    plan->source_arg = DNNL_ARG_DIFF_DST;
+    plan->destination_arg = DNNL_ARG_DIFF_SRC;
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_desc_destroy(hint);
+    descs_free(&d);
+    return plan;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (hint) dnnl_primitive_desc_destroy(hint);
+    descs_free(&d);
+    unravel_conv_destroy(plan);
+    return NULL;
+}
+
+int unravel_conv_execute(unravel_conv_plan *plan, const float *source, float *destination) {
+    if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
+    if (dnnl_memory_set_data_handle(plan->source, (void *)source) != dnnl_success) return 1;
+    if (dnnl_memory_set_data_handle(plan->destination, destination) != dnnl_success) return 1;
+    dnnl_exec_arg_t args[4];
+    int count = 0;
+    args[count++] = (dnnl_exec_arg_t){plan->source_arg, plan->source};
+    args[count++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, plan->weights};
+    if (plan->bias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, plan->bias};
+    args[count++] = (dnnl_exec_arg_t){plan->destination_arg, plan->destination};
+    if (dnnl_primitive_execute(plan->primitive, stream, count, args) != dnnl_success) return 2;
+    return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
+}
+
+const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return plan->implementation; }
+
+void unravel_set_threads(int threads) { if (threads > 0) omp_set_num_threads(threads); }
+int unravel_max_threads(void) { return omp_get_max_threads(); }
+
+const char *unravel_dnnl_version(void) {
+    static char text[32];
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(text, sizeof text, "%d.%d.%d", v->major, v->minor, v->patch);
+    return text;
+}

@@ -1,0 +1,200 @@
+/// A network described as data: stem → residual blocks in stages → head. Model files store it as
+/// JSON (docs/model-format.md); the exporters in notebooks-export/ write it.
+public struct Architecture: Codable, Equatable, Sendable {
+    public var name: String
+    public var input: InputShape
+    public var preprocessing: Preprocessing
+    public var stem: [Layer]
+    public var blocks: [BlockSpec]
+    public var head: [Layer]
+    public var classes: Int
+
+    public init(name: String, input: InputShape, preprocessing: Preprocessing = .identity,
+                stem: [Layer], blocks: [BlockSpec], head: [Layer], classes: Int) {
+        self.name = name
+        self.input = input
+        self.preprocessing = preprocessing
+        self.stem = stem
+        self.blocks = blocks
+        self.head = head
+        self.classes = classes
+    }
+}
+
+public struct InputShape: Codable, Equatable, Sendable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+
+    public init(channels: Int, height: Int, width: Int) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+}
+
+/// How stored images become network input: x = (pixel * scale - mean[c]) / std[c].
+public struct Preprocessing: Codable, Equatable, Sendable {
+    public var scale: Float
+    public var mean: [Float]
+    public var std: [Float]
+    /// "RGB" or "BGR": the order the network expects. Dataset files say theirs.
+    public var channelOrder: String
+
+    public init(scale: Float, mean: [Float], std: [Float], channelOrder: String = "RGB") {
+        self.scale = scale
+        self.mean = mean
+        self.std = std
+        self.channelOrder = channelOrder
+    }
+
+    /// No change: float inputs used as they are.
+    public static let identity = Preprocessing(scale: 1, mean: [], std: [])
+
+    enum CodingKeys: String, CodingKey {
+        case scale, mean, std
+        case channelOrder = "channel_order"
+    }
+}
+
+/// One layer of a stem, branch, shortcut or head.
+public struct Layer: Codable, Equatable, Sendable {
+    public enum Op: String, Codable, Sendable {
+        case conv, batchnorm, relu, maxpool
+        case globalAvgPool = "global_avg_pool"
+        case linear
+    }
+
+    public var op: Op
+    /// The weight-name prefix: "layer1.0.conv1" owns "layer1.0.conv1.weight".
+    public var name: String?
+    public var out: Int?
+    public var kernel: Int?
+    public var stride: Int?
+    /// [p] for symmetric padding, or [top, left, bottom, right].
+    public var padding: [Int]?
+    public var groups: Int?
+    public var bias: Bool?
+    public var eps: Float?
+
+    public init(op: Op, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
+                padding: [Int]? = nil, groups: Int? = nil, bias: Bool? = nil, eps: Float? = nil) {
+        self.op = op
+        self.name = name
+        self.out = out
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        self.bias = bias
+        self.eps = eps
+    }
+
+    public static func conv(_ name: String, out: Int, kernel: Int, stride: Int = 1, padding: Int? = nil,
+                            groups: Int = 1, bias: Bool = false) -> Layer {
+        Layer(op: .conv, name: name, out: out, kernel: kernel, stride: stride,
+              padding: [padding ?? kernel / 2], groups: groups, bias: bias)
+    }
+    public static func batchnorm(_ name: String, eps: Float = 1e-5) -> Layer { Layer(op: .batchnorm, name: name, eps: eps) }
+    public static let relu = Layer(op: .relu)
+    public static func maxpool(kernel: Int, stride: Int, padding: Int) -> Layer {
+        Layer(op: .maxpool, kernel: kernel, stride: stride, padding: [padding])
+    }
+    public static let globalAvgPool = Layer(op: .globalAvgPool)
+    public static func linear(_ name: String, out: Int) -> Layer { Layer(op: .linear, name: name, out: out, bias: true) }
+}
+
+/// A block: a branch, a shortcut and a merge.
+public struct BlockSpec: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        /// y = merge(shortcut(x) + branch(x)).
+        case residual
+        /// y = branch(x): the control without shortcuts.
+        case plain
+        /// y = H(x)T(x) + x(1 - T(x)), T = sigmoid(gate(x)).
+        case highway
+    }
+
+    public var name: String
+    /// Stages count from 1.
+    public var stage: Int
+    public var kind: Kind
+    /// "basic", "bottleneck", ...: for people; the layers say what runs.
+    public var form: String?
+    /// Layers shared by branch and (optionally) shortcut, e.g. a pre-activation BN-ReLU.
+    public var preact: [Layer]
+    public var branch: [Layer]
+    public var shortcut: Shortcut
+    /// Whether the shortcut reads the block input ("input") or the preact output ("preact").
+    public var shortcutFrom: String
+    /// Post-activation ResNets apply ReLU after the add.
+    public var mergeReLU: Bool
+    /// The highway transform gate: a convolution with bias.
+    public var gate: Layer?
+
+    public init(name: String, stage: Int, kind: Kind, form: String? = nil, preact: [Layer] = [], branch: [Layer],
+                shortcut: Shortcut = .identity, shortcutFrom: String = "input", mergeReLU: Bool = false, gate: Layer? = nil) {
+        self.name = name
+        self.stage = stage
+        self.kind = kind
+        self.form = form
+        self.preact = preact
+        self.branch = branch
+        self.shortcut = shortcut
+        self.shortcutFrom = shortcutFrom
+        self.mergeReLU = mergeReLU
+        self.gate = gate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, stage, kind, form, preact, branch, shortcut, gate
+        case shortcutFrom = "shortcut_from"
+        case mergeReLU = "merge_relu"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        stage = try c.decode(Int.self, forKey: .stage)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        form = try c.decodeIfPresent(String.self, forKey: .form)
+        preact = try c.decodeIfPresent([Layer].self, forKey: .preact) ?? []
+        branch = try c.decode([Layer].self, forKey: .branch)
+        shortcut = try c.decodeIfPresent(Shortcut.self, forKey: .shortcut) ?? (kind == .plain ? .none : .identity)
+        shortcutFrom = try c.decodeIfPresent(String.self, forKey: .shortcutFrom) ?? "input"
+        mergeReLU = try c.decodeIfPresent(Bool.self, forKey: .mergeReLU) ?? false
+        gate = try c.decodeIfPresent(Layer.self, forKey: .gate)
+    }
+}
+
+/// What carries x past the branch.
+public struct Shortcut: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable {
+        case identity
+        /// Option A: subsample by `stride` (top-left pixel) and add zero channels up to `out`.
+        case zeroPad = "zero_pad"
+        /// Options B and C: a 1x1 convolution (and usually a batch norm).
+        case projection
+        /// Plain blocks.
+        case none
+    }
+
+    public var kind: Kind
+    public var stride: Int?
+    public var out: Int?
+    /// Option A's zero channels: "split" puts half before and half after the input channels
+    /// (akamaster's CIFAR code); "append" puts them all after (fb.resnet.torch).
+    public var placement: String?
+    public var layers: [Layer]?
+
+    public init(kind: Kind, stride: Int? = nil, out: Int? = nil, placement: String? = nil, layers: [Layer]? = nil) {
+        self.kind = kind
+        self.stride = stride
+        self.out = out
+        self.placement = placement
+        self.layers = layers
+    }
+
+    public static let identity = Shortcut(kind: .identity)
+    public static let none = Shortcut(kind: .none)
+}

@@ -1,0 +1,209 @@
+/// A compiled block: a branch, a shortcut and a merge, runnable whole, lesioned (branch removed)
+/// or backward along a chosen route.
+final class Block: @unchecked Sendable {
+    enum ShortcutOp {
+        case identity
+        case zeroPad(ZeroPadShortcut)
+        case projection(Program)
+        case none
+    }
+
+    /// What one forward pass kept for the backward pass.
+    struct Record {
+        let input: Tensor
+        let preactTrace: [Tensor]
+        let bodyTrace: [Tensor]
+        let shortcutTrace: [Tensor]
+        let output: Tensor
+        let dropped: Bool
+        /// Highway: H(x) and T(x).
+        let transform: Tensor?
+        let gateValues: Tensor?
+    }
+
+    let spec: BlockSpec
+    let index: Int
+    let preact: Program
+    /// The branch minus a trailing convolution that is fused with the add.
+    let body: Program
+    let lastConv: Convolution?
+    let shortcut: ShortcutOp
+    let gate: Convolution?
+    /// [height, width, channels] in and out.
+    let inputShape: [Int]
+    let outputShape: [Int]
+    /// Why the branch cannot be removed, or nil if it can.
+    let dropRefusal: String?
+
+    init(spec: BlockSpec, index: Int, preact: Program, body: Program, lastConv: Convolution?, shortcut: ShortcutOp,
+         gate: Convolution?, inputShape: [Int], outputShape: [Int]) {
+        self.spec = spec
+        self.index = index
+        self.preact = preact
+        self.body = body
+        self.lastConv = lastConv
+        self.shortcut = shortcut
+        self.gate = gate
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+        if spec.kind == .plain && inputShape != outputShape {
+            dropRefusal = "block \(index) ('\(spec.name)') is a plain block that maps \(inputShape) to \(outputShape): "
+                + "without a shortcut, removing it leaves nothing of the right shape"
+        } else {
+            dropRefusal = nil
+        }
+    }
+
+    /// Whether the block changes the activation's shape (the downsampling blocks).
+    var isDownsampling: Bool { inputShape != outputShape }
+
+    // MARK: - Forward
+
+    func forward(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+        guard Array(x.shape.dropFirst()) == inputShape else {
+            throw NetsError("block \(index) ('\(spec.name)') expects input [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
+        }
+        if dropped, let dropRefusal { throw NetsError(dropRefusal) }
+        switch spec.kind {
+        case .highway: return try forwardHighway(x, dropped: dropped, record: record, hooks: hooks)
+        case .residual, .plain: return try forwardResidual(x, dropped: dropped, record: record, hooks: hooks)
+        }
+    }
+
+    private func forwardResidual(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+        let preactTrace = try preact.forward(x, record: record)
+        let branchInput = preactTrace.last!
+        let shortcutInput = spec.shortcutFrom == "preact" ? branchInput : x
+        var shortcutTrace: [Tensor] = []
+        var bodyTrace: [Tensor] = []
+        let output: Tensor
+
+        if spec.kind == .plain {
+            if dropped {
+                output = x.copy()
+            } else {
+                bodyTrace = try body.forward(branchInput, record: record)
+                var branch = try lastConv.map { try $0.forward(bodyTrace.last!) } ?? bodyTrace.last!.copy()
+                branch = try hooks.run(.blockBranch(index), branch)
+                output = branch
+            }
+        } else {
+            switch shortcut {
+            case .identity: output = shortcutInput.copy()
+            case .zeroPad(let pad): output = pad.forward(shortcutInput)
+            case .projection(let program):
+                shortcutTrace = try program.forward(shortcutInput, record: record)
+                output = shortcutTrace.last!.copy()
+            case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
+            }
+            if !dropped {
+                bodyTrace = try body.forward(branchInput, record: record)
+                let hidden = bodyTrace.last!
+                if let lastConv, !hooks.has(.blockBranch(index)) {
+                    // The add (and the post-activation ReLU) fused into the last convolution.
+                    try lastConv.forward(hidden, into: output, accumulate: true, relu: spec.mergeReLU)
+                    return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
+                }
+                var branch = try lastConv.map { try $0.forward(hidden) } ?? hidden
+                branch = try hooks.run(.blockBranch(index), branch)
+                addInPlace(output.pointer, branch.pointer, output.count)
+            }
+        }
+        if spec.mergeReLU { reluForward(output.pointer, output.pointer, output.count) }
+        return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
+    }
+
+    private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],
+                            _ output: Tensor, _ dropped: Bool) -> Record {
+        Record(input: x, preactTrace: preactTrace, bodyTrace: bodyTrace, shortcutTrace: shortcutTrace,
+               output: output, dropped: dropped, transform: nil, gateValues: nil)
+    }
+
+    private func forwardHighway(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+        guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
+        let gateValues = try gate.forward(x)
+        HighwayMath.sigmoidInPlace(gateValues)
+        var bodyTrace: [Tensor] = []
+        var transform: Tensor? = nil
+        if !dropped {
+            bodyTrace = try body.forward(x, record: record)
+            transform = try hooks.run(.blockBranch(index), bodyTrace.last!)
+        }
+        let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
+        let kept = record ? Record(input: x, preactTrace: [x], bodyTrace: bodyTrace, shortcutTrace: [], output: output,
+                                   dropped: dropped, transform: transform, gateValues: gateValues) : nil
+        return (output, kept)
+    }
+
+    // MARK: - Backward
+
+    /// The gradient at the block's input from the gradient `g` at its output, along `route`.
+    /// Consumes `g`.
+    func backward(_ g: Tensor, record: Record, route: Route) throws -> Tensor {
+        if spec.kind == .highway { return try backwardHighway(g, record: record, route: route) }
+        if spec.mergeReLU { reluBackward(g.pointer, output: record.output.pointer, g.count) }
+        var inputGradient: Tensor? = nil
+        var branchInputGradient: Tensor? = nil
+
+        if spec.kind == .plain {
+            if record.dropped {
+                inputGradient = g   // a removed plain block is the identity
+            } else if route.usesBranch {
+                branchInputGradient = try branchBackward(g, record: record)
+            }
+        } else {
+            if route.usesBranch && !record.dropped {
+                accumulate(&branchInputGradient, try branchBackward(g, record: record))
+            }
+            if route.usesShortcut || record.dropped {
+                let shortcutGradient: Tensor
+                switch shortcut {
+                case .identity: shortcutGradient = g
+                case .zeroPad(let pad): shortcutGradient = pad.backward(g, inputShape: record.input.shape)
+                case .projection(let program): shortcutGradient = try program.backward(g, trace: record.shortcutTrace)
+                case .none: throw NetsError("block \(index) has no shortcut")
+                }
+                if spec.shortcutFrom == "preact" {
+                    accumulate(&branchInputGradient, shortcutGradient)
+                } else {
+                    accumulate(&inputGradient, shortcutGradient)
+                }
+            }
+        }
+        if let branchInputGradient {
+            accumulate(&inputGradient, try preact.backward(branchInputGradient, trace: record.preactTrace))
+        }
+        return inputGradient ?? Tensor(zeros: record.input.shape)
+    }
+
+    /// Back through the last convolution and the body, to the branch input.
+    private func branchBackward(_ g: Tensor, record: Record) throws -> Tensor {
+        let hidden = record.bodyTrace.last!
+        let hiddenGradient = try lastConv.map { try $0.backwardData(g, inputShape: hidden.shape) } ?? g.copy()
+        return try body.backward(hiddenGradient, trace: record.bodyTrace)
+    }
+
+    private func backwardHighway(_ g: Tensor, record: Record, route: Route) throws -> Tensor {
+        guard let gate, let t = record.gateValues else { throw NetsError("highway block \(index) has no gate record") }
+        var inputGradient: Tensor? = nil
+        if route.usesShortcut { inputGradient = HighwayMath.carry(g, t: t) }
+        if route.usesBranch {
+            let gateGradient = HighwayMath.gate(g, h: record.transform, x: record.input, t: t)
+            accumulate(&inputGradient, try gate.backwardData(gateGradient, inputShape: record.input.shape))
+            if !record.dropped {
+                let transformGradient = HighwayMath.transform(g, t: t)
+                accumulate(&inputGradient, try body.backward(transformGradient, trace: record.bodyTrace))
+            }
+        }
+        return inputGradient ?? Tensor(zeros: record.input.shape)
+    }
+}
+
+/// total += part, taking `part` as the total when there is none yet.
+func accumulate(_ total: inout Tensor?, _ part: Tensor) {
+    if let existing = total {
+        addInPlace(existing.pointer, part.pointer, existing.count)
+    } else {
+        total = part
+    }
+}

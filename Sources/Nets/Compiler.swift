@@ -1,0 +1,108 @@
+/// Turns layer lists into Programs, tracking the activation shape, checking every weight, and
+/// folding each batch norm that follows a convolution into it.
+struct Compiler {
+    let reader: WeightReader
+    /// (channels, height, width) of the activation at the current point.
+    var channels: Int
+    var height: Int
+    var width: Int
+    var features: Int? = nil
+
+    var shape: [Int] { features.map { [$0] } ?? [height, width, channels] }
+
+    mutating func compile(_ layers: [Layer], context: String) throws -> Program {
+        var steps: [Step] = []
+        var index = 0
+        while index < layers.count {
+            let layer = layers[index]
+            let where_ = "\(context) layer \(index) (\(layer.op.rawValue)\(layer.name.map { " '\($0)'" } ?? ""))"
+            func next(_ op: Layer.Op) -> Bool { index + 1 < layers.count && layers[index + 1].op == op }
+            switch layer.op {
+            case .conv:
+                var conv = try convolution(layer, at: where_)
+                if next(.batchnorm) {
+                    index += 1
+                    conv = try fold(conv, into: layers[index], at: "\(context) layer \(index)")
+                }
+                let relu = next(.relu)
+                if relu { index += 1 }
+                steps.append(.conv(conv, relu: relu))
+            case .batchnorm:
+                let bn = try batchNorm(layer, at: where_)
+                let relu = next(.relu)
+                if relu { index += 1 }
+                steps.append(.scaleShift(bn, relu: relu))
+            case .relu:
+                steps.append(.relu)
+            case .maxpool:
+                guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
+                let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0)
+                (height, width) = pool.outputSize(height, width)
+                guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
+                steps.append(.maxPool(pool))
+            case .globalAvgPool:
+                guard features == nil else { throw NetsError("\(where_): the input is already pooled") }
+                features = channels
+                steps.append(.globalAvgPool)
+            case .linear:
+                guard let inFeatures = features else { throw NetsError("\(where_): a linear layer needs pooled features") }
+                guard let name = layer.name, let out = layer.out else { throw NetsError("\(where_): needs a name and 'out'") }
+                let weight = try reader.take("\(name).weight", shape: [out, inFeatures])
+                let bias = layer.bias == false ? nil : try reader.take("\(name).bias", shape: [out])
+                features = out
+                steps.append(.linear(Linear(inFeatures: inFeatures, outFeatures: out, weight: weight, bias: bias)))
+            }
+            index += 1
+        }
+        return Program(steps: steps)
+    }
+
+    mutating func convolution(_ layer: Layer, at where_: String) throws -> Convolution {
+        guard features == nil else { throw NetsError("\(where_): a convolution needs an image, not pooled features") }
+        guard let name = layer.name, let out = layer.out, let kernel = layer.kernel else {
+            throw NetsError("\(where_): a convolution needs 'name', 'out' and 'kernel'")
+        }
+        var geometry = ConvGeometry(inChannels: channels, outChannels: out, kernel: kernel,
+                                    stride: layer.stride ?? 1, padding: 0, groups: layer.groups ?? 1)
+        switch layer.padding?.count ?? 0 {
+        case 0: break
+        case 1: (geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight) =
+                (layer.padding![0], layer.padding![0], layer.padding![0], layer.padding![0])
+        case 4: (geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight) =
+                (layer.padding![0], layer.padding![1], layer.padding![2], layer.padding![3])
+        default: throw NetsError("\(where_): padding must be [p] or [top, left, bottom, right]")
+        }
+        guard geometry.groups >= 1, channels % geometry.groups == 0, out % geometry.groups == 0 else {
+            throw NetsError("\(where_): \(channels) -> \(out) channels do not split into \(geometry.groups) groups")
+        }
+        let weights = try reader.take("\(name).weight", shape: [out, channels / geometry.groups, kernel, kernel])
+        let bias = layer.bias == true ? try reader.take("\(name).bias", shape: [out]) : nil
+        let size = geometry.outputSize(height: height, width: width)
+        guard size.height > 0, size.width > 0 else { throw NetsError("\(where_): the image is too small") }
+        (channels, height, width) = (out, size.height, size.width)
+        return Convolution(geometry, weights: weights, bias: bias)
+    }
+
+    func batchNorm(_ layer: Layer, at where_: String) throws -> ScaleShift {
+        guard let name = layer.name else { throw NetsError("\(where_): a batch norm needs a name") }
+        let c = features ?? channels
+        return ScaleShift(
+            gamma: try reader.take("\(name).weight", shape: [c]),
+            beta: try reader.take("\(name).bias", shape: [c]),
+            mean: try reader.take("\(name).running_mean", shape: [c]),
+            variance: try reader.take("\(name).running_var", shape: [c]),
+            eps: layer.eps ?? 1e-5)
+    }
+
+    /// conv then BN equals one convolution with weights scaled per output channel and a bias.
+    func fold(_ conv: Convolution, into layer: Layer, at where_: String) throws -> Convolution {
+        let bn = try batchNorm(layer, at: where_)
+        let perChannel = conv.weights.count / conv.geometry.outChannels
+        var weights = conv.weights
+        for o in 0..<conv.geometry.outChannels {
+            for k in 0..<perChannel { weights[o * perChannel + k] *= bn.scale[o] }
+        }
+        let bias = (0..<conv.geometry.outChannels).map { o in (conv.bias?[o] ?? 0) * bn.scale[o] + bn.shift[o] }
+        return Convolution(conv.geometry, weights: weights, bias: bias)
+    }
+}

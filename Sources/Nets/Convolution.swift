@@ -1,0 +1,144 @@
+import CDNNL
+import Foundation
+
+/// The fixed shape of a 2-D convolution: channels, kernel, stride, padding and groups.
+public struct ConvGeometry: Hashable, Sendable, Codable {
+    public var inChannels: Int
+    public var outChannels: Int
+    public var kernel: Int
+    public var stride: Int
+    /// Padding as (top, left, bottom, right). PyTorch pads symmetrically; Keras 'same' with
+    /// stride 2 pads only bottom/right.
+    public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    public var groups: Int
+
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        (padTop, padLeft, padBottom, padRight) = (padding, padding, padding, padding)
+        self.groups = groups
+    }
+
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        ((height + padTop + padBottom - kernel) / stride + 1, (width + padLeft + padRight - kernel) / stride + 1)
+    }
+
+    /// Weight count in PyTorch's layout (O, I/groups, KH, KW).
+    public var weightCount: Int { outChannels * (inChannels / groups) * kernel * kernel }
+}
+
+/// A convolution with its weights (batch norm already folded in) and its oneDNN plans.
+///
+/// Forward can fuse the residual add (accumulating into the destination, oneDNN's sum post-op)
+/// and a ReLU. Backward-data gives the gradient at the input; it cannot accumulate, so callers
+/// add shortcut gradients separately.
+public final class Convolution: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    /// Weights in PyTorch layout (O, I/groups, KH, KW).
+    public let weights: [Float]
+    public let bias: [Float]?
+
+    private struct PlanKey: Hashable {
+        let batch, height, width, threads: Int
+        let accumulate, relu, backward: Bool
+    }
+    private var plans: [PlanKey: OpaquePointer] = [:]
+    private let lock = NSLock()
+
+    public init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?) {
+        precondition(weights.count == geometry.weightCount, "weights do not fit \(geometry)")
+        precondition(bias.map { $0.count == geometry.outChannels } ?? true, "bias does not fit \(geometry)")
+        self.geometry = geometry
+        self.weights = weights
+        self.bias = bias
+    }
+
+    deinit { plans.values.forEach { unravel_conv_destroy($0) } }
+
+    public func outputShape(for input: [Int]) -> [Int] {
+        let size = geometry.outputSize(height: input[1], width: input[2])
+        return [input[0], size.height, size.width, geometry.outChannels]
+    }
+
+    /// y = conv(x) + bias, or with `accumulate`, y += conv(x) + bias; then ReLU if asked.
+    public func forward(_ input: Tensor, into output: Tensor, accumulate: Bool = false, relu: Bool = false) throws {
+        try checkInput(input.shape)
+        guard output.shape == outputShape(for: input.shape) else {
+            throw NetsError("convolution output buffer is \(output.shape), expected \(outputShape(for: input.shape))")
+        }
+        let plan = try self.plan(input.shape, accumulate: accumulate, relu: relu, backward: false)
+        guard unravel_conv_execute(plan, input.pointer, output.pointer) == 0 else {
+            throw NetsError("oneDNN failed to run a convolution \(geometry) on \(input.shape)")
+        }
+    }
+
+    public func forward(_ input: Tensor, relu: Bool = false) throws -> Tensor {
+        let output = Tensor(shape: outputShape(for: input.shape))
+        try forward(input, into: output, relu: relu)
+        return output
+    }
+
+    /// The gradient at the input, given the gradient at the output and the input's shape.
+    public func backwardData(_ outputGradient: Tensor, inputShape: [Int]) throws -> Tensor {
+        try checkInput(inputShape)
+        guard outputGradient.shape == outputShape(for: inputShape) else {
+            throw NetsError("convolution output gradient is \(outputGradient.shape), expected \(outputShape(for: inputShape))")
+        }
+        let inputGradient = Tensor(shape: inputShape)
+        let plan = try self.plan(inputShape, accumulate: false, relu: false, backward: true)
+        guard unravel_conv_execute(plan, outputGradient.pointer, inputGradient.pointer) == 0 else {
+            throw NetsError("oneDNN failed to run a backward convolution \(geometry) on \(inputShape)")
+        }
+        return inputGradient
+    }
+
+    private func checkInput(_ shape: [Int]) throws {
+        guard shape.count == 4, shape[3] == geometry.inChannels else {
+            throw NetsError("convolution expects NHWC input with \(geometry.inChannels) channels, got \(shape)")
+        }
+        let size = geometry.outputSize(height: shape[1], width: shape[2])
+        guard size.height > 0, size.width > 0 else {
+            throw NetsError("input \(shape[1])x\(shape[2]) is too small for a \(geometry.kernel)x\(geometry.kernel) convolution")
+        }
+    }
+
+    private func plan(_ input: [Int], accumulate: Bool, relu: Bool, backward: Bool) throws -> OpaquePointer {
+        let threads = Compute.threads
+        let key = PlanKey(batch: input[0], height: input[1], width: input[2], threads: threads,
+                          accumulate: accumulate, relu: relu, backward: backward)
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = plans[key] { return plan }
+        let size = geometry.outputSize(height: input[1], width: input[2])
+        var shape = unravel_conv_shape(
+            batch: input[0], in_channels: geometry.inChannels, in_height: input[1], in_width: input[2],
+            out_channels: geometry.outChannels, out_height: size.height, out_width: size.width,
+            kernel_height: geometry.kernel, kernel_width: geometry.kernel,
+            stride_height: geometry.stride, stride_width: geometry.stride,
+            pad_top: geometry.padTop, pad_left: geometry.padLeft, pad_bottom: geometry.padBottom,
+            pad_right: geometry.padRight, groups: geometry.groups)
+        var error = [CChar](repeating: 0, count: 256)
+        let created: OpaquePointer? = weights.withUnsafeBufferPointer { w in
+            if backward {
+                return unravel_conv_backward_data_create(&shape, w.baseAddress, Int32(threads), &error, error.count)
+            }
+            let fusion = unravel_conv_fusion(accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0)
+            if let bias {
+                return bias.withUnsafeBufferPointer { b in
+                    unravel_conv_forward_create(&shape, w.baseAddress, b.baseAddress, fusion, Int32(threads), &error, error.count)
+                }
+            }
+            return unravel_conv_forward_create(&shape, w.baseAddress, nil, fusion, Int32(threads), &error, error.count)
+        }
+        guard let created else {
+            throw NetsError("\(String(cString: error)) (convolution \(geometry) on \(input))")
+        }
+        let name = backward ? "backward-data" : "forward"
+        Compute.noteKernel(String(cString: unravel_conv_implementation(created)),
+                           for: "\(name) conv \(geometry.inChannels)->\(geometry.outChannels) k\(geometry.kernel) s\(geometry.stride) g\(geometry.groups) on \(input)")
+        plans[key] = created
+        return created
+    }
+}

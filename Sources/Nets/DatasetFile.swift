@@ -1,0 +1,80 @@
+import HDF5
+
+/// Unravel's dataset file (docs/model-format.md):
+///
+///     /images    (N, C, H, W) uint8 or float32; attribute layout = "NHWC" for (N, H, W, C)
+///     /labels    (N) integers
+///     /          attrs: channel_order = "RGB" (default) or "BGR"; optional /class_names strings
+///
+/// Read in batches, so a dataset larger than memory works.
+public final class DatasetFile: @unchecked Sendable {
+    public let path: String
+    public let count: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let channelOrder: String
+    private let images: Dataset
+    private let labels: Dataset
+    private let isUInt8: Bool
+    private let channelsLast: Bool
+
+    public init(_ path: String) throws {
+        self.path = path
+        let root = try File.open(path).root
+        images = try root.dataset("images")
+        labels = try root.dataset("labels")
+        let shape = try images.shape
+        guard shape.count == 4 else {
+            throw NetsError("\(path): /images has shape \(shape), expected 4 dimensions (N, C, H, W)")
+        }
+        channelsLast = try images.hasAttribute("layout") && images.stringAttribute("layout") == "NHWC"
+        count = shape[0]
+        (channels, height, width) = channelsLast ? (shape[3], shape[1], shape[2]) : (shape[1], shape[2], shape[3])
+        switch try images.storedType {
+        case .integer(8, false): isUInt8 = true
+        case .float(32): isUInt8 = false
+        case let other: throw NetsError("\(path): /images holds \(other), expected uint8 or float32")
+        }
+        guard case .integer = try labels.storedType else {
+            throw NetsError("\(path): /labels holds \(try labels.storedType), expected integers")
+        }
+        guard try labels.shape == [count] else {
+            throw NetsError("\(path): /labels has shape \(try labels.shape), expected [\(count)] to match /images")
+        }
+        channelOrder = root.hasAttribute("channel_order") ? try root.stringAttribute("channel_order") : "RGB"
+    }
+
+    /// Checks that the images fit the network's input.
+    public func check(fits architecture: Architecture) throws {
+        let input = architecture.input
+        guard channels == input.channels, height == input.height, width == input.width else {
+            throw NetsError("\(path): images are \(channels)x\(height)x\(width) (CxHxW), "
+                            + "but the model '\(architecture.name)' expects \(input.channels)x\(input.height)x\(input.width)")
+        }
+    }
+
+    /// Images `range` as a preprocessed NHWC tensor, and their labels.
+    public func batch(_ range: Range<Int>, preprocessing: Preprocessing) throws -> (images: Tensor, labels: [Int]) {
+        let labels = try self.labels.readRows(range, as: Int64.self, converting: true).map { Int($0) }
+        let pixels: [Float] = isUInt8
+            ? try images.readRows(range, as: UInt8.self).map { Float($0) }
+            : try images.readRows(range, as: Float.self)
+        let tensor = Tensor(shape: [range.count, height, width, channels])
+        let reverse = preprocessing.channelOrder != channelOrder
+        let plane = height * width
+        for b in 0..<range.count {
+            for c in 0..<channels {
+                let target = reverse ? channels - 1 - c : c
+                let scale = preprocessing.scale / (preprocessing.std.isEmpty ? 1 : preprocessing.std[target])
+                let shift = (preprocessing.mean.isEmpty ? 0 : preprocessing.mean[target])
+                    / (preprocessing.std.isEmpty ? 1 : preprocessing.std[target])
+                for p in 0..<plane {
+                    let source = channelsLast ? (b * plane + p) * channels + c : (b * channels + c) * plane + p
+                    tensor.pointer[(b * plane + p) * channels + target] = pixels[source] * scale - shift
+                }
+            }
+        }
+        return (tensor, labels)
+    }
+}

@@ -1,0 +1,51 @@
+/// A named place in a network where values can be read or replaced.
+///
+/// Names: "stem" (the stem's output), "blocks.I.input", "blocks.I.branch" (the branch's output
+/// before the merge; for a highway block, H(x)), "blocks.I.output", "logits". Block numbers are
+/// the architecture's, whatever order the blocks run in.
+public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    public var description: String { name }
+
+    public static let stem = HookPoint("stem")
+    public static let logits = HookPoint("logits")
+    public static func blockInput(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).input") }
+    public static func blockBranch(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).branch") }
+    public static func blockOutput(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).output") }
+}
+
+/// A hook sees the tensor at its point. It returns nil to leave it alone, or a tensor of the
+/// same shape to replace it. It must not keep the tensor past the call unless it copies it
+/// (buffers are reused).
+public typealias Hook = (HookPoint, Tensor) throws -> Tensor?
+
+/// The hooks of one run. Scoped to the run: nothing stays installed afterwards.
+public struct Hooks {
+    private var table: [HookPoint: [Hook]] = [:]
+
+    public init() {}
+
+    public mutating func add(_ point: HookPoint, _ hook: @escaping Hook) {
+        table[point, default: []].append(hook)
+    }
+
+    public var isEmpty: Bool { table.isEmpty }
+
+    func has(_ point: HookPoint) -> Bool { table[point] != nil }
+
+    /// Runs every hook at `point` in order, each seeing the previous one's replacement.
+    func run(_ point: HookPoint, _ tensor: Tensor) throws -> Tensor {
+        guard let hooks = table[point] else { return tensor }
+        var current = tensor
+        for hook in hooks {
+            if let replacement = try hook(point, current) {
+                guard replacement.shape == current.shape else {
+                    throw NetsError("hook at \(point) returned shape \(replacement.shape), expected \(current.shape)")
+                }
+                current = replacement
+            }
+        }
+        return current
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HDF5
+
+/// Unravel's model file: self-describing HDF5 (docs/model-format.md).
+///
+///     /                       attrs: format = "unravel-model", format_version = 1,
+///                                    architecture = JSON (Architecture), source (free text)
+///     /weights/<name>         float32, PyTorch layout, state_dict names ("layer1.0.conv1.weight")
+public enum ModelFile {
+    public static let format = "unravel-model"
+    public static let version: Int64 = 1
+
+    /// Reads the architecture and weights, checking the format and every weight's values.
+    public static func read(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
+        let file = try File.open(path)
+        let root = try file.root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+            throw NetsError("\(path): not an Unravel model file (the root attribute 'format' is not '\(format)'); "
+                            + "export one with notebooks-export/export_pytorch.py")
+        }
+        let version = try root.attribute("format_version", as: Int64.self, converting: true)
+        guard version <= ModelFile.version else {
+            throw NetsError("\(path): model format version \(version) is newer than this Unravel reads (\(ModelFile.version))")
+        }
+        let json = try root.stringAttribute("architecture")
+        let architecture: Architecture
+        do {
+            architecture = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+        } catch {
+            throw NetsError("\(path): /@architecture is not a valid architecture: \(describe(error))")
+        }
+        var weights = Weights(source: path)
+        guard root.contains("weights") else { throw NetsError("\(path): no /weights group") }
+        let group = try root.group("weights")
+        for (name, kind) in try group.members() where kind == .dataset {
+            let dataset = try group.dataset(name)
+            guard case .float = try dataset.storedType else {
+                throw NetsError("\(path): /weights/\(name) holds \(try dataset.storedType), expected float32")
+            }
+            weights.entries[name] = Weights.Entry(shape: try dataset.shape,
+                                                  values: try dataset.read(as: Float.self, converting: true))
+        }
+        return (architecture, weights)
+    }
+
+    /// Loads and compiles a network.
+    public static func load(_ path: String) throws -> Network {
+        let (architecture, weights) = try read(path)
+        return try Network(architecture, weights: weights)
+    }
+
+    /// Writes a model file (failing if it exists unless `overwrite`).
+    public static func write(_ path: String, architecture: Architecture, weights: Weights, source: String = "",
+                             overwrite: Bool = false) throws {
+        let file = try File.create(path, overwrite ? .truncate : .failIfExists)
+        let root = try file.root
+        try root.setAttribute("format", format)
+        try root.setAttribute("format_version", version)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try root.setAttribute("architecture", String(decoding: try encoder.encode(architecture), as: UTF8.self))
+        try root.setAttribute("source", source)
+        let group = try root.createGroup("weights")
+        for (name, entry) in weights.entries.sorted(by: { $0.key < $1.key }) {
+            try group.createDataset(name, shape: entry.shape, values: entry.values)
+        }
+        try file.flush()
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing '\(key.stringValue)' at \(path(context))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(context.debugDescription) at \(path(context))"
+        case DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(path(context))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        let parts = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return parts.isEmpty ? "the top level" : parts
+    }
+}

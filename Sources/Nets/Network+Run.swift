@@ -1,0 +1,116 @@
+/// How one forward pass runs.
+public struct RunOptions {
+    /// Blocks whose branch is removed: each becomes its shortcut.
+    public var dropped: Set<Int>
+    /// The blocks to run, in order (architecture numbers). nil runs them all in order.
+    public var order: [Int]?
+    /// Read or replace values at hook points during this run only.
+    public var hooks: Hooks
+
+    public init(dropped: Set<Int> = [], order: [Int]? = nil, hooks: Hooks = Hooks()) {
+        self.dropped = dropped
+        self.order = order
+        self.hooks = hooks
+    }
+}
+
+/// Everything a forward pass kept for a backward pass.
+public struct ForwardRecord {
+    public let logits: Tensor
+    let stemTrace: [Tensor]
+    let blockRecords: [(block: Int, record: Block.Record)]
+    let headTrace: [Tensor]
+
+    /// The block numbers in the order they ran.
+    public var order: [Int] { blockRecords.map(\.block) }
+}
+
+/// What the input gradient is the gradient of.
+public enum GradientTarget {
+    /// The summed cross-entropy over the batch, so each image's gradient is its own loss's.
+    case crossEntropy(labels: [Int])
+    /// One logit per image, e.g. the true class's score.
+    case logits([Int])
+    /// An explicit gradient at the logits, [batch, classes].
+    case logitGradient(Tensor)
+}
+
+extension Network {
+    /// The logits for an NHWC batch (preprocessed).
+    public func forward(_ input: Tensor, options: RunOptions = RunOptions()) throws -> Tensor {
+        try run(input, options: options, startPosition: 0, record: false).logits
+    }
+
+    /// The logits when the run starts at `position` of the order (0 = the first block) from a
+    /// cached input to that block, skipping the stem and the blocks before it.
+    public func forward(fromPosition position: Int, blockInput: Tensor, options: RunOptions = RunOptions()) throws -> Tensor {
+        try run(blockInput, options: options, startPosition: position, record: false).logits
+    }
+
+    /// A forward pass that keeps what the backward pass needs.
+    public func record(_ input: Tensor, options: RunOptions = RunOptions()) throws -> ForwardRecord {
+        try run(input, options: options, startPosition: 0, record: true)
+    }
+
+    func run(_ input: Tensor, options: RunOptions, startPosition: Int, record: Bool) throws -> ForwardRecord {
+        let order = options.order ?? Array(blocks.indices)
+        try checkOrder(order)
+        guard startPosition >= 0 && startPosition <= order.count else {
+            throw NetsError("start position \(startPosition) is outside 0...\(order.count)")
+        }
+        for block in options.dropped where !blocks.indices.contains(block) {
+            throw NetsError("cannot drop block \(block): the network has blocks 0..<\(blocks.count)")
+        }
+        var stemTrace: [Tensor] = []
+        var current = input
+        if startPosition == 0 {
+            let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
+            guard input.shape.count == 4, Array(input.shape.dropFirst()) == expected else {
+                throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(input.shape)")
+            }
+            stemTrace = try stem.forward(input, record: record)
+            current = try options.hooks.run(.stem, stemTrace.last!)
+        }
+        var blockRecords: [(Int, Block.Record)] = []
+        for index in order[startPosition...] {
+            current = try options.hooks.run(.blockInput(index), current)
+            let (output, kept) = try blocks[index].forward(current, dropped: options.dropped.contains(index),
+                                                           record: record, hooks: options.hooks)
+            if let kept { blockRecords.append((index, kept)) }
+            current = try options.hooks.run(.blockOutput(index), output)
+        }
+        let headTrace = try head.forward(current, record: record)
+        let logits = try options.hooks.run(.logits, headTrace.last!)
+        return ForwardRecord(logits: logits, stemTrace: stemTrace, blockRecords: blockRecords, headTrace: headTrace)
+    }
+
+    private func checkOrder(_ order: [Int]) throws {
+        for index in order where !blocks.indices.contains(index) {
+            throw NetsError("block \(index) does not exist: the network has blocks 0..<\(blocks.count)")
+        }
+    }
+
+    /// The gradient at the input from a gradient at the logits, back through a recorded pass.
+    /// `routes[i]` routes block i (default: both branch and shortcut).
+    public func backward(_ record: ForwardRecord, logitGradient: Tensor, routes: [Int: Route] = [:]) throws -> Tensor {
+        guard logitGradient.shape == record.logits.shape else {
+            throw NetsError("the logit gradient is \(logitGradient.shape), the logits \(record.logits.shape)")
+        }
+        guard record.stemTrace.count == stem.steps.count + 1 else {
+            throw NetsError("backward needs a recorded pass from the input (use record(_:options:))")
+        }
+        var gradient = try head.backward(logitGradient.copy(), trace: record.headTrace)
+        for (index, kept) in record.blockRecords.reversed() {
+            gradient = try blocks[index].backward(gradient, record: kept, route: routes[index] ?? .both)
+        }
+        return try stem.backward(gradient, trace: record.stemTrace)
+    }
+
+    /// The logits and the gradient of `target` at the (preprocessed) input.
+    public func inputGradient(_ input: Tensor, target: GradientTarget, options: RunOptions = RunOptions(),
+                              routes: [Int: Route] = [:]) throws -> (logits: Tensor, gradient: Tensor) {
+        let kept = try record(input, options: options)
+        let seed = try Loss.logitGradient(kept.logits, target: target)
+        return (kept.logits, try backward(kept, logitGradient: seed, routes: routes))
+    }
+}

@@ -1,0 +1,118 @@
+/// A network ready to run: stem → blocks → head, compiled from an Architecture and its weights.
+public final class Network: @unchecked Sendable {
+    public let architecture: Architecture
+    let stem: Program
+    let blocks: [Block]
+    let head: Program
+
+    /// Compiles and checks: every weight the architecture names must exist with the right shape
+    /// and finite values, and every weight given must be used.
+    public init(_ architecture: Architecture, weights: Weights) throws {
+        self.architecture = architecture
+        let reader = WeightReader(weights)
+        let input = architecture.input
+        var compiler = Compiler(reader: reader, channels: input.channels, height: input.height, width: input.width)
+        stem = try compiler.compile(architecture.stem, context: "stem")
+        var blocks: [Block] = []
+        for (index, spec) in architecture.blocks.enumerated() {
+            blocks.append(try Network.compileBlock(spec, index: index, compiler: &compiler))
+        }
+        self.blocks = blocks
+        head = try compiler.compile(architecture.head, context: "head")
+        guard compiler.features == architecture.classes else {
+            throw NetsError("\(weights.source): the head ends with \(compiler.shape), expected \(architecture.classes) class scores")
+        }
+        try reader.checkAllUsed()
+    }
+
+    private static func compileBlock(_ spec: BlockSpec, index: Int, compiler: inout Compiler) throws -> Block {
+        let context = "block \(index) ('\(spec.name)')"
+        let inputShape = compiler.shape
+        let preact = try compiler.compile(spec.preact, context: "\(context) preact")
+        let afterPreact = compiler
+        var layers = spec.branch
+        var lastLayers: [Layer] = []
+        // A trailing conv (+ BN) with no ReLU after it is fused with the residual add.
+        if spec.kind == .residual, let convAt = layers.lastIndex(where: { $0.op == .conv }),
+           layers[convAt...].allSatisfy({ $0.op == .conv || $0.op == .batchnorm }), layers.count - convAt <= 2 {
+            lastLayers = Array(layers[convAt...])
+            layers.removeSubrange(convAt...)
+        }
+        let body = try compiler.compile(layers, context: "\(context) branch")
+        var lastConv: Convolution? = nil
+        if !lastLayers.isEmpty {
+            let program = try compiler.compile(lastLayers, context: "\(context) branch end")
+            guard case .conv(let conv, false)? = program.steps.first, program.steps.count == 1 else {
+                throw NetsError("\(context): internal error fusing the branch's last convolution")
+            }
+            lastConv = conv
+        }
+        let outputShape = compiler.shape
+        var shortcut = Block.ShortcutOp.none
+        var gate: Convolution? = nil
+        guard spec.shortcutFrom == "input" || spec.shortcutFrom == "preact" else {
+            throw NetsError("\(context): shortcut_from must be 'input' or 'preact', not '\(spec.shortcutFrom)'")
+        }
+        var shortcutCompiler = afterPreact
+        if spec.shortcutFrom == "input" {
+            (shortcutCompiler.channels, shortcutCompiler.height, shortcutCompiler.width) = (inputShape[2], inputShape[0], inputShape[1])
+        }
+        switch spec.kind {
+        case .residual:
+            switch spec.shortcut.kind {
+            case .identity:
+                guard inputShape == outputShape else {
+                    throw NetsError("\(context): an identity shortcut cannot map \(inputShape) to \(outputShape); use zero_pad or projection")
+                }
+                shortcut = .identity
+            case .zeroPad:
+                let pad = try ZeroPadShortcut(stride: spec.shortcut.stride ?? 2, inChannels: inputShape[2],
+                                              outChannels: spec.shortcut.out ?? outputShape[2],
+                                              placement: spec.shortcut.placement ?? "split")
+                guard Array(pad.outputShape([1] + inputShape).dropFirst()) == outputShape else {
+                    throw NetsError("\(context): the option-A shortcut gives \(Array(pad.outputShape([1] + inputShape).dropFirst())), the branch \(outputShape)")
+                }
+                shortcut = .zeroPad(pad)
+            case .projection:
+                let program = try shortcutCompiler.compile(spec.shortcut.layers ?? [], context: "\(context) shortcut")
+                guard shortcutCompiler.shape == outputShape else {
+                    throw NetsError("\(context): the projection shortcut gives \(shortcutCompiler.shape), the branch \(outputShape)")
+                }
+                shortcut = .projection(program)
+            case .none:
+                throw NetsError("\(context): a residual block needs a shortcut (identity, zero_pad or projection)")
+            }
+        case .plain:
+            guard spec.shortcut.kind == .none else { throw NetsError("\(context): a plain block has no shortcut") }
+        case .highway:
+            guard inputShape == outputShape else {
+                throw NetsError("\(context): a highway layer must keep the shape, but maps \(inputShape) to \(outputShape)")
+            }
+            guard let gateLayer = spec.gate, gateLayer.op == .conv else {
+                throw NetsError("\(context): a highway block needs a 'gate' convolution")
+            }
+            var gateCompiler = shortcutCompiler
+            gate = try gateCompiler.convolution(gateLayer, at: "\(context) gate")
+            guard gateCompiler.shape == inputShape else {
+                throw NetsError("\(context): the gate gives \(gateCompiler.shape), expected \(inputShape)")
+            }
+        }
+        return Block(spec: spec, index: index, preact: preact, body: body, lastConv: lastConv, shortcut: shortcut,
+                     gate: gate, inputShape: inputShape, outputShape: outputShape)
+    }
+
+    // MARK: - Facts
+
+    public var blockCount: Int { blocks.count }
+
+    /// Blocks that change the activation's shape: the first block of each later stage.
+    public var downsamplingBlocks: [Int] { blocks.filter(\.isDownsampling).map(\.index) }
+
+    /// Why block `index`'s branch cannot be removed, or nil if it can.
+    public func dropRefusal(_ index: Int) -> String? { blocks[index].dropRefusal }
+
+    /// [height, width, channels] at the input and output of each block.
+    public func blockShapes(_ index: Int) -> (input: [Int], output: [Int]) {
+        (blocks[index].inputShape, blocks[index].outputShape)
+    }
+}

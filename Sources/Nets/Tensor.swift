@@ -1,0 +1,96 @@
+import Foundation
+
+/// A dense float tensor. Images are NHWC ([batch, height, width, channels]), features are
+/// [batch, features]. NHWC is what oneDNN's fastest CPU kernels take, so activations and
+/// gradients stay in it end to end; files use NCHW and are converted at the edges.
+///
+/// Reference semantics: a tensor is a buffer. Ops that produce values return new tensors; the
+/// few that write in place say so. Buffers are 64-byte aligned and recycled through a pool,
+/// because a fresh 8 MB buffer costs ~2,000 page faults, as much as a convolution.
+public final class Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    /// An uninitialised tensor.
+    public init(shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.pointer = BufferPool.shared.take(count)
+    }
+
+    public convenience init(zeros shape: [Int]) {
+        self.init(shape: shape)
+        pointer.update(repeating: 0, count: count)
+    }
+
+    public convenience init(shape: [Int], values: [Float]) {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { BufferPool.shared.give(pointer, count) }
+
+    public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+
+    public func copy() -> Tensor {
+        let result = Tensor(shape: shape)
+        result.pointer.update(from: pointer, count: count)
+        return result
+    }
+
+    /// Batch size: the first dimension.
+    public var batch: Int { shape.first ?? 1 }
+    /// Height, width and channels of an NHWC image tensor.
+    public var height: Int { shape[1] }
+    public var width: Int { shape[2] }
+    public var channels: Int { shape[shape.count - 1] }
+
+    /// A copy of images `range` along the batch axis.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        let rowSize = count / max(batch, 1)
+        let result = Tensor(shape: [range.count] + shape.dropFirst())
+        result.pointer.update(from: pointer + range.lowerBound * rowSize, count: range.count * rowSize)
+        return result
+    }
+}
+
+/// Recycles tensor buffers by size. Bounded: beyond `limitBytes` buffers are freed.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var cachedBytes = 0
+    private let limitBytes = 2 << 30
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let pointer = free[count]?.popLast() {
+            cachedBytes -= count * 4
+            lock.unlock()
+            return pointer
+        }
+        lock.unlock()
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, max(count, 1) * MemoryLayout<Float>.stride) == 0, let raw else {
+            fatalError("out of memory allocating \(count) floats")
+        }
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+        lock.lock()
+        if cachedBytes + count * 4 <= limitBytes {
+            free[count, default: []].append(pointer)
+            cachedBytes += count * 4
+            lock.unlock()
+        } else {
+            lock.unlock()
+            Foundation.free(pointer)
+        }
+    }
+}
