@@ -1,0 +1,53 @@
+import HDF5
+import XCTest
+@testable import Nets
+
+/// Whole networks against PyTorch: logits, input gradients of the summed cross-entropy, and
+/// logits with blocks removed (replaced by their shortcuts in PyTorch).
+final class NetworkParityTests: XCTestCase {
+    private func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let network = try ModelFile.load(fixture("\(name).model.h5"))
+        let expected = try File.open(fixture("\(name).expected.h5")).root
+        let inputData = try expected.dataset("input")
+        let input = nhwc(try inputData.read(as: Float.self), shape: try inputData.shape)
+        let labels = try expected.dataset("labels").read(as: Int64.self).map { Int($0) }
+
+        let logits = try network.forward(input)
+        assertClose(logits.values, try expected.dataset("logits").read(as: Float.self), "\(name) logits", file: file, line: line)
+
+        let (recordedLogits, gradient) = try network.inputGradient(input, target: .crossEntropy(labels: labels))
+        assertClose(recordedLogits.values, logits.values, tolerance: 1e-6, "\(name) recorded logits", file: file, line: line)
+        assertClose(nchw(gradient), try expected.dataset("input_gradient").read(as: Float.self),
+                    "\(name) input gradient", file: file, line: line)
+
+        var lesions = 0
+        for (member, _) in try expected.members() where member.hasPrefix("dropped_") {
+            let dropped = Set(member.dropFirst("dropped_".count).split(separator: "_").map { Int($0)! })
+            let lesioned = try network.forward(input, options: RunOptions(dropped: dropped))
+            assertClose(lesioned.values, try expected.dataset(member).read(as: Float.self),
+                        "\(name) logits without blocks \(dropped.sorted())", file: file, line: line)
+            lesions += 1
+        }
+        XCTAssertGreaterThan(lesions, 0, "\(name) has lesion fixtures", file: file, line: line)
+    }
+
+    func testResNet20OptionA() throws { try check("resnet20_a") }
+    func testResNet20OptionAAppended() throws { try check("resnet20_a_append") }
+    func testResNet20OptionB() throws { try check("resnet20_b") }
+    func testResNet8OptionC() throws { try check("resnet8_c") }
+    func testPreActivationResNet20() throws { try check("preact20_a") }
+    func testPreActivationResNet8OptionB() throws { try check("preact8_b") }
+    func testPlain20() throws { try check("plain20") }
+    func testHighway() throws { try check("highway") }
+    func testImageNetFormBottleneck() throws { try check("bottleneck_small") }
+
+    func testNoConvolutionFellBackToASlowKernel() throws {
+        for name in ["resnet20_a", "resnet20_b", "preact20_a", "bottleneck_small"] {
+            let network = try ModelFile.load(fixture("\(name).model.h5"))
+            let input = Tensor(zeros: [2, network.architecture.input.height, network.architecture.input.width, 3])
+            _ = try network.inputGradient(input, target: .logits([0, 1]))
+        }
+        XCTAssertEqual(Compute.fallbackKernels.filter { !$0.contains(" k7 ") && !$0.contains("k1 s2") }, [],
+                       "oneDNN picked reference or gemm kernels")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import HDF5
+import XCTest
+@testable import Nets
+
+/// Committed fixtures made by notebooks-export/make_nets_fixtures.py.
+func fixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent(name).path
+}
+
+/// NCHW values (files, PyTorch) to an NHWC tensor.
+func nhwc(_ values: [Float], shape: [Int]) -> Tensor {
+    let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+    let tensor = Tensor(shape: [n, h, w, c])
+    for b in 0..<n { for k in 0..<c { for i in 0..<h { for j in 0..<w {
+        tensor.pointer[((b * h + i) * w + j) * c + k] = values[((b * c + k) * h + i) * w + j]
+    } } } }
+    return tensor
+}
+
+/// An NHWC tensor to NCHW values.
+func nchw(_ tensor: Tensor) -> [Float] {
+    let (n, h, w, c) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
+    var values = [Float](repeating: 0, count: tensor.count)
+    for b in 0..<n { for k in 0..<c { for i in 0..<h { for j in 0..<w {
+        values[((b * c + k) * h + i) * w + j] = tensor.pointer[((b * h + i) * w + j) * c + k]
+    } } } }
+    return values
+}
+
+/// max |a - b| / max |b|: the error relative to the expected values' scale.
+func relativeError(_ observed: [Float], _ expected: [Float]) -> Float {
+    precondition(observed.count == expected.count, "\(observed.count) vs \(expected.count) values")
+    let scale = max(expected.map { abs($0) }.max() ?? 0, 1e-12)
+    return zip(observed, expected).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
+func assertClose(_ observed: [Float], _ expected: [Float], tolerance: Float = 1e-4, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) {
+    guard observed.count == expected.count else {
+        return XCTFail("\(what): \(observed.count) values, expected \(expected.count)", file: file, line: line)
+    }
+    let error = relativeError(observed, expected)
+    XCTAssertLessThanOrEqual(error, tolerance,
+        "\(what): relative error \(error) > \(tolerance); first observed \(observed.prefix(4)), expected \(expected.prefix(4))",
+        file: file, line: line)
+}
+
+/// A deterministic generator for test data.
+struct Seeded: RandomNumberGenerator {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49EB_2D7C_98BB
+        return z ^ (z >> 31)
+    }
+    mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -scale...scale, using: &self) }
+    }
+}

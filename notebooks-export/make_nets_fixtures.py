@@ -1,0 +1,155 @@
+"""Makes the PyTorch parity fixtures in Tests/NetsTests/Fixtures.
+
+For each network: a model file (random weights, non-trivial batch-norm statistics) and a fixture
+file holding a small batch of inputs, PyTorch's logits, and PyTorch's gradient of the summed
+cross-entropy at the input. Some also hold logits with blocks removed, computed by replacing the
+block in PyTorch, as an independent oracle for lesions.
+
+    python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
+"""
+import os
+import sys
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import export_pytorch as ex  # noqa: E402
+import unravel_models as um  # noqa: E402
+
+
+class Lesioned(nn.Module):
+    """A residual block with its branch removed: what remains is its shortcut (and merge ReLU)."""
+
+    def __init__(self, block):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        b = self.block
+        if isinstance(b, um.BasicBlock):
+            return torch.relu(b.shortcut(x)) if b.has_shortcut else torch.relu(x)
+        if isinstance(b, um.PreActBlock):
+            return b.shortcut(torch.relu(b.bn1(x))) if b.projection else b.shortcut(x)
+        if isinstance(b, um.HighwayLayer):
+            return x * (1 - torch.sigmoid(b.gate(x)))
+        from torchvision.models.resnet import Bottleneck, BasicBlock
+        if isinstance(b, (Bottleneck, BasicBlock)):
+            return torch.relu(b.downsample(x) if b.downsample is not None else x)
+        raise TypeError(type(b))
+
+
+def blocks_in_order(model):
+    """(parent, index) for each block, in the order the architecture numbers them."""
+    found = []
+    for stage in (1, 2, 3, 4):
+        if isinstance(model, um.HighwayNet) and stage > 1 and stage < 4:
+            found.append((model, f"down{stage}"))
+        layer = getattr(model, f"layer{stage}", None)
+        if layer is None:
+            continue
+        for m in range(len(layer)):
+            found.append((layer, m))
+    return found
+
+
+def lesioned_logits(model, x, drop):
+    """Logits with the blocks in `drop` replaced by their shortcuts."""
+    places = blocks_in_order(model)
+    saved = []
+    for index in drop:
+        parent, key = places[index]
+        block = parent[key] if isinstance(key, int) else getattr(parent, key)
+        saved.append((parent, key, block))
+        replacement = Lesioned(block)
+        if isinstance(key, int):
+            parent[key] = replacement
+        else:
+            setattr(parent, key, replacement)
+    with torch.no_grad():
+        logits = model(x)
+    for parent, key, block in saved:
+        if isinstance(key, int):
+            parent[key] = block
+        else:
+            setattr(parent, key, block)
+    return logits
+
+
+def relu_margins(model, x):
+    """Per image, the smallest |batch-norm output| relative to the largest: how close some value
+    that a ReLU will see comes to zero."""
+    margins = torch.full((x.shape[0],), float("inf"))
+    hooks = []
+
+    def look(_module, _inputs, output):
+        flat = output.detach().flatten(1).abs()
+        margins.copy_(torch.minimum(margins, flat.min(1).values / flat.max(1).values.clamp_min(1e-30)))
+
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            hooks.append(module.register_forward_hook(look))
+    with torch.no_grad():
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    return margins
+
+
+def well_conditioned_inputs(model, batch, input_shape, generator, margin=1e-6):
+    """Random inputs, redrawing any image whose activations come within `margin` of a ReLU's
+    kink: there, float rounding (ours folds batch norm into convolutions; PyTorch does not) can
+    flip a ReLU and change that image's gradient far beyond rounding. Plain nets with random
+    weights hit this often."""
+    x = torch.randn(batch, *input_shape, generator=generator)
+    for _ in range(50):
+        bad = relu_margins(model, x) < margin
+        if not bad.any():
+            return x
+        x[bad] = torch.randn(int(bad.sum()), *input_shape, generator=generator)
+    raise SystemExit("make_nets_fixtures: could not draw well-conditioned inputs")
+
+
+def make(out, name, model, input_shape, drops=(), batch=4, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    um.randomize_batchnorm(model, generator)
+    model.eval()
+    arch = ex.architecture(model, input_shape, name=name)
+    ex.write_model(os.path.join(out, f"{name}.model.h5"), arch, model.state_dict(), source="make_nets_fixtures.py")
+    x = well_conditioned_inputs(model, batch, input_shape, generator)
+    labels = torch.randint(0, arch["classes"], (batch,), generator=generator)
+    x.requires_grad_(True)
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, labels, reduction="sum")
+    (gradient,) = torch.autograd.grad(loss, x)
+    with h5py.File(os.path.join(out, f"{name}.expected.h5"), "w") as f:
+        f["input"] = x.detach().numpy().astype(np.float32)
+        f["labels"] = labels.numpy().astype(np.int64)
+        f["logits"] = logits.detach().numpy().astype(np.float32)
+        f["input_gradient"] = gradient.numpy().astype(np.float32)
+        for drop in drops:
+            key = "dropped_" + "_".join(map(str, drop))
+            f[key] = lesioned_logits(model, x.detach(), drop).numpy().astype(np.float32)
+        f.attrs["torch_version"] = str(torch.__version__)
+    print(f"wrote {name}: {len(arch['blocks'])} blocks")
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures"
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)])
+    make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
+    make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
+    make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)])
+    make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)])
+    make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
+    make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
+    make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)])
+    make(out, "bottleneck_small", um.small_bottleneck_resnet(), (3, 64, 64), drops=[(0,), (2,)])
+
+
+if __name__ == "__main__":
+    main()
