@@ -78,6 +78,19 @@ def lesioned_logits(model, x, drop):
     return logits
 
 
+def reordered_logits(model, x, order):
+    """Logits with the blocks run in `order` (a permutation within stages)."""
+    places = blocks_in_order(model)
+    originals = [parent[key] for parent, key in places]
+    for (parent, key), source in zip(places, order):
+        parent[key] = originals[source]
+    with torch.no_grad():
+        logits = model(x)
+    for (parent, key), block in zip(places, originals):
+        parent[key] = block
+    return logits
+
+
 def relu_margins(model, x):
     """Per image, the smallest |batch-norm output| relative to the largest: how close some value
     that a ReLU will see comes to zero."""
@@ -112,7 +125,7 @@ def well_conditioned_inputs(model, batch, input_shape, generator, margin=1e-6):
     raise SystemExit("make_nets_fixtures: could not draw well-conditioned inputs")
 
 
-def make(out, name, model, input_shape, drops=(), batch=4, seed=0):
+def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -132,6 +145,8 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0):
         for drop in drops:
             key = "dropped_" + "_".join(map(str, drop))
             f[key] = lesioned_logits(model, x.detach(), drop).numpy().astype(np.float32)
+        if reorder:
+            f["reordered_" + "_".join(map(str, reorder))] = reordered_logits(model, x.detach(), reorder).numpy()
         f.attrs["torch_version"] = str(torch.__version__)
     print(f"wrote {name}: {len(arch['blocks'])} blocks")
 
@@ -140,11 +155,13 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures"
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)])
+    make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
+         reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)])
-    make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)])
+    make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
+         reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
     make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)])

@@ -38,7 +38,7 @@ public enum GradientTarget {
 extension Network {
     /// The logits for an NHWC batch (preprocessed).
     public func forward(_ input: Tensor, options: RunOptions = RunOptions()) throws -> Tensor {
-        try run(input, options: options, startPosition: 0, record: false).logits
+        try run(input, options: options, startPosition: nil, record: false).logits
     }
 
     /// The logits when the run starts at `position` of the order (0 = the first block) from a
@@ -49,21 +49,22 @@ extension Network {
 
     /// A forward pass that keeps what the backward pass needs.
     public func record(_ input: Tensor, options: RunOptions = RunOptions()) throws -> ForwardRecord {
-        try run(input, options: options, startPosition: 0, record: true)
+        try run(input, options: options, startPosition: nil, record: true)
     }
 
-    func run(_ input: Tensor, options: RunOptions, startPosition: Int, record: Bool) throws -> ForwardRecord {
+    /// From the image when `startPosition` is nil, else from a cached input to that position.
+    func run(_ input: Tensor, options: RunOptions, startPosition: Int?, record: Bool) throws -> ForwardRecord {
         let order = options.order ?? Array(blocks.indices)
         try checkOrder(order)
-        guard startPosition >= 0 && startPosition <= order.count else {
-            throw NetsError("start position \(startPosition) is outside 0...\(order.count)")
+        if let startPosition, !(0..<order.count).contains(startPosition) {
+            throw NetsError("start position \(startPosition) is outside 0..<\(order.count)")
         }
         for block in options.dropped where !blocks.indices.contains(block) {
             throw NetsError("cannot drop block \(block): the network has blocks 0..<\(blocks.count)")
         }
         var stemTrace: [Tensor] = []
         var current = input
-        if startPosition == 0 {
+        if startPosition == nil {
             let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
             guard input.shape.count == 4, Array(input.shape.dropFirst()) == expected else {
                 throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(input.shape)")
@@ -72,7 +73,7 @@ extension Network {
             current = try options.hooks.run(.stem, stemTrace.last!)
         }
         var blockRecords: [(Int, Block.Record)] = []
-        for index in order[startPosition...] {
+        for index in order[(startPosition ?? 0)...] {
             current = try options.hooks.run(.blockInput(index), current)
             let (output, kept) = try blocks[index].forward(current, dropped: options.dropped.contains(index),
                                                            record: record, hooks: options.hooks)

@@ -1,0 +1,82 @@
+import XCTest
+@testable import Nets
+
+/// The oneDNN convolution against the naive reference, forward and backward, on random shapes.
+final class ConvolutionTests: XCTestCase {
+    private func randomGeometry(_ random: inout Seeded) -> (ConvGeometry, [Int]) {
+        let groups = [1, 1, 1, 2, 4].randomElement(using: &random)!
+        let inChannels = groups * Int.random(in: 1...6, using: &random)
+        let outChannels = groups * Int.random(in: 1...6, using: &random)
+        let kernel = [1, 3, 3, 5, 7].randomElement(using: &random)!
+        var geometry = ConvGeometry(inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                    stride: Int.random(in: 1...3, using: &random), padding: 0, groups: groups)
+        geometry.padTop = Int.random(in: 0...kernel / 2, using: &random)
+        geometry.padLeft = Int.random(in: 0...kernel / 2, using: &random)
+        geometry.padBottom = Int.random(in: 0...kernel / 2, using: &random)
+        geometry.padRight = Int.random(in: 0...kernel / 2, using: &random)
+        let size = Int.random(in: kernel...(kernel + 9), using: &random)
+        return (geometry, [Int.random(in: 1...3, using: &random), size, size + Int.random(in: 0...3, using: &random), inChannels])
+    }
+
+    func testForwardMatchesTheReferenceOnRandomShapes() throws {
+        var random = Seeded(1)
+        for trial in 0..<40 {
+            let (geometry, shape) = randomGeometry(&random)
+            let weights = random.floats(geometry.weightCount)
+            let bias = trial % 2 == 0 ? random.floats(geometry.outChannels) : nil
+            let x = Tensor(shape: shape, values: random.floats(shape.reduce(1, *)))
+            let conv = Convolution(geometry, weights: weights, bias: bias)
+            let expected = Reference.conv(x, geometry, weights: weights, bias: bias)
+            assertClose(try conv.forward(x).values, expected.values, "trial \(trial) \(geometry) on \(shape)")
+            assertClose(try conv.forward(x, relu: true).values, Reference.relu(expected).values, "trial \(trial) with ReLU")
+        }
+    }
+
+    func testFusedResidualAddAccumulatesIntoTheDestination() throws {
+        var random = Seeded(2)
+        let geometry = ConvGeometry(inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1)
+        let weights = random.floats(geometry.weightCount)
+        let bias = random.floats(16)
+        let x = Tensor(shape: [2, 8, 8, 16], values: random.floats(2 * 8 * 8 * 16))
+        let residual = random.floats(2 * 8 * 8 * 16)
+        let output = Tensor(shape: [2, 8, 8, 16], values: residual)
+        try Convolution(geometry, weights: weights, bias: bias).forward(x, into: output, accumulate: true, relu: true)
+        let branch = Reference.conv(x, geometry, weights: weights, bias: bias).values
+        assertClose(output.values, zip(branch, residual).map { max($0 + $1, 0) }, "relu(conv(x) + residual)")
+    }
+
+    func testBackwardDataMatchesTheReferenceOnRandomShapes() throws {
+        var random = Seeded(3)
+        for trial in 0..<40 {
+            let (geometry, shape) = randomGeometry(&random)
+            let weights = random.floats(geometry.weightCount)
+            let conv = Convolution(geometry, weights: weights, bias: nil)
+            let outputShape = conv.outputShape(for: shape)
+            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
+            let expected = Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape)
+            assertClose(try conv.backwardData(gy, inputShape: shape).values, expected.values,
+                        "trial \(trial) \(geometry) on \(shape)")
+        }
+    }
+
+    func testTheReferenceBackwardIsTheDerivativeOfTheReferenceForward() throws {
+        var random = Seeded(4)
+        let geometry = ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1)
+        let weights = random.floats(geometry.weightCount)
+        let x = Tensor(shape: [1, 5, 6, 3], values: random.floats(90))
+        let outputShape = geometry.outputSize(height: 5, width: 6)
+        let probe = random.floats(outputShape.height * outputShape.width * 4)
+        let numeric = Reference.numericGradient(x, probe: probe) { Reference.conv($0, geometry, weights: weights, bias: nil) }
+        let analytic = Reference.convBackwardData(Tensor(shape: [1, outputShape.height, outputShape.width, 4], values: probe),
+                                                  geometry, weights: weights, inputShape: x.shape)
+        assertClose(analytic.values, numeric, tolerance: 1e-3, "reference backward vs finite differences")
+    }
+
+    func testBadShapesAreErrors() throws {
+        let conv = Convolution(ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3), weights: [Float](repeating: 0, count: 108), bias: nil)
+        XCTAssertThrowsError(try conv.forward(Tensor(zeros: [1, 8, 8, 4]))) { error in
+            XCTAssertTrue("\(error)".contains("expects NHWC input with 3 channels"), "\(error)")
+        }
+        XCTAssertThrowsError(try conv.forward(Tensor(zeros: [1, 2, 2, 3])))
+    }
+}

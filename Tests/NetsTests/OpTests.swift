@@ -1,0 +1,92 @@
+import XCTest
+@testable import Nets
+
+/// Every other op, forward against the reference and backward against finite differences.
+final class OpTests: XCTestCase {
+    func testBatchNormForwardAndBackward() throws {
+        var random = Seeded(10)
+        let c = 19
+        let gamma = random.floats(c), beta = random.floats(c), mean = random.floats(c)
+        let variance = random.floats(c).map { abs($0) + 0.1 }
+        let bn = ScaleShift(gamma: gamma, beta: beta, mean: mean, variance: variance, eps: 1e-5)
+        let x = Tensor(shape: [2, 3, 4, c], values: random.floats(2 * 3 * 4 * c))
+        let expected = Reference.batchNorm(x, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: 1e-5)
+        assertClose(try bn.forward(x, relu: false).values, expected.values, "batch norm")
+        assertClose(try bn.forward(x, relu: true).values, Reference.relu(expected).values, "batch norm + ReLU")
+        let probe = random.floats(x.count)
+        let numeric = Reference.numericGradient(x, probe: probe) {
+            Reference.batchNorm($0, gamma: gamma, beta: beta, mean: mean, variance: variance, eps: 1e-5)
+        }
+        assertClose(bn.backward(Tensor(shape: x.shape, values: probe)).values, numeric, tolerance: 1e-3, "batch norm backward")
+    }
+
+    func testReLUBackwardMasksByTheOutput() {
+        let x = Tensor(shape: [1, 1, 1, 20], values: (0..<20).map { Float($0) - 9.5 })
+        let y = Tensor(shape: x.shape)
+        reluForward(x.pointer, y.pointer, x.count)
+        XCTAssertEqual(y.values, Reference.relu(x).values)
+        let g = Tensor(shape: x.shape, values: [Float](repeating: 2, count: 20))
+        reluBackward(g.pointer, output: y.pointer, g.count)
+        XCTAssertEqual(g.values, (0..<20).map { $0 >= 10 ? 2 : 0 })
+    }
+
+    func testMaxPoolForwardAndBackward() {
+        var random = Seeded(11)
+        let pool = MaxPool(kernel: 3, stride: 2, padding: 1)
+        // Distinct values 0.05 apart, so the finite-difference steps never change a window's maximum.
+        let x = Tensor(shape: [2, 7, 6, 3], values: (0..<(2 * 7 * 6 * 3)).map { Float($0) * 0.05 }.shuffled(using: &random))
+        assertClose(pool.forward(x).values, Reference.maxPool(x, kernel: 3, stride: 2, padding: 1).values, "max pool")
+        let out = pool.forward(x)
+        let probe = random.floats(out.count)
+        let numeric = Reference.numericGradient(x, probe: probe) { Reference.maxPool($0, kernel: 3, stride: 2, padding: 1) }
+        assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3, "max pool backward")
+    }
+
+    func testGlobalAveragePoolForwardAndBackward() {
+        var random = Seeded(12)
+        let x = Tensor(shape: [3, 4, 5, 17], values: random.floats(3 * 4 * 5 * 17))
+        assertClose(GlobalAvgPool.forward(x).values, Reference.globalAvgPool(x).values, "global average pool")
+        let probe = random.floats(3 * 17)
+        let numeric = Reference.numericGradient(x, probe: probe) { Reference.globalAvgPool($0) }
+        assertClose(GlobalAvgPool.backward(Tensor(shape: [3, 17], values: probe), inputShape: x.shape).values, numeric,
+                    tolerance: 1e-3, "global average pool backward")
+    }
+
+    func testLinearForwardAndBackward() throws {
+        var random = Seeded(13)
+        let weight = random.floats(7 * 33), bias = random.floats(7)
+        let linear = Linear(inFeatures: 33, outFeatures: 7, weight: weight, bias: bias)
+        let x = Tensor(shape: [4, 33], values: random.floats(4 * 33))
+        assertClose(try linear.forward(x).values, Reference.linear(x, weight: weight, bias: bias, out: 7).values, "linear")
+        let probe = random.floats(4 * 7)
+        let numeric = Reference.numericGradient(x, probe: probe) { Reference.linear($0, weight: weight, bias: bias, out: 7) }
+        assertClose(linear.backward(Tensor(shape: [4, 7], values: probe)).values, numeric, tolerance: 1e-3, "linear backward")
+    }
+
+    func testZeroPadShortcutBothPlacements() throws {
+        var random = Seeded(14)
+        let x = Tensor(shape: [2, 6, 6, 4], values: random.floats(2 * 6 * 6 * 4))
+        for (placement, before) in [("split", 2), ("append", 0)] {
+            let pad = try ZeroPadShortcut(stride: 2, inChannels: 4, outChannels: 8, placement: placement)
+            let expected = Reference.zeroPad(x, stride: 2, out: 8, before: before)
+            XCTAssertEqual(pad.forward(x).values, expected.values, placement)
+            let probe = random.floats(expected.count)
+            let numeric = Reference.numericGradient(x, probe: probe) { Reference.zeroPad($0, stride: 2, out: 8, before: before) }
+            assertClose(pad.backward(Tensor(shape: expected.shape, values: probe), inputShape: x.shape).values, numeric,
+                        tolerance: 1e-3, "\(placement) backward")
+        }
+        XCTAssertThrowsError(try ZeroPadShortcut(stride: 2, inChannels: 4, outChannels: 8, placement: "middle"))
+    }
+
+    func testCrossEntropyGradientIsSoftmaxMinusOneHot() throws {
+        var random = Seeded(15)
+        let logits = Tensor(shape: [3, 5], values: random.floats(15, scale: 4))
+        let labels = [0, 4, 2]
+        let gradient = try Loss.logitGradient(logits, target: .crossEntropy(labels: labels))
+        let numeric = Reference.numericGradient(logits, probe: [1]) { t in
+            Tensor(shape: [1], values: [Loss.crossEntropy(t, labels: labels).reduce(0, +)])
+        }
+        assertClose(gradient.values, numeric, tolerance: 1e-3, "cross-entropy gradient")
+        XCTAssertThrowsError(try Loss.logitGradient(logits, target: .crossEntropy(labels: [0, 9, 1])))
+    }
+}
