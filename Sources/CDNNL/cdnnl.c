@@ -312,6 +312,108 @@ int unravel_conv_execute(unravel_conv_plan *plan, const float *source, float *de
 
 const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return plan->implementation; }
 
+// ---- Element-wise plans ------------------------------------------------------------------------
+
+struct unravel_elementwise_plan {
+    dnnl_primitive_t primitive;
+    dnnl_memory_t memories[3];
+    int args[3];
+    int threads;
+};
+
+void unravel_elementwise_destroy(unravel_elementwise_plan *plan) {
+    if (!plan) return;
+    if (plan->primitive) dnnl_primitive_destroy(plan->primitive);
+    for (int i = 0; i < 3; i++) if (plan->memories[i]) dnnl_memory_destroy(plan->memories[i]);
+    free(plan);
+}
+
+static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data) {
+    dnnl_primitive_desc_t hint = NULL;
+    dnnl_status_t s;
+#if DNNL_VERSION_MAJOR >= 3
+    s = dnnl_eltwise_forward_primitive_desc_create(&hint, engine, dnnl_forward_training,
+                                                   dnnl_eltwise_relu_use_dst_for_bwd, data, data, 0.f, 0.f, NULL);
+    if (s == dnnl_success)
+        s = dnnl_eltwise_backward_primitive_desc_create(pd, engine, dnnl_eltwise_relu_use_dst_for_bwd, data, data, data,
+                                                        0.f, 0.f, hint, NULL);
+#else
+    dnnl_eltwise_desc_t forward, backward;
+    s = dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, data, 0.f, 0.f);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&hint, &forward, NULL, engine, NULL);
+    if (s == dnnl_success) s = dnnl_eltwise_backward_desc_init(&backward, dnnl_eltwise_relu_use_dst_for_bwd, data, data, 0.f, 0.f);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &backward, NULL, engine, hint);
+#endif
+    if (hint) dnnl_primitive_desc_destroy(hint);
+    return s;
+}
+
+static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
+    const float scales[2] = {1.f, 1.f};
+#if DNNL_VERSION_MAJOR >= 3
+    const_dnnl_memory_desc_t sources[2] = {data, data};
+    return dnnl_sum_primitive_desc_create(pd, engine, data, 2, scales, sources, NULL);
+#else
+    dnnl_memory_desc_t sources[2] = {*data, *data};
+    return dnnl_sum_primitive_desc_create(pd, data, 2, scales, sources, NULL, engine);
+#endif
+}
+
+static unravel_elementwise_plan *elementwise_create(int is_add, long count, int threads, char *error, size_t error_size) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_dims_t dims = {count};
+    owned_md data = NULL;
+    unravel_elementwise_plan *plan = calloc(1, sizeof *plan);
+    pthread_once(&engine_once, engine_init);
+    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
+    plan->threads = threads;
+    if (threads > 0) omp_set_num_threads(threads);
+    CHECK(engine_status, "creating the CPU engine");
+    data = md_new(1, dims, dnnl_x);
+    if (!data) { snprintf(error, error_size, "oneDNN: invalid element count %ld", count); goto fail; }
+    if (is_add) {
+        CHECK(add_pd(&pd, data), "creating the sum");
+        plan->args[0] = DNNL_ARG_MULTIPLE_SRC;
+        plan->args[1] = DNNL_ARG_MULTIPLE_SRC + 1;
+        plan->args[2] = DNNL_ARG_DST;
+    } else {
+        CHECK(relu_backward_pd(&pd, data), "creating the ReLU backward");
+        plan->args[0] = DNNL_ARG_DST;
+        plan->args[1] = DNNL_ARG_DIFF_DST;
+        plan->args[2] = DNNL_ARG_DIFF_SRC;
+    }
+    for (int i = 0; i < 3; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
+    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
+    dnnl_primitive_desc_destroy(pd);
+    md_free(data);
+    return plan;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    md_free(data);
+    unravel_elementwise_destroy(plan);
+    return NULL;
+}
+
+unravel_elementwise_plan *unravel_relu_backward_create(long count, int threads, char *error, size_t error_size) {
+    return elementwise_create(0, count, threads, error, error_size);
+}
+
+unravel_elementwise_plan *unravel_add_create(long count, int threads, char *error, size_t error_size) {
+    return elementwise_create(1, count, threads, error, error_size);
+}
+
+int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out) {
+    if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
+    void *pointers[3] = {(void *)first, (void *)second, out};
+    dnnl_exec_arg_t args[3];
+    for (int i = 0; i < 3; i++) {
+        if (dnnl_memory_set_data_handle(plan->memories[i], pointers[i]) != dnnl_success) return 1;
+        args[i] = (dnnl_exec_arg_t){plan->args[i], plan->memories[i]};
+    }
+    if (dnnl_primitive_execute(plan->primitive, stream, 3, args) != dnnl_success) return 2;
+    return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
+}
+
 void unravel_set_threads(int threads) { if (threads > 0) omp_set_num_threads(threads); }
 int unravel_max_threads(void) { return omp_get_max_threads(); }
 

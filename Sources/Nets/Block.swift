@@ -59,18 +59,21 @@ final class Block: @unchecked Sendable {
 
     // MARK: - Forward
 
-    func forward(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    /// Runs the block on `x`. When the caller holds the only reference to `x`, an identity
+    /// shortcut reuses its buffer for the output instead of copying 8 MB per block.
+    func forward(_ x: inout Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard Array(x.shape.dropFirst()) == inputShape else {
             throw NetsError("block \(index) ('\(spec.name)') expects input [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
         }
         if dropped, let dropRefusal { throw NetsError(dropRefusal) }
         switch spec.kind {
         case .highway: return try forwardHighway(x, dropped: dropped, record: record, hooks: hooks)
-        case .residual, .plain: return try forwardResidual(x, dropped: dropped, record: record, hooks: hooks)
+        case .residual, .plain: return try forwardResidual(&x, dropped: dropped, record: record, hooks: hooks)
         }
     }
 
-    private func forwardResidual(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    private func forwardResidual(_ x: inout Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+        let reusable = !record && isKnownUniquelyReferenced(&x)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
         let shortcutInput = spec.shortcutFrom == "preact" ? branchInput : x
@@ -80,7 +83,7 @@ final class Block: @unchecked Sendable {
 
         if spec.kind == .plain {
             if dropped {
-                output = x.copy()
+                output = reusable ? x : x.copy()
             } else {
                 bodyTrace = try body.forward(branchInput, record: record)
                 var branch = try lastConv.map { try $0.forward(bodyTrace.last!) } ?? bodyTrace.last!.copy()
@@ -89,7 +92,7 @@ final class Block: @unchecked Sendable {
             }
         } else {
             switch shortcut {
-            case .identity: output = shortcutInput.copy()
+            case .identity: output = reusable && spec.shortcutFrom == "input" ? x : shortcutInput.copy()
             case .zeroPad(let pad): output = pad.forward(shortcutInput)
             case .projection(let program):
                 shortcutTrace = try program.forward(shortcutInput, record: record)
@@ -106,7 +109,7 @@ final class Block: @unchecked Sendable {
                 }
                 var branch = try lastConv.map { try $0.forward(hidden) } ?? hidden
                 branch = try hooks.run(.blockBranch(index), branch)
-                addInPlace(output.pointer, branch.pointer, output.count)
+                try ParallelElementwise.add(output, branch)
             }
         }
         if spec.mergeReLU { reluForward(output.pointer, output.pointer, output.count) }
@@ -141,7 +144,7 @@ final class Block: @unchecked Sendable {
     /// Consumes `g`.
     func backward(_ g: Tensor, record: Record, route: Route) throws -> Tensor {
         if spec.kind == .highway { return try backwardHighway(g, record: record, route: route) }
-        if spec.mergeReLU { reluBackward(g.pointer, output: record.output.pointer, g.count) }
+        if spec.mergeReLU { try ParallelElementwise.reluBackward(g, output: record.output) }
         var inputGradient: Tensor? = nil
         var branchInputGradient: Tensor? = nil
 
@@ -153,7 +156,7 @@ final class Block: @unchecked Sendable {
             }
         } else {
             if route.usesBranch && !record.dropped {
-                accumulate(&branchInputGradient, try branchBackward(g, record: record))
+                try accumulate(&branchInputGradient, branchBackward(g, record: record))
             }
             if route.usesShortcut || record.dropped {
                 let shortcutGradient: Tensor
@@ -164,14 +167,14 @@ final class Block: @unchecked Sendable {
                 case .none: throw NetsError("block \(index) has no shortcut")
                 }
                 if spec.shortcutFrom == "preact" {
-                    accumulate(&branchInputGradient, shortcutGradient)
+                    try accumulate(&branchInputGradient, shortcutGradient)
                 } else {
-                    accumulate(&inputGradient, shortcutGradient)
+                    try accumulate(&inputGradient, shortcutGradient)
                 }
             }
         }
         if let branchInputGradient {
-            accumulate(&inputGradient, try preact.backward(branchInputGradient, trace: record.preactTrace))
+            try accumulate(&inputGradient, preact.backward(branchInputGradient, trace: record.preactTrace))
         }
         return inputGradient ?? Tensor(zeros: record.input.shape)
     }
@@ -189,10 +192,10 @@ final class Block: @unchecked Sendable {
         if route.usesShortcut { inputGradient = HighwayMath.carry(g, t: t) }
         if route.usesBranch {
             let gateGradient = HighwayMath.gate(g, h: record.transform, x: record.input, t: t)
-            accumulate(&inputGradient, try gate.backwardData(gateGradient, inputShape: record.input.shape))
+            try accumulate(&inputGradient, gate.backwardData(gateGradient, inputShape: record.input.shape))
             if !record.dropped {
                 let transformGradient = HighwayMath.transform(g, t: t)
-                accumulate(&inputGradient, try body.backward(transformGradient, trace: record.bodyTrace))
+                try accumulate(&inputGradient, body.backward(transformGradient, trace: record.bodyTrace))
             }
         }
         return inputGradient ?? Tensor(zeros: record.input.shape)
@@ -200,9 +203,9 @@ final class Block: @unchecked Sendable {
 }
 
 /// total += part, taking `part` as the total when there is none yet.
-func accumulate(_ total: inout Tensor?, _ part: Tensor) {
+func accumulate(_ total: inout Tensor?, _ part: Tensor) throws {
     if let existing = total {
-        addInPlace(existing.pointer, part.pointer, existing.count)
+        try ParallelElementwise.add(existing, part)
     } else {
         total = part
     }

@@ -71,11 +71,12 @@ extension Network {
             }
             stemTrace = try stem.forward(input, record: record)
             current = try options.hooks.run(.stem, stemTrace.last!)
+            if !record { stemTrace = [] }
         }
         var blockRecords: [(Int, Block.Record)] = []
         for index in order[(startPosition ?? 0)...] {
             current = try options.hooks.run(.blockInput(index), current)
-            let (output, kept) = try blocks[index].forward(current, dropped: options.dropped.contains(index),
+            let (output, kept) = try blocks[index].forward(&current, dropped: options.dropped.contains(index),
                                                            record: record, hooks: options.hooks)
             if let kept { blockRecords.append((index, kept)) }
             current = try options.hooks.run(.blockOutput(index), output)

@@ -4,6 +4,9 @@ public final class Network: @unchecked Sendable {
     let stem: Program
     let blocks: [Block]
     let head: Program
+    /// Learnable parameters per block, and in all (as the weights file counts them).
+    let blockParameters: [Int]
+    public let parameterCount: Int
 
     /// Compiles and checks: every weight the architecture names must exist with the right shape
     /// and finite values, and every weight given must be used.
@@ -14,11 +17,16 @@ public final class Network: @unchecked Sendable {
         var compiler = Compiler(reader: reader, channels: input.channels, height: input.height, width: input.width)
         stem = try compiler.compile(architecture.stem, context: "stem")
         var blocks: [Block] = []
+        var blockParameters: [Int] = []
         for (index, spec) in architecture.blocks.enumerated() {
+            let before = reader.learnableCount
             blocks.append(try Network.compileBlock(spec, index: index, compiler: &compiler))
+            blockParameters.append(reader.learnableCount - before)
         }
         self.blocks = blocks
+        self.blockParameters = blockParameters
         head = try compiler.compile(architecture.head, context: "head")
+        parameterCount = reader.learnableCount
         guard compiler.features == architecture.classes else {
             throw NetsError("\(weights.source): the head ends with \(compiler.shape), expected \(architecture.classes) class scores")
         }

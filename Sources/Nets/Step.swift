@@ -27,13 +27,13 @@ enum Step {
     func backward(_ g: Tensor, input x: Tensor, output y: Tensor) throws -> Tensor {
         switch self {
         case .conv(let conv, let relu):
-            if relu { reluBackward(g.pointer, output: y.pointer, g.count) }
+            if relu { try ParallelElementwise.reluBackward(g, output: y) }
             return try conv.backwardData(g, inputShape: x.shape)
         case .scaleShift(let bn, let relu):
-            if relu { reluBackward(g.pointer, output: y.pointer, g.count) }
+            if relu { try ParallelElementwise.reluBackward(g, output: y) }
             return bn.backward(g)
         case .relu:
-            reluBackward(g.pointer, output: y.pointer, g.count)
+            try ParallelElementwise.reluBackward(g, output: y)
             return g
         case .maxPool(let pool): return pool.backward(g, input: x)
         case .globalAvgPool: return GlobalAvgPool.backward(g, inputShape: x.shape)

@@ -27,6 +27,8 @@ public struct Weights: Sendable {
 final class WeightReader {
     private let weights: Weights
     private(set) var used: Set<String> = []
+    /// Learnable parameters handed out so far (batch-norm running statistics excluded).
+    private(set) var learnableCount = 0
 
     init(_ weights: Weights) { self.weights = weights }
 
@@ -41,6 +43,7 @@ final class WeightReader {
             throw NetsError("\(weights.source): weight '\(name)' holds \(entry.values[bad]) at flat index \(bad)")
         }
         used.insert(name)
+        if !name.hasSuffix(".running_mean") && !name.hasSuffix(".running_var") { learnableCount += entry.values.count }
         return entry.values
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Nets
 
 /// The `lesion` command: lesion and path experiments on trained residual networks.
 @main
@@ -10,10 +11,20 @@ struct Lesion: ParsableCommand {
             Unravel runs the lesion and path-length experiments of Veit, Wilber & Belongie (NeurIPS 2016)
             on networks stored in HDF5, and writes HDF5 result files that h5py and h5dump read.
 
-            The experiment commands (drop, drop-many, reorder, paths, grads, study) are being built;
-            see the project's open issues. This build provides the HDF5 layer they stand on.
+            Examples:
+              lesion info resnet56.h5
+              lesion eval resnet56.h5 test.h5 --batch-size 256
+              lesion predict resnet56.h5 test.h5 -o predictions.h5 --input-gradients
+              lesion bench resnet110.h5 --json
+
+            Model files come from notebooks-export/export_pytorch.py; dataset files from
+            notebooks-export/make_dataset.py. Formats: docs/model-format.md.
+
+            Exit codes: 0 success, 1 failure while running, 3 a bad model or data file,
+            64 bad usage.
             """,
-        version: UnravelVersion.string
+        version: UnravelVersion.string,
+        subcommands: [Info.self, Eval.self, Predict.self, Bench.self]
     )
 }
 

@@ -50,6 +50,20 @@ const char *unravel_conv_implementation(const unravel_conv_plan *plan);
 
 void unravel_conv_destroy(unravel_conv_plan *plan);
 
+/// Element-wise operations on flat float buffers, run by oneDNN on all its threads.
+typedef struct unravel_elementwise_plan unravel_elementwise_plan;
+
+/// diff_src = diff_dst * (dst > 0): the ReLU backward, given the ReLU's output. In place allowed.
+unravel_elementwise_plan *unravel_relu_backward_create(long count, int threads, char *error, size_t error_size);
+
+/// out = a + b. In place allowed (out == a).
+unravel_elementwise_plan *unravel_add_create(long count, int threads, char *error, size_t error_size);
+
+/// ReLU backward: (dst, diff_dst, diff_src). Add: (a, b, out). Returns 0 on success.
+int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out);
+
+void unravel_elementwise_destroy(unravel_elementwise_plan *plan);
+
 /// OpenMP thread control. libgomp is only an indirect dependency of oneDNN, so it is declared here.
 void unravel_set_threads(int threads);
 int unravel_max_threads(void);

@@ -1,0 +1,111 @@
+/// What `lesion info` shows: blocks, parameters and cost.
+public struct NetworkSummary: Codable, Sendable {
+    public struct BlockSummary: Codable, Sendable {
+        public var index: Int
+        public var name: String
+        public var stage: Int
+        public var kind: String
+        public var form: String?
+        public var shortcut: String
+        public var downsampling: Bool
+        public var input: [Int]
+        public var output: [Int]
+        public var parameters: Int
+        /// Multiply-accumulates per image.
+        public var macs: Int
+    }
+
+    public var name: String
+    public var input: [Int]
+    public var classes: Int
+    public var parameters: Int
+    public var macs: Int
+    public var blocks: [BlockSummary]
+}
+
+extension Step {
+    /// (parameters, multiply-accumulates per image) given the step's input [h, w, c] or [f].
+    func cost(input: [Int]) -> (parameters: Int, macs: Int, output: [Int]) {
+        switch self {
+        case .conv(let conv, _):
+            let g = conv.geometry
+            let size = g.outputSize(height: input[0], width: input[1])
+            let parameters = g.weightCount + g.outChannels
+            return (parameters, g.weightCount * size.height * size.width, [size.height, size.width, g.outChannels])
+        case .scaleShift(let bn, _): return (2 * bn.scale.count, 0, input)
+        case .relu: return (0, 0, input)
+        case .maxPool(let pool):
+            let (h, w) = pool.outputSize(input[0], input[1])
+            return (0, 0, [h, w, input[2]])
+        case .globalAvgPool: return (0, 0, [input[2]])
+        case .linear(let linear):
+            return (linear.weight.count + linear.outFeatures, linear.weight.count, [linear.outFeatures])
+        }
+    }
+}
+
+extension Program {
+    func cost(input: [Int]) -> (parameters: Int, macs: Int) {
+        var shape = input
+        var total = (parameters: 0, macs: 0)
+        for step in steps {
+            let c = step.cost(input: shape)
+            total.parameters += c.parameters
+            total.macs += c.macs
+            shape = c.output
+        }
+        return total
+    }
+}
+
+extension Network {
+    /// Blocks, learnable parameters and multiply-accumulates per image.
+    public var summary: NetworkSummary {
+        var macs = 0
+        let input = [architecture.input.height, architecture.input.width, architecture.input.channels]
+        let stemCost = stem.cost(input: input)
+        macs += stemCost.macs
+        let blockSummaries = blocks.map { block -> NetworkSummary.BlockSummary in
+            var cost = block.preact.cost(input: block.inputShape)
+            let body = block.body.cost(input: block.inputShape)
+            cost.parameters += body.parameters; cost.macs += body.macs
+            if let last = block.lastConv {
+                let c = Step.conv(last, relu: false).cost(input: block.body.steps.isEmpty ? block.inputShape : bodyOutput(block))
+                cost.parameters += c.parameters; cost.macs += c.macs
+            }
+            if case .projection(let program) = block.shortcut {
+                let c = program.cost(input: block.inputShape)
+                cost.parameters += c.parameters; cost.macs += c.macs
+            }
+            if let gate = block.gate {
+                let c = Step.conv(gate, relu: false).cost(input: block.inputShape)
+                cost.parameters += c.parameters; cost.macs += c.macs
+            }
+            macs += cost.macs
+            return .init(index: block.index, name: block.spec.name, stage: block.spec.stage, kind: block.spec.kind.rawValue,
+                         form: block.spec.form, shortcut: shortcutName(block), downsampling: block.isDownsampling,
+                         input: block.inputShape, output: block.outputShape, parameters: blockParameters[block.index],
+                         macs: cost.macs)
+        }
+        let last = blocks.last?.outputShape ?? input
+        let headCost = head.cost(input: last)
+        macs += headCost.macs
+        return NetworkSummary(name: architecture.name, input: input, classes: architecture.classes,
+                              parameters: parameterCount, macs: macs, blocks: blockSummaries)
+    }
+
+    private func bodyOutput(_ block: Block) -> [Int] {
+        var shape = block.inputShape
+        for step in block.preact.steps + block.body.steps { shape = step.cost(input: shape).output }
+        return shape
+    }
+
+    private func shortcutName(_ block: Block) -> String {
+        switch block.shortcut {
+        case .identity: return "identity"
+        case .zeroPad(let pad): return "zero-pad (option A, \(pad.before == 0 ? "append" : "split"))"
+        case .projection: return "projection"
+        case .none: return block.spec.kind == .highway ? "carry gate" : "none"
+        }
+    }
+}

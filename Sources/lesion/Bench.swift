@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Nets
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure forward and forward+input-gradient throughput on random inputs.",
+        discussion: """
+            `make bench` runs this beside PyTorch and onnxruntime on the same network.
+
+            Example:
+              lesion bench resnet110.h5 --batch-size 128 --seconds 10 --json
+            """)
+
+    @Argument(help: "An Unravel model file.") var model: String
+    @Option(help: "Images per batch.") var batchSize = 128
+    @Option(help: "CPU threads (default: all cores).") var threads: Int?
+    @Option(help: "Seconds to measure each of forward and gradient.") var seconds = 5.0
+    @Flag(help: "Print machine-readable JSON on stdout.") var json = false
+
+    struct Result: Codable {
+        var model: String
+        var batchSize: Int
+        var threads: Int
+        var forwardImagesPerSecond: Double
+        var gradientImagesPerSecond: Double
+        var oneDNN: String
+    }
+
+    func run() throws {
+        if let threads { Compute.threads = threads }
+        let network = try reportingBadInput { try ModelFile.load(model) }
+        let input = network.architecture.input
+        var generator = SystemRandomNumberGenerator()
+        let images = Tensor(shape: [batchSize, input.height, input.width, input.channels],
+                            values: (0..<(batchSize * input.height * input.width * input.channels)).map { _ in
+                                Float.random(in: -2...2, using: &generator) })
+        let labels = (0..<batchSize).map { $0 % network.architecture.classes }
+        let forward = try Bench.rate(seconds: seconds, batch: batchSize) { _ = try network.forward(images) }
+        let gradient = try Bench.rate(seconds: seconds, batch: batchSize) {
+            _ = try network.inputGradient(images, target: .crossEntropy(labels: labels))
+        }
+        let result = Result(model: model, batchSize: batchSize, threads: Compute.threads, forwardImagesPerSecond: forward,
+                            gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion)
+        if json { return try printJSON(result) }
+        print(String(format: "forward %.0f images/s, forward+input gradient %.0f images/s (batch %d, %d threads)",
+                     forward, gradient, batchSize, result.threads))
+    }
+
+    /// Images per second: one warm-up call, then the median of repeated timed calls.
+    static func rate(seconds: Double, batch: Int, _ body: () throws -> Void) throws -> Double {
+        try body()
+        var times: [Double] = []
+        let start = Date()
+        repeat {
+            let t = Date()
+            try body()
+            times.append(Date().timeIntervalSince(t))
+        } while Date().timeIntervalSince(start) < seconds || times.count < 3
+        times.sort()
+        return Double(batch) / times[times.count / 2]
+    }
+}

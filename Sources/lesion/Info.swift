@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Nets
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a model's architecture: numbered blocks, parameters and cost.",
+        discussion: """
+            Blocks are numbered from 0 in the order they run; these numbers are what the
+            experiments drop and reorder. Downsampling blocks (which change the shape) are marked.
+
+            Example:
+              lesion info resnet56.h5 --json
+            """)
+
+    @Argument(help: "An Unravel model file.")
+    var model: String
+
+    @Flag(help: "Print machine-readable JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let network = try reportingBadInput { try ModelFile.load(model) }
+        let summary = network.summary
+        if json { return try printJSON(summary) }
+        print(InfoText.render(summary))
+    }
+}
+
+enum InfoText {
+    static func render(_ s: NetworkSummary) -> String {
+        var lines = [
+            s.name,
+            "input \(s.input[2])x\(s.input[0])x\(s.input[1]) (CxHxW), \(s.classes) classes",
+            "\(grouped(s.parameters)) parameters, \(String(format: "%.3f", Double(s.macs) / 1e9)) GMAC per image",
+            "\(s.blocks.count) blocks (* = downsampling):",
+            "  #    name          stage  kind      form        shortcut                  output      params",
+        ]
+        for b in s.blocks {
+            let output = "\(b.output[2])x\(b.output[0])x\(b.output[1])"
+            lines.append(String(format: "  %-3d%@ %-13@ %-6d %-9@ %-11@ %-25@ %-11@ %@",
+                                b.index, b.downsampling ? "*" : " ", b.name as NSString, b.stage, b.kind as NSString,
+                                (b.form ?? "") as NSString, b.shortcut as NSString, output as NSString, grouped(b.parameters) as NSString))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(d)
+        }
+        return out
+    }
+}
