@@ -38,11 +38,15 @@ enum InfoText {
         ]
         for b in s.blocks {
             let output = "\(b.output[2])x\(b.output[0])x\(b.output[1])"
-            lines.append(String(format: "  %-3d%@ %-13@ %-6d %-9@ %-11@ %-25@ %-11@ %@",
-                                b.index, b.downsampling ? "*" : " ", b.name as NSString, b.stage, b.kind as NSString,
-                                (b.form ?? "") as NSString, b.shortcut as NSString, output as NSString, grouped(b.parameters) as NSString))
+            let columns = [pad("\(b.index)", 3) + (b.downsampling ? "*" : " "), pad(b.name, 13), pad("\(b.stage)", 6),
+                           pad(b.kind, 9), pad(b.form ?? "", 11), pad(b.shortcut, 25), pad(output, 11), grouped(b.parameters)]
+            lines.append("  " + columns.joined(separator: " "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
     static func grouped(_ n: Int) -> String {

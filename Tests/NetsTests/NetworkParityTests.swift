@@ -47,7 +47,7 @@ final class NetworkParityTests: XCTestCase {
             let input = Tensor(zeros: [2, network.architecture.input.height, network.architecture.input.width, 3])
             _ = try network.inputGradient(input, target: .logits([0, 1]))
         }
-        XCTAssertEqual(Compute.fallbackKernels.filter { !$0.contains(" k7 ") && !$0.contains("k1 s2") }, [],
+        XCTAssertEqual(Compute.fallbackKernels, [],
                        "oneDNN picked reference or gemm kernels")
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import HDF5
+import XCTest
+@testable import Nets
+
+final class DatasetFileTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUp() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-data-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    /// Pixel (b, c, i, j) of the test images: distinct small integers.
+    private func pixel(_ b: Int, _ c: Int, _ i: Int, _ j: Int) -> UInt8 { UInt8((b * 50 + c * 20 + i * 3 + j) % 256) }
+
+    private func write(layout: String?, channelOrder: String?) throws -> String {
+        let path = folder.appendingPathComponent("d\(layout ?? "")\(channelOrder ?? "").h5").path
+        let root = try File.create(path).root
+        let (n, c, h, w) = (5, 3, 4, 2)
+        var values: [UInt8] = []
+        if layout == "NHWC" {
+            for b in 0..<n { for i in 0..<h { for j in 0..<w { for k in 0..<c { values.append(pixel(b, k, i, j)) } } } }
+            try root.createDataset("images", shape: [n, h, w, c], values: values).setAttribute("layout", "NHWC")
+        } else {
+            for b in 0..<n { for k in 0..<c { for i in 0..<h { for j in 0..<w { values.append(pixel(b, k, i, j)) } } } }
+            try root.createDataset("images", shape: [n, c, h, w], values: values)
+        }
+        try root.createDataset("labels", shape: [n], values: (0..<n).map { Int32($0 % 3) })
+        if let channelOrder { try root.setAttribute("channel_order", channelOrder) }
+        return path
+    }
+
+    func testBatchesArePreprocessedNHWCTensorsWhateverTheFileLayout() throws {
+        let preprocessing = Preprocessing(scale: 1.0 / 255, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.5])
+        for layout in [nil, "NHWC"] {
+            let data = try DatasetFile(try write(layout: layout, channelOrder: nil))
+            XCTAssertEqual([data.count, data.channels, data.height, data.width], [5, 3, 4, 2])
+            let (images, labels) = try data.batch(2..<4, preprocessing: preprocessing)
+            XCTAssertEqual(images.shape, [2, 4, 2, 3])
+            XCTAssertEqual(labels, [2, 0])
+            for b in 0..<2 { for i in 0..<4 { for j in 0..<2 { for c in 0..<3 {
+                let expected = (Float(pixel(b + 2, c, i, j)) / 255 - preprocessing.mean[c]) / preprocessing.std[c]
+                XCTAssertEqual(images.pointer[((b * 4 + i) * 2 + j) * 3 + c], expected, accuracy: 1e-5)
+            } } } }
+        }
+    }
+
+    func testBGRFilesAreReorderedForRGBNetworks() throws {
+        let data = try DatasetFile(try write(layout: nil, channelOrder: "BGR"))
+        let (images, _) = try data.batch(0..<1, preprocessing: Preprocessing(scale: 1, mean: [], std: []))
+        XCTAssertEqual(images.pointer[0], Float(pixel(0, 2, 0, 0)), "channel 0 of an RGB network is the file's channel 2")
+        XCTAssertEqual(images.pointer[2], Float(pixel(0, 0, 0, 0)))
+    }
+
+    func testMissingImagesAreAClearError() throws {
+        let path = folder.appendingPathComponent("empty.h5").path
+        _ = try File.create(path)
+        XCTAssertThrowsError(try DatasetFile(path)) { error in
+            XCTAssertTrue("\(error)".contains("/images: no such dataset"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HDF5
+import XCTest
+
+final class CLITests: XCTestCase {
+    private var folder: URL!
+
+    override func setUp() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-cli-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func testHelpMatchesGoldenText() throws {
+        let result = try CLI.run(["--help"])
+        XCTAssertEqual(result.status, 0)
+        try assertGolden(result.stdout, "help.txt")
+        try assertGolden(try CLI.run(["info", "--help"]).stdout, "info-help.txt")
+    }
+
+    func testInfoMatchesGoldenText() throws {
+        let result = try CLI.run(["info", netsFixture("resnet8_c.model.h5")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertGolden(result.stdout, "info-resnet8_c.txt")
+    }
+
+    func testInfoJSONIsMachineReadable() throws {
+        let result = try CLI.run(["info", netsFixture("resnet20_a.model.h5"), "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["parameters"] as? Int, 269_722)
+        let blocks = json?["blocks"] as? [[String: Any]]
+        XCTAssertEqual(blocks?.count, 9)
+        XCTAssertEqual(blocks?.compactMap { ($0["downsampling"] as? Bool) == true ? $0["index"] as? Int : nil }, [3, 6])
+    }
+
+    func testBadModelFilesExitWithCodeThreeAndAOneLineMessage() throws {
+        let text = folder.appendingPathComponent("notes.h5").path
+        try "hello".write(toFile: text, atomically: true, encoding: .utf8)
+        for path in [text, "/nonexistent/model.h5", netsFixture("resnet8_c.expected.h5")] {
+            let result = try CLI.run(["info", path])
+            XCTAssertEqual(result.status, 3, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("lesion: ") && result.stderr.contains(path), result.stderr)
+            XCTAssertFalse(result.stderr.contains("HDF5-DIAG"))
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        }
+    }
+
+    func testUsageErrorsExitWith64() throws {
+        XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
+    }
+
+    private func makeDataset(count: Int) throws -> String {
+        let path = folder.appendingPathComponent("data.h5").path
+        let root = try File.create(path).root
+        var state: UInt64 = 7
+        let pixels = (0..<(count * 3 * 16 * 16)).map { _ -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        try root.createDataset("images", shape: [count, 3, 16, 16], values: pixels)
+        try root.createDataset("labels", shape: [count], values: (0..<count).map { Int64($0 % 10) })
+        return path
+    }
+
+    func testEvalAndPredictAgree() throws {
+        let data = try makeDataset(count: 10)
+        let model = netsFixture("resnet8_c.model.h5")
+        let eval = try CLI.run(["eval", model, data, "--batch-size", "4", "--json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(json?["images"] as? Int, 10)
+
+        let out = folder.appendingPathComponent("predictions.h5").path
+        let predict = try CLI.run(["predict", model, data, "-o", out, "--batch-size", "4", "--input-gradients"])
+        XCTAssertEqual(predict.status, 0, predict.stderr)
+        let root = try File.open(out).root
+        XCTAssertEqual(try root.dataset("logits").shape, [10, 10])
+        XCTAssertEqual(try root.dataset("input_gradients").shape, [10, 3, 16, 16])
+        let predictions = try root.dataset("predictions").read(as: Int64.self)
+        let labels = try root.dataset("labels").read(as: Int64.self)
+        let error = Double(zip(predictions, labels).filter { $0 != $1 }.count) / 10
+        XCTAssertEqual(json?["error"] as? Double ?? -1, error, accuracy: 1e-9)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".partial"))
+        XCTAssertEqual(try CLI.run(["predict", model, data, "-o", out]).status, 1, "refuses to overwrite without --force")
+    }
+
+    func testADatasetThatDoesNotFitIsRefused() throws {
+        let data = try makeDataset(count: 2)
+        let result = try CLI.run(["eval", netsFixture("resnet20_a.model.h5"), data])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.contains("images are 3x16x16 (CxHxW), but the model"), result.stderr)
+    }
+}
