@@ -200,6 +200,9 @@ def main():
     args = parser.parse_args()
 
     state = load_checkpoint(args.checkpoint)
+    if args.family != "torchvision":
+        # Option-B variants of the CIFAR code name the projection downsample.0/1 instead of shortcut.0/1.
+        state = {k.replace(".downsample.", ".shortcut."): v for k, v in state.items()}
     if args.family == "torchvision":
         import torchvision
         classes = args.classes or state["fc.weight"].shape[0]

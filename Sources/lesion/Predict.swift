@@ -70,6 +70,9 @@ struct Predict: ParsableCommand {
             progress.advance(by: range.count)
         }
         progress.finish()
-        try FileManager.default.moveItem(atPath: partial, toPath: output) // replaces nothing: checked above unless --force
+        guard rename(partial, output) == 0 else {   // atomic: a reader sees the old file or the whole new one
+            printError("lesion: cannot rename \(partial) to \(output): \(String(cString: strerror(errno)))")
+            throw Exit.failure
+        }
     }
 }
