@@ -40,6 +40,8 @@ static inline unsigned unravel_obj_all(void) { return H5F_OBJ_ALL; }
 static inline hid_t unravel_plist_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t unravel_plist_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t unravel_plist_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t unravel_plist_group_create(void) { return H5P_GROUP_CREATE; }
+static inline hid_t unravel_plist_file_create(void) { return H5P_FILE_CREATE; }
 
 // Error printing is per thread: call before every entry into the library.
 static inline void unravel_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

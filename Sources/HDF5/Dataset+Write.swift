@@ -50,9 +50,11 @@ extension Group {
             try here.withNewType({ StringCodec.variableType(utf8: true) }) { type in
                 let id = try here.withSpace(shape: [strings.count]) { space in
                     try here.withLinkCreation { links in
-                        try here.check(
-                            H5Dcreate2(handle.id, path, type, space, links, unravel_p_default(), unravel_p_default()),
-                            "cannot create the dataset")
+                        try here.withDatasetCreation(.plain, shape: [strings.count], elementSize: 8) { creation in
+                            try here.check(
+                                H5Dcreate2(handle.id, path, type, space, links, creation, unravel_p_default()),
+                                "cannot create the dataset")
+                        }
                     }
                 }
                 let dataset = Dataset(file: file, path: here.object, handle: Handle(id, .dataset))
@@ -122,6 +124,7 @@ extension Location {
         _ options: DatasetOptions, shape: [Int], elementSize: Int, _ body: (hid_t) throws -> R
     ) throws -> R {
         try withPropertyList({ H5Pcreate(unravel_plist_dataset_create()) }) { list in
+            try keepAttributesCompact(list)
             if options.needsChunks {
                 let chunks = options.chunkShape(for: shape, elementSize: elementSize)
                 guard chunks.count == shape.count, chunks.allSatisfy({ $0 > 0 }) else {

@@ -45,7 +45,10 @@ public final class File: @unchecked Sendable {
             defer { H5Pclose(access) }
             try here.check(H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V110), "cannot set the format")
             let flags = mode == .failIfExists ? unravel_acc_excl() : unravel_acc_trunc()
-            let id = try here.check(H5Fcreate(path, flags, unravel_p_default(), access), "cannot create the file")
+            let id = try here.withPropertyList({ H5Pcreate(unravel_plist_file_create()) }) { creation in
+                try here.keepAttributesCompact(creation)   // for the root group's attributes
+                return try here.check(H5Fcreate(path, flags, creation, access), "cannot create the file")
+            }
             return File(path: path, id: id)
         }
     }

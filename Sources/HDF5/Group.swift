@@ -76,7 +76,9 @@ public final class Group: Node, @unchecked Sendable {
         if contains(path) { throw here.error(.alreadyExists, "an object with this name already exists") }
         return try library {
             let id = try here.withLinkCreation { links in
-                try here.check(H5Gcreate2(handle.id, path, links, unravel_p_default(), unravel_p_default()), "cannot create the group")
+                try here.withGroupCreation { creation in
+                    try here.check(H5Gcreate2(handle.id, path, links, creation, unravel_p_default()), "cannot create the group")
+                }
             }
             return Group(file: file, path: here.object, handle: Handle(id, .group))
         }
@@ -106,3 +108,20 @@ public final class Group: Node, @unchecked Sendable {
     }
 }
 
+
+extension Group {
+    /// Copies the object at `path` (with everything below it) into `destination` under `name`,
+    /// possibly in another file.
+    public func copy(_ path: String, to destination: Group, as name: String? = nil) throws {
+        let here = location(path)
+        guard contains(path) else { throw here.error(.missing, "no such object to copy") }
+        let target = name ?? String(path.split(separator: "/").last ?? "")
+        try library {
+            try here.withLinkCreation { links in
+                try here.check(
+                    H5Ocopy(handle.id, path, destination.handle.id, target, unravel_p_default(), links),
+                    "cannot copy to \(destination.file.path):\(Node.join(destination.path, target))")
+            }
+        }
+    }
+}

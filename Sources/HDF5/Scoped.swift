@@ -38,6 +38,21 @@ extension Location {
         return try body(list)
     }
 
+    /// Objects we create keep their attributes in compact storage (in the object header), never
+    /// in dense storage: HDF5 1.10 crashes (a null call in H5T__conv_vlen) when H5Ocopy copies
+    /// densely stored variable-length string attributes to another file, which it switches to
+    /// beyond 8 attributes by default.
+    func keepAttributesCompact(_ list: hid_t) throws {
+        try check(H5Pset_attr_phase_change(list, 1024, 1000), "cannot set attribute storage")
+    }
+
+    func withGroupCreation<R>(_ body: (hid_t) throws -> R) throws -> R {
+        try withPropertyList({ H5Pcreate(unravel_plist_group_create()) }) { list in
+            try keepAttributesCompact(list)
+            return try body(list)
+        }
+    }
+
     /// A link-creation list that makes intermediate groups, so "a/b/c" can be created at once.
     func withLinkCreation<R>(_ body: (hid_t) throws -> R) throws -> R {
         try withPropertyList({ H5Pcreate(unravel_plist_link_create()) }) { list in

@@ -116,3 +116,22 @@ extension Network {
         return (kept.logits, try backward(kept, logitGradient: seed, routes: routes))
     }
 }
+
+extension Network {
+    /// The stem's output for an NHWC batch: the input to the first block.
+    public func runStem(_ input: Tensor) throws -> Tensor {
+        try stem.forward(input, record: false).last!
+    }
+
+    /// Block `index` on `input`, with its branch removed when `dropped`. When the caller holds the
+    /// only reference to `input`, its buffer may be reused for the output.
+    public func runBlock(_ index: Int, _ input: inout Tensor, dropped: Bool = false) throws -> Tensor {
+        guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
+        return try blocks[index].forward(&input, dropped: dropped, record: false, hooks: Hooks()).0
+    }
+
+    /// The head (pooling, classifier) on the last block's output: the logits.
+    public func runHead(_ input: Tensor) throws -> Tensor {
+        try head.forward(input, record: false).last!
+    }
+}

@@ -7,6 +7,7 @@ import Nets
 enum Exit {
     static let failure = ExitCode(1)
     static let badInput = ExitCode(3)
+    static let conflict = ExitCode(4)
 }
 
 /// Runs `body`, turning a bad model or data file into a one-line message and exit code 3.

@@ -12,6 +12,8 @@ struct Lesion: ParsableCommand {
             on networks stored in HDF5, and writes HDF5 result files that h5py and h5dump read.
 
             Examples:
+              lesion study resnet56.h5 test.h5 -o results.h5
+              lesion drop resnet56.h5 test.h5 -o results.h5 --resume
               lesion info resnet56.h5
               lesion eval resnet56.h5 test.h5 --batch-size 256
               lesion predict resnet56.h5 test.h5 -o predictions.h5 --input-gradients
@@ -21,10 +23,11 @@ struct Lesion: ParsableCommand {
             notebooks-export/make_dataset.py. Formats: docs/model-format.md.
 
             Exit codes: 0 success, 1 failure while running, 3 a bad model or data file,
-            64 bad usage.
+            4 a results file in use or holding a different experiment, 64 bad usage.
             """,
         version: UnravelVersion.string,
-        subcommands: [Info.self, Eval.self, Predict.self, Bench.self]
+        subcommands: [Drop.self, DropMany.self, ReorderCommand.self, StudyCommand.self, Merge.self,
+                      Info.self, Eval.self, Predict.self, Bench.self]
     )
 }
 

@@ -2,12 +2,14 @@ import Foundation
 
 /// A progress bar with ETA on stderr. Silent when stderr is not a terminal or when asked.
 final class Progress {
-    private let total: Int
+    private var total: Int
     private let label: String
     private let enabled: Bool
     private let start = Date()
     private var lastDraw = Date.distantPast
     private(set) var done = 0
+    /// Work already done when the bar started (a resumed run): not counted in the rate.
+    private var baseline: Int?
 
     init(_ label: String, total: Int, quiet: Bool) {
         self.label = label
@@ -23,10 +25,18 @@ final class Progress {
         let width = 30
         let filled = Int(fraction * Double(width))
         let elapsed = Date().timeIntervalSince(start)
-        let eta = fraction > 0 ? elapsed / fraction - elapsed : 0
+        let fresh = done - (baseline ?? 0)
+        let eta = fresh > 0 ? elapsed / Double(fresh) * Double(total - done) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = String(format: "\r%@ %@ %3.0f%% %d/%d  %@ left ", label, bar, fraction * 100, done, total, Progress.clock(eta))
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Sets the absolute position (work units done of total).
+    func update(done: Int, total: Int) {
+        self.total = max(total, 1)
+        if baseline == nil { baseline = done }
+        advance(by: done - self.done)
     }
 
     func finish() {

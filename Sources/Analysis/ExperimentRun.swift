@@ -1,0 +1,95 @@
+import Foundation
+import Nets
+
+/// An experiment running over a dataset: a probe that evaluates its variants batch by batch,
+/// keeping additive statistics per (variant, batch) so that an interrupted run resumes, and
+/// shards merge, into exactly the numbers one uninterrupted run gives.
+public final class ExperimentRun: Probe {
+    /// The results-file group, e.g. "drop_one".
+    public let id: String
+    /// What determines the variants (JSON), checked on resume and merge.
+    public let settings: String
+    public let variants: [Variant]
+    public let columns: [String: [Double]]
+    public let classes: Int
+    public let batchCount: Int
+    public let shard: Shard
+    /// Variant indices per chunk, grouped so that variants sharing computation run together.
+    let chunks: [[Int]]
+    /// Statistics per variant and batch.
+    var rows: [Int: [Int: VariantStatistics]] = [:]
+    var unitsDone: Set<Int> = []
+
+    public static let chunkSize = 64
+
+    public convenience init(_ experiment: Experiment, network: Network, batchCount: Int, shard: Shard = .whole) throws {
+        let variants = try experiment.variants(for: network)
+        self.init(id: experiment.id, settings: ExperimentRun.encode(experiment.settings), variants: variants,
+                  columns: experiment.columns(for: variants, network: network), classes: network.architecture.classes,
+                  batchCount: batchCount, shard: shard)
+    }
+
+    /// A run rebuilt from its parts, as a results file stores them.
+    init(id: String, settings: String, variants: [Variant], columns: [String: [Double]], classes: Int,
+         batchCount: Int, shard: Shard) {
+        self.id = id
+        self.settings = settings
+        self.variants = variants
+        self.columns = columns
+        self.classes = classes
+        self.batchCount = batchCount
+        self.shard = shard
+        let sorted = variants.indices.sorted { a, b in
+            variants[a].steps.lexicographicallyPrecedes(variants[b].steps) { ($0.block, $0.dropped ? 1 : 0) < ($1.block, $1.dropped ? 1 : 0) }
+        }
+        chunks = stride(from: 0, to: sorted.count, by: ExperimentRun.chunkSize).map {
+            Array(sorted[$0..<min($0 + ExperimentRun.chunkSize, sorted.count)])
+        }
+    }
+
+    public var name: String { id }
+
+    static func encode(_ settings: [String: String]) -> String {
+        "{" + settings.keys.sorted().map { "\"\($0)\": \"\(settings[$0]!)\"" }.joined(separator: ", ") + "}"
+    }
+    public var evaluatesVariants: Bool { true }
+
+    public var unitCount: Int { batchCount * chunks.count }
+    func unit(batch: Int, chunk: Int) -> Int { batch * chunks.count + chunk }
+    var ownedUnits: [Int] { (0..<unitCount).filter { shard.owns(unit: $0) } }
+
+    /// Whether every unit of this shard is done.
+    public var isShardComplete: Bool { ownedUnits.allSatisfy { unitsDone.contains($0) } }
+    /// Whether every unit of the experiment is done (after a merge, or in an unsharded run).
+    public var isComplete: Bool { unitsDone.count == unitCount }
+
+    public func wants(batch index: Int) -> Bool {
+        (0..<chunks.count).contains { shard.owns(unit: unit(batch: index, chunk: $0)) && !unitsDone.contains(unit(batch: index, chunk: $0)) }
+    }
+
+    public func observe(_ batch: Batch) throws {
+        for (c, chunk) in chunks.enumerated() {
+            let u = unit(batch: batch.index, chunk: c)
+            guard shard.owns(unit: u), !unitsDone.contains(u) else { continue }
+            let logits = try batch.evaluate(chunk.map { variants[$0] })
+            for (variant, variantLogits) in zip(chunk, logits) {
+                rows[variant, default: [:]][batch.index] = VariantStatistics(
+                    logits: variantLogits, intact: batch.logits, labels: batch.labels, classes: classes)
+            }
+            unitsDone.insert(u)
+        }
+    }
+
+    /// Each variant's statistics over all batches done, summed in batch order (so the result does
+    /// not depend on the order the batches were computed in).
+    public var totals: [VariantStatistics] {
+        variants.indices.map { v in
+            (rows[v] ?? [:]).sorted { $0.key < $1.key }.reduce(VariantStatistics(classes: classes)) { $0 + $1.value }
+        }
+    }
+
+    /// Statistics rows as (variant, batch, statistics), sorted.
+    var sortedRows: [(variant: Int, batch: Int, statistics: VariantStatistics)] {
+        rows.keys.sorted().flatMap { v in rows[v]!.keys.sorted().map { b in (v, b, rows[v]![b]!) } }
+    }
+}

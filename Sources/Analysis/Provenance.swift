@@ -1,0 +1,34 @@
+import Foundation
+import Nets
+
+/// Where a results file came from: enough to reproduce it or to tell two apart.
+public struct Provenance: Sendable {
+    public var toolVersion: String
+    public var commandLine: String
+    public var model: String
+    public var modelSHA256: String
+    public var data: String
+    public var dataSHA256: String
+    public var threads: Int
+    public var batchSize: Int
+    public var images: Int
+    public var started: String
+
+    public init(toolVersion: String, commandLine: String, model: String, data: String, threads: Int, batchSize: Int,
+                images: Int) throws {
+        self.toolVersion = toolVersion
+        self.commandLine = commandLine
+        self.model = model
+        self.data = data
+        self.threads = threads
+        self.batchSize = batchSize
+        self.images = images
+        modelSHA256 = try SHA256.file(model)
+        dataSHA256 = try SHA256.file(data)
+        started = Provenance.now()
+    }
+
+    public static func now() -> String {
+        ISO8601DateFormatter().string(from: Date())
+    }
+}

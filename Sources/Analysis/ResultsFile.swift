@@ -1,0 +1,152 @@
+import Foundation
+import HDF5
+import Nets
+
+/// The results file of a study (docs/results-format.md): one HDF5 file, one group per experiment,
+/// provenance on the root.
+///
+/// Every save writes a complete new file beside the old one and renames it over it, so the file
+/// on disk is always whole and readable, even after kill -9 in the middle of a save. Groups of
+/// other experiments already in the file are copied across untouched.
+public enum ResultsFile {
+    public static let format = "unravel-results"
+    public static let version: Int64 = 1
+
+    /// Saves `runs` and `provenance`, keeping every other group of an existing file.
+    public static func save(_ path: String, runs: [ExperimentRun], provenance: Provenance) throws {
+        let temporary = "\(path).saving-\(getpid())"
+        do {
+            try write(temporary, existing: path, runs: runs) { root, previous in
+                try root.setAttribute("format", format)
+                try root.setAttribute("format_version", version)
+                try root.setAttribute("tool_version", provenance.toolVersion)
+                try root.setAttribute("command_line", provenance.commandLine)
+                try root.setAttribute("model", provenance.model)
+                try root.setAttribute("model_sha256", provenance.modelSHA256)
+                try root.setAttribute("data", provenance.data)
+                try root.setAttribute("data_sha256", provenance.dataSHA256)
+                try root.setAttribute("threads", Int64(provenance.threads))
+                try root.setAttribute("batch_size", Int64(provenance.batchSize))
+                try root.setAttribute("images", Int64(provenance.images))
+                try root.setAttribute("onednn_version", Compute.oneDNNVersion)
+                let started = try previous.flatMap { $0.hasAttribute("started") ? try $0.stringAttribute("started") : nil }
+                try root.setAttribute("started", started ?? provenance.started)
+                try root.setAttribute("saved", Provenance.now())
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try replace(path, with: temporary)
+    }
+
+    /// Loads what `path` already holds of `run` (for --resume). Returns false if it holds none.
+    /// Throws if the file's run was made with other settings, data or shard.
+    @discardableResult
+    public static func restore(_ run: ExperimentRun, from path: String, provenance: Provenance) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        let root = try File.open(path).root
+        if root.hasAttribute("model_sha256") {
+            for (key, value) in [("model_sha256", provenance.modelSHA256), ("data_sha256", provenance.dataSHA256)] {
+                let stored = try root.stringAttribute(key)
+                guard stored == value else {
+                    throw AnalysisError("\(path): made from a different \(key.hasPrefix("model") ? "model" : "dataset") file "
+                                        + "(SHA-256 \(stored.prefix(12))… vs \(value.prefix(12))…); write to a new file")
+                }
+            }
+            let batch = try root.attribute("batch_size", as: Int64.self)
+            guard Int(batch) == provenance.batchSize else {
+                throw AnalysisError("\(path): made with --batch-size \(batch); resume with the same batch size")
+            }
+        }
+        guard root.contains(run.id) else { return false }
+        let stored = try StoredRun.read(try root.group(run.id))
+        try stored.checkSameExperiment(as: run, path: path, checkShard: true)
+        stored.copyProgress(into: run)
+        return true
+    }
+
+    /// Whether the file already holds a group for experiment `id`.
+    public static func holds(_ path: String, experiment id: String) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        return try File.open(path).root.contains(id)
+    }
+
+    /// Combines shard files into the file one unsharded run would have written.
+    public static func merge(_ shards: [String], into path: String) throws -> [ExperimentRun] {
+        guard let first = shards.first else { throw AnalysisError("lesion merge needs at least one shard file") }
+        var merged: [String: ExperimentRun] = [:]
+        var order: [String] = []
+        for shard in shards {
+            let root = try File.open(shard).root
+            guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+                throw AnalysisError("\(shard): not an Unravel results file")
+            }
+            for (name, kind) in try root.members() where kind == .group {
+                let stored = try StoredRun.read(try root.group(name))
+                if let existing = merged[name] {
+                    try stored.checkSameExperiment(as: existing, path: shard, checkShard: false)
+                    try stored.add(into: existing, path: shard)
+                } else {
+                    let run = stored.makeRun(shard: .whole)
+                    try stored.add(into: run, path: shard)
+                    merged[name] = run
+                    order.append(name)
+                }
+            }
+        }
+        let runs = order.map { merged[$0]! }
+        for run in runs where !run.isComplete {
+            throw AnalysisError("\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
+                                + "a shard is missing or unfinished")
+        }
+        let temporary = "\(path).saving-\(getpid())"
+        let source = try File.open(first).root
+        try write(temporary, existing: nil, runs: runs) { root, _ in
+            for name in try source.attributeNames where name != "saved" && name != "command_line" {
+                try copyAttribute(name, from: source, to: root)
+            }
+            try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
+            try root.setAttribute("merged_from", shards)
+            try root.setAttribute("saved", Provenance.now())
+        }
+        try replace(path, with: temporary)
+        return runs
+    }
+
+    // MARK: - Writing
+
+    private static func write(_ temporary: String, existing: String?, runs: [ExperimentRun],
+                              attributes: (Group, Group?) throws -> Void) throws {
+        let file = try File.create(temporary, .truncate)
+        let root = try file.root
+        var previousRoot: Group? = nil
+        if let existing, FileManager.default.fileExists(atPath: existing) {
+            let previous = try File.open(existing).root
+            previousRoot = previous
+            let ours = Set(runs.map(\.id))
+            for (name, _) in try previous.members() where !ours.contains(name) {
+                try previous.copy(name, to: root)
+            }
+        }
+        try attributes(root, previousRoot)
+        for run in runs { try StoredRun(run).write(into: root) }
+        try file.flush()
+    }
+
+    private static func replace(_ path: String, with temporary: String) throws {
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw AnalysisError("\(path): cannot save results: \(reason)")
+        }
+    }
+
+    private static func copyAttribute(_ name: String, from source: Group, to target: Group) throws {
+        switch try source.attributeType(name) {
+        case .string: try target.setAttribute(name, try source.stringAttribute(name))
+        case .integer: try target.setAttribute(name, try source.attribute(name, as: Int64.self, converting: true))
+        default: try target.setAttribute(name, try source.attribute(name, as: Double.self, converting: true))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Nets
+
+/// Streams a dataset through a network in batches and hands each batch to probes. Memory stays
+/// bounded by one batch whatever the dataset's size.
+public final class Runner {
+    public let network: Network
+    public let data: DatasetFile
+    public let batchSize: Int
+    public let limit: Int?
+
+    public init(network: Network, data: DatasetFile, batchSize: Int = 128, limit: Int? = nil) throws {
+        try data.check(fits: network.architecture)
+        guard data.count > 0 else { throw NetsError("\(data.path): the dataset holds no images") }
+        guard batchSize > 0 else { throw NetsError("the batch size must be positive") }
+        self.network = network
+        self.data = data
+        self.batchSize = batchSize
+        self.limit = limit
+    }
+
+    /// The images used: the first `limit`, or all.
+    public var imageCount: Int { min(data.count, limit ?? data.count) }
+
+    /// The batches, in order.
+    public var batches: [Range<Int>] {
+        stride(from: 0, to: imageCount, by: batchSize).map { $0..<min($0 + batchSize, imageCount) }
+    }
+
+    /// Runs every probe over every batch it wants. `afterBatch` is called after each batch (to
+    /// checkpoint results, draw progress).
+    public func run(_ probes: [Probe], afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
+        let classes = network.architecture.classes
+        for (index, range) in batches.enumerated() {
+            let active = probes.filter { $0.wants(batch: index) }
+            if active.isEmpty {
+                try afterBatch?(index, range)
+                continue
+            }
+            let (images, labels) = try data.batch(range, preprocessing: network.architecture.preprocessing)
+            if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
+                throw NetsError("\(data.path): label \(bad) in images \(range.lowerBound)..<\(range.upperBound) "
+                                + "is outside the model's \(classes) classes")
+            }
+            // One intact pass: the shared-prefix evaluator's when variants will run (it keeps block
+            // inputs), a hooked one when probes read activations, both only when both are needed.
+            let evaluator = active.contains { $0.evaluatesVariants }
+                ? try SharedPrefixEvaluator(network: network, images: images) : nil
+            var captured: [HookPoint: Tensor] = [:]
+            var logits = evaluator?.intactLogits
+            let points = Set(active.flatMap(\.reads))
+            if !points.isEmpty || logits == nil {
+                var hooks = Hooks()
+                for point in points {
+                    hooks.add(point) { point, tensor in captured[point] = tensor.copy(); return nil }
+                }
+                logits = try network.forward(images, options: RunOptions(hooks: hooks))
+            }
+            let batch = Batch(index: index, range: range, images: images, labels: labels, network: network,
+                              logits: logits!, activations: captured, evaluator: evaluator)
+            for probe in active { try probe.observe(batch) }
+            try afterBatch?(index, range)
+        }
+        for probe in probes { try probe.finish() }
+    }
+}

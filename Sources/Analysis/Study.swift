@@ -1,0 +1,87 @@
+import Foundation
+import HDF5
+import Nets
+
+/// Runs lesion experiments over a dataset into one results file: checks the inputs before
+/// writing anything, holds the file's lock, resumes, shards, and saves as it goes.
+public final class Study {
+    public struct Options {
+        public var batchSize = 128
+        public var limit: Int? = nil
+        public var resume = false
+        /// Replace experiment groups that the file already holds.
+        public var force = false
+        public var shard = Shard.whole
+        public var commandLine = ""
+        public var toolVersion = "unknown"
+        /// Seconds between saves while running (there is always a save at the end).
+        public var saveInterval = 5.0
+        /// A pause after each batch, for tests that interrupt a run.
+        public var pauseAfterBatch = 0.0
+        public init() {}
+    }
+
+    public let network: Network
+    public let runner: Runner
+    public let output: String
+    public let options: Options
+    private let provenance: Provenance
+    private let lock: FileLock
+
+    /// Checks everything that can be checked before the first batch: the output folder, the
+    /// dataset's shape against the model, the labels, that no other process writes the file.
+    public init(model: String, data: String, output: String, options: Options) throws {
+        let folder = (output as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw NetsError("\(output): the folder \(folder) does not exist")
+        }
+        network = try ModelFile.load(model)
+        let dataset = try DatasetFile(data)
+        runner = try Runner(network: network, data: dataset, batchSize: options.batchSize, limit: options.limit)
+        try Study.checkLabels(dataset, count: runner.imageCount, classes: network.architecture.classes)
+        self.output = output
+        self.options = options
+        lock = try FileLock(for: output)
+        provenance = try Provenance(toolVersion: options.toolVersion, commandLine: options.commandLine, model: model,
+                                    data: data, threads: Compute.threads, batchSize: options.batchSize,
+                                    images: runner.imageCount)
+    }
+
+    private static func checkLabels(_ data: DatasetFile, count: Int, classes: Int) throws {
+        let labels = try File.open(data.path).root.dataset("labels").readRows(0..<count, as: Int64.self, converting: true)
+        if let index = labels.firstIndex(where: { !(0..<Int64(classes)).contains($0) }) {
+            throw NetsError("\(data.path): /labels[\(index)] is \(labels[index]), outside the model's classes 0..<\(classes)")
+        }
+    }
+
+    /// Prepares runs, restoring saved progress with --resume.
+    public func prepare(_ experiments: [Experiment]) throws -> [ExperimentRun] {
+        let runs = try experiments.map { try ExperimentRun($0, network: network, batchCount: runner.batches.count, shard: options.shard) }
+        for run in runs {
+            if options.resume {
+                try ResultsFile.restore(run, from: output, provenance: provenance)
+            } else if try ResultsFile.holds(output, experiment: run.id), !options.force {
+                throw AnalysisError("\(output) already holds /\(run.id); use --resume to continue it or --force to replace it")
+            }
+        }
+        return runs
+    }
+
+    /// Runs them, saving every few seconds and at the end. `progress(done, total)` counts work units.
+    public func run(_ runs: [ExperimentRun], progress: ((Int, Int) -> Void)? = nil) throws {
+        let total = runs.reduce(0) { $0 + $1.ownedUnits.count }
+        func done() -> Int { runs.reduce(0) { sum, run in sum + run.ownedUnits.filter { run.unitsDone.contains($0) }.count } }
+        progress?(done(), total)
+        var lastSave = Date()
+        try runner.run(runs) { _, _ in
+            if Date().timeIntervalSince(lastSave) >= self.options.saveInterval {
+                try ResultsFile.save(self.output, runs: runs, provenance: self.provenance)
+                lastSave = Date()
+            }
+            progress?(done(), total)
+            if self.options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: self.options.pauseAfterBatch) }
+        }
+        try ResultsFile.save(output, runs: runs, provenance: provenance)
+    }
+}

@@ -1,0 +1,123 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Nets
+
+/// Prints each run's table (or all as JSON) after a study.
+func printResults(_ runs: [ExperimentRun], network: Network, json: Bool, output: String) throws {
+    if json { return try printJSON(runs.map(ExperimentReport.init)) }
+    for run in runs { print(ExperimentReport.table(run, network: network)) }
+    print("results: \(output)")
+}
+
+struct Drop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove each residual block's branch in turn (Veit et al., lesion study 1).",
+        discussion: """
+            Each block becomes its shortcut. The change in error against the intact network comes
+            with a paired 95% confidence interval, because the images are the same.
+
+            Example:
+              lesion drop resnet56.h5 test.h5 -o results.h5
+              lesion drop resnet56.h5 test.h5 -o results.h5 --resume     # after an interruption
+              lesion drop resnet56.h5 test.h5 -o part0.h5 --shard 0/4    # one of four jobs
+            """)
+
+    @OptionGroup var study: StudyOptions
+
+    func run() throws {
+        let (opened, runs) = try study.run([DropOne()], label: "drop")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
+struct DropMany: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drop-many",
+        abstract: "Remove k random blocks at once, for k = 1...K (Veit et al., lesion study 2).",
+        discussion: """
+            Example:
+              lesion drop-many resnet56.h5 test.h5 -o results.h5 --max-k 20 --samples 50
+            """)
+
+    @OptionGroup var study: StudyOptions
+    @Option(help: "The largest number of blocks removed at once.") var maxK = 10
+    @Option(help: "Random sets per k (all sets when there are fewer).") var samples = 20
+    @Flag(help: "Never remove the downsampling blocks.") var excludeDownsampling = false
+
+    func run() throws {
+        let experiment = Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed, excludeDownsampling: excludeDownsampling)
+        let (opened, runs) = try study.run([experiment], label: "drop-many")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
+struct ReorderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reorder",
+        abstract: "Swap k random pairs of compatible blocks (Veit et al., lesion study 3).",
+        discussion: """
+            Blocks are compatible when they are in the same stage and neither changes the shape.
+            Each order is recorded with its Kendall τ against the original.
+
+            Example:
+              lesion reorder resnet56.h5 test.h5 -o results.h5 --max-swaps 20 --samples 10
+            """)
+
+    @OptionGroup var study: StudyOptions
+    @Option(help: "The largest number of swaps.") var maxSwaps = 10
+    @Option(help: "Orders per number of swaps.") var samples = 10
+
+    func run() throws {
+        let (opened, runs) = try study.run([Reorder(maxSwaps: maxSwaps, samples: samples, seed: study.seed)], label: "reorder")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "All three lesion studies into one results file.",
+        discussion: """
+            Example:
+              lesion study resnet56.h5 test.h5 -o results.h5 --limit 2000
+            """)
+
+    @OptionGroup var study: StudyOptions
+    @Option(help: "drop-many: the largest number of blocks removed at once.") var maxK = 10
+    @Option(help: "drop-many: random sets per k.") var samples = 20
+    @Option(help: "reorder: the largest number of swaps.") var maxSwaps = 10
+    @Option(help: "reorder: orders per number of swaps.") var orders = 10
+
+    func run() throws {
+        let experiments: [Experiment] = [
+            DropOne(),
+            Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed),
+            Reorder(maxSwaps: maxSwaps, samples: orders, seed: study.seed),
+        ]
+        let (opened, runs) = try study.run(experiments, label: "study")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Combine the results files of --shard runs into what one run would have written.",
+        discussion: """
+            Example:
+              lesion merge part0.h5 part1.h5 part2.h5 part3.h5 -o results.h5
+            """)
+
+    @Argument(help: "The shard files.") var shards: [String]
+    @Option(name: .shortAndLong, help: "The merged results file.") var output: String
+    @Flag(help: "Replace OUTPUT if it exists.") var force = false
+
+    func run() throws {
+        if FileManager.default.fileExists(atPath: output) && !force {
+            printError("lesion: \(output) exists; use --force to replace it")
+            throw Exit.failure
+        }
+        let runs = try reportingConflicts { try reportingBadInput { try ResultsFile.merge(shards, into: output) } }
+        print("merged \(shards.count) shards: " + runs.map { "\($0.id) (\($0.unitCount) work units)" }.joined(separator: ", ") + " -> \(output)")
+    }
+}
