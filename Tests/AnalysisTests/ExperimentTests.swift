@@ -1,0 +1,76 @@
+import XCTest
+@testable import Analysis
+@testable import Nets
+
+final class ExperimentTests: XCTestCase {
+    func testKendallTauKnownValues() {
+        XCTAssertEqual(kendallTau([0, 1, 2, 3, 4]), 1)
+        XCTAssertEqual(kendallTau([4, 3, 2, 1, 0]), -1)
+        XCTAssertEqual(kendallTau([1, 0, 2]), 1.0 / 3, accuracy: 1e-12)
+        // One adjacent swap among n = 54 changes one of 1,431 pairs: τ = 1 - 2/1431.
+        var order = Array(0..<54)
+        order.swapAt(10, 11)
+        XCTAssertEqual(kendallTau(order), 1 - 2.0 / 1431, accuracy: 1e-12)
+        // Swapping the ends of 0...4 gives 7 discordant pairs of 10.
+        XCTAssertEqual(kendallTau([4, 1, 2, 3, 0]), (3.0 - 7) / 10, accuracy: 1e-12)
+    }
+
+    func testDropManyUsesEverySetWhenThereAreFewAndDistinctSeededSetsOtherwise() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        let experiment = Analysis.DropMany(maxK: 3, samples: 20, seed: 5)
+        let variants = try experiment.variants(for: network)
+        let byK = Dictionary(grouping: variants.dropFirst()) { $0.droppedBlocks.count }
+        XCTAssertEqual(byK[1]?.count, 9, "C(9,1) = 9 ≤ 20: all")
+        XCTAssertEqual(byK[2]?.count, 20, "C(9,2) = 36 > 20: 20 samples")
+        XCTAssertEqual(Set(byK[2]!.map(\.droppedBlocks)).count, 20, "distinct")
+        XCTAssertEqual(try experiment.variants(for: network), variants, "seeded: the same every time")
+        XCTAssertNotEqual(try Analysis.DropMany(maxK: 3, samples: 20, seed: 6).variants(for: network), variants)
+        let excluded = try Analysis.DropMany(maxK: 2, samples: 100, seed: 5, excludeDownsampling: true).variants(for: network)
+        XCTAssertFalse(excluded.contains { $0.droppedBlocks.contains(3) || $0.droppedBlocks.contains(6) })
+        XCTAssertThrowsError(try Analysis.DropMany(maxK: 10, samples: 1, seed: 1).variants(for: network))
+    }
+
+    func testReorderSwapsOnlyCompatibleBlocksWithinAStage() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        XCTAssertEqual(Reorder.compatibleGroups(network), [[0, 1, 2], [4, 5], [7, 8]])
+        for variant in try Reorder(maxSwaps: 5, samples: 10, seed: 2).variants(for: network) {
+            let order = variant.order
+            XCTAssertEqual(Set(order), Set(0..<9))
+            for (position, block) in order.enumerated() where block != position {
+                XCTAssertEqual(network.architecture.blocks[block].stage, network.architecture.blocks[position].stage)
+                XCTAssertFalse([3, 6].contains(block), "downsampling blocks stay")
+            }
+        }
+    }
+
+    func testDropOneLeavesOutPlainBlocksThatChangeShape() throws {
+        let network = try ModelFile.load(modelFixture("plain20"))
+        let blocks = try DropOne().variants(for: network).dropFirst().map { $0.droppedBlocks[0] }
+        XCTAssertEqual(blocks, [0, 1, 2, 4, 5, 7, 8])
+    }
+
+    func testStatisticsAddUpAndGiveAPairedInterval() {
+        let intact = Tensor(shape: [4, 3], values: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0])
+        let variant = Tensor(shape: [4, 3], values: [0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1])
+        let labels = [0, 1, 2, 0]
+        let stats = VariantStatistics(logits: variant, intact: intact, labels: labels, classes: 3)
+        XCTAssertEqual(stats.error, 0.5)
+        XCTAssertEqual(stats.deltaError.mean, 0.5)
+        XCTAssertEqual(stats.classError, [1, 0, 0])
+        // d = [1, 0, 0, 1]: mean 0.5, sample sd 0.57735, half-width 1.96 * 0.57735 / 2.
+        XCTAssertEqual(stats.deltaError.high - stats.deltaError.mean, 1.959963984540054 * 0.5773502691896258 / 2, accuracy: 1e-12)
+        let doubled = stats + stats
+        XCTAssertEqual(doubled.images, 8)
+        XCTAssertEqual(doubled.error, 0.5)
+        XCTAssertEqual(VariantStatistics(row: doubled.row[...], classes: 3), doubled)
+    }
+
+    func testSHA256KnownVectors() {
+        XCTAssertEqual(SHA256.hex([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}

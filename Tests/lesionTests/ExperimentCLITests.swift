@@ -1,0 +1,161 @@
+import Foundation
+import HDF5
+import XCTest
+
+/// The experiment commands end to end: interrupted and resumed runs, shards and merges, a
+/// second writer, and bad input that must write nothing.
+final class ExperimentCLITests: XCTestCase {
+    private var folder: URL!
+    private let model = netsFixture("resnet20_a.model.h5")
+
+    override func setUp() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-exp-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// Standard-normal float32 images (the fixture models take them as they are).
+    private func makeData(_ name: String = "data.h5", count: Int = 24, size: Int = 32, labels: [Int64]? = nil) throws -> String {
+        let file = path(name)
+        let root = try File.create(file).root
+        var state: UInt64 = 99
+        let values = (0..<(count * 3 * size * size)).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 22)
+        }
+        try root.createDataset("images", shape: [count, 3, size, size], values: values)
+        try root.createDataset("labels", shape: [count], values: labels ?? (0..<count).map { Int64($0 % 10) })
+        return file
+    }
+
+    /// Every dataset under `group`, flattened to Doubles, by path.
+    private func contents(_ file: String, _ group: String) throws -> [String: [Double]] {
+        var result: [String: [Double]] = [:]
+        func visit(_ g: Group, _ prefix: String) throws {
+            for (name, kind) in try g.members() {
+                if kind == .group { try visit(try g.group(name), prefix + name + "/") }
+                if kind == .dataset { result[prefix + name] = try g.dataset(name).read(as: Double.self, converting: true) }
+            }
+        }
+        try visit(try File.open(file).root.group(group), "")
+        return result
+    }
+
+    private func assertSameResults(_ a: String, _ b: String, group: String = "drop_one", file: StaticString = #filePath, line: UInt = #line) throws {
+        let (x, y) = (try contents(a, group), try contents(b, group))
+        XCTAssertEqual(Set(x.keys), Set(y.keys), file: file, line: line)
+        for key in x.keys.sorted() {
+            let (u, v) = (x[key]!, y[key] ?? [])
+            XCTAssertTrue(u.count == v.count && zip(u, v).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) },
+                          "\(group)/\(key) differs", file: file, line: line)
+        }
+    }
+
+    private func status(_ file: String, _ group: String = "drop_one") throws -> String {
+        try File.open(file).root.group(group).stringAttribute("status")
+    }
+
+    func testAKilledRunResumesToExactlyTheUninterruptedResults() throws {
+        let data = try makeData()
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", whole, "--batch-size", "2"]).status, 0)
+        XCTAssertEqual(try status(whole), "complete")
+
+        let killed = path("killed.h5")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["drop", model, data, "-o", killed, "--batch-size", "2", "--save-interval", "0",
+                             "--pause-after-batch", "0.2", "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var unitsDone: Int64 = 0
+        for _ in 0..<300 where unitsDone < 3 {
+            Thread.sleep(forTimeInterval: 0.05)
+            unitsDone = (try? File.open(killed).root.group("drop_one").attribute("units_done", as: Int64.self)) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(unitsDone, 3)
+        XCTAssertEqual(try status(killed), "partial", "the killed run left a readable, partial file")
+
+        let resumed = try CLI.run(["drop", model, data, "-o", killed, "--batch-size", "2", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try status(killed), "complete")
+        try assertSameResults(whole, killed)
+    }
+
+    func testMergedShardsEqualOneRun() throws {
+        let data = try makeData()
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run(["study", model, data, "-o", whole, "--batch-size", "4", "--max-k", "3", "--samples", "4",
+                                    "--max-swaps", "2", "--orders", "3", "--quiet"]).status, 0)
+        var parts: [String] = []
+        for i in 0..<3 {
+            let part = path("part\(i).h5")
+            let result = try CLI.run(["study", model, data, "-o", part, "--batch-size", "4", "--max-k", "3", "--samples", "4",
+                                      "--max-swaps", "2", "--orders", "3", "--shard", "\(i)/3", "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(try status(part), "partial")
+            parts.append(part)
+        }
+        let merged = path("merged.h5")
+        let merge = try CLI.run(["merge"] + parts + ["-o", merged])
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        for group in ["drop_one", "drop_many", "reorder"] { try assertSameResults(whole, merged, group: group) }
+        let missing = try CLI.run(["merge", parts[0], parts[1], "-o", path("incomplete.h5")])
+        XCTAssertEqual(missing.status, 4)
+        XCTAssertTrue(missing.stderr.contains("a shard is missing or unfinished"), missing.stderr)
+    }
+
+    func testASecondWriterIsRefused() throws {
+        let data = try makeData()
+        let output = path("busy.h5")
+        let first = Process()
+        first.executableURL = CLI.binary
+        first.arguments = ["drop", model, data, "-o", output, "--batch-size", "2", "--pause-after-batch", "0.5", "--quiet"]
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: output + ".lock") { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let second = try CLI.run(["drop", model, data, "-o", output, "--batch-size", "2", "--resume"])
+        XCTAssertEqual(second.status, 4)
+        XCTAssertTrue(second.stderr.contains("is being written by another process (pid \(first.processIdentifier))"), second.stderr)
+    }
+
+    func testExistingResultsAreNotSilentlyReplaced() throws {
+        let data = try makeData(count: 4)
+        let output = path("r.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", output]).status, 0)
+        let again = try CLI.run(["drop", model, data, "-o", output])
+        XCTAssertEqual(again.status, 4)
+        XCTAssertTrue(again.stderr.contains("already holds /drop_one; use --resume"), again.stderr)
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", output, "--force"]).status, 0)
+        let otherData = try makeData("other.h5", count: 4, labels: [1, 1, 1, 1])
+        let mismatch = try CLI.run(["drop", model, otherData, "-o", output, "--resume"])
+        XCTAssertEqual(mismatch.status, 4)
+        XCTAssertTrue(mismatch.stderr.contains("made from a different dataset file"), mismatch.stderr)
+    }
+
+    func testBadInputIsRefusedAndWritesNothing() throws {
+        let cases: [(String, [String], String)] = [
+            ("misfit", [model, try makeData("small.h5", count: 2, size: 16)], "images are 3x16x16 (CxHxW), but the model"),
+            ("labels", [model, try makeData("labels.h5", count: 3, labels: [0, 10, 2])], "/labels[1] is 10, outside the model's classes 0..<10"),
+            ("empty", [model, try makeData("empty.h5", count: 0)], "the dataset holds no images"),
+        ]
+        for (name, inputs, message) in cases {
+            let output = path("results-\(name).h5")
+            let result = try CLI.run(["drop"] + inputs + ["-o", output])
+            XCTAssertEqual(result.status, 3, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(name): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), "\(name) wrote a results file")
+        }
+        let nowhere = path("missing/folder/results.h5")
+        let result = try CLI.run(["drop", model, try makeData("ok.h5", count: 2), "-o", nowhere])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.contains("does not exist"), result.stderr)
+    }
+}
