@@ -154,6 +154,11 @@ final class Block: @unchecked Sendable {
             } else if route.usesBranch {
                 branchInputGradient = try branchBackward(g, record: record)
             }
+        } else if case .identity = shortcut, spec.shortcutFrom == "input", preact.steps.isEmpty, !body.steps.isEmpty,
+                  route == .both, !record.dropped {
+            // The common case: the shortcut's gradient is g itself, and the branch's input
+            // gradient is added into it by its first convolution.
+            return try branchBackward(g, record: record, accumulatingInto: g)
         } else {
             if route.usesBranch && !record.dropped {
                 try accumulate(&branchInputGradient, branchBackward(g, record: record))
@@ -179,11 +184,12 @@ final class Block: @unchecked Sendable {
         return inputGradient ?? Tensor(zeros: record.input.shape)
     }
 
-    /// Back through the last convolution and the body, to the branch input.
-    private func branchBackward(_ g: Tensor, record: Record) throws -> Tensor {
+    /// Back through the last convolution and the body, to the branch input; added into `total`
+    /// if given (which `g` may be: it is read only before the body's first step writes).
+    private func branchBackward(_ g: Tensor, record: Record, accumulatingInto total: Tensor? = nil) throws -> Tensor {
         let hidden = record.bodyTrace.last!
         let hiddenGradient = try lastConv.map { try $0.backwardData(g, inputShape: hidden.shape) } ?? g.copy()
-        return try body.backward(hiddenGradient, trace: record.bodyTrace)
+        return try body.backward(hiddenGradient, trace: record.bodyTrace, accumulatingInto: total)
     }
 
     private func backwardHighway(_ g: Tensor, record: Record, route: Route) throws -> Tensor {

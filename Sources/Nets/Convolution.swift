@@ -46,6 +46,10 @@ public final class Convolution: @unchecked Sendable {
     }
     private var plans: [PlanKey: OpaquePointer] = [:]
     private let lock = NSLock()
+    /// For stride 1 and one group, the input gradient is itself a convolution: of the output
+    /// gradient, with the weights transposed and flipped, padded by kernel − 1 − padding. oneDNN
+    /// 2.6 runs that on its forward (brgconv) kernels, about 20% faster than its backward-data ones.
+    private let transposed: Convolution?
 
     public init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?) {
         precondition(weights.count == geometry.weightCount, "weights do not fit \(geometry)")
@@ -53,6 +57,34 @@ public final class Convolution: @unchecked Sendable {
         self.geometry = geometry
         self.weights = weights
         self.bias = bias
+        transposed = Convolution.transposedForBackward(geometry, weights)
+    }
+
+    private static func transposedForBackward(_ g: ConvGeometry, _ weights: [Float]) -> Convolution? {
+        let k = g.kernel
+        guard g.stride == 1, g.groups == 1, [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 <= k - 1 }) else {
+            return nil
+        }
+        var t = ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, kernel: k)
+        (t.padTop, t.padLeft, t.padBottom, t.padRight) = (k - 1 - g.padTop, k - 1 - g.padLeft, k - 1 - g.padBottom, k - 1 - g.padRight)
+        var flipped = [Float](repeating: 0, count: weights.count)
+        for o in 0..<g.outChannels {
+            for c in 0..<g.inChannels {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        flipped[((c * g.outChannels + o) * k + (k - 1 - i)) * k + (k - 1 - j)] = weights[((o * g.inChannels + c) * k + i) * k + j]
+                    }
+                }
+            }
+        }
+        return Convolution(t, weights: flipped, bias: nil, transposable: false)
+    }
+
+    private init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?, transposable: Bool) {
+        self.geometry = geometry
+        self.weights = weights
+        self.bias = bias
+        transposed = nil
     }
 
     deinit { plans.values.forEach { unravel_conv_destroy($0) } }
@@ -80,6 +112,18 @@ public final class Convolution: @unchecked Sendable {
         return output
     }
 
+    /// total += the gradient at the input. With the transposed kernel the add is fused into the
+    /// convolution (oneDNN's sum post-op); `total` must not be `outputGradient`.
+    public func backwardData(_ outputGradient: Tensor, inputShape: [Int], accumulatingInto total: Tensor) throws {
+        precondition(total !== outputGradient, "cannot accumulate a convolution's input gradient into its output gradient")
+        guard total.shape == inputShape else { throw NetsError("gradient buffer is \(total.shape), expected \(inputShape)") }
+        if let transposed {
+            try checkInput(inputShape)
+            return try transposed.forward(outputGradient, into: total, accumulate: true)
+        }
+        try ParallelElementwise.add(total, try backwardData(outputGradient, inputShape: inputShape))
+    }
+
     /// The gradient at the input, given the gradient at the output and the input's shape.
     public func backwardData(_ outputGradient: Tensor, inputShape: [Int]) throws -> Tensor {
         try checkInput(inputShape)
@@ -87,6 +131,10 @@ public final class Convolution: @unchecked Sendable {
             throw NetsError("convolution output gradient is \(outputGradient.shape), expected \(outputShape(for: inputShape))")
         }
         let inputGradient = Tensor(shape: inputShape)
+        if let transposed {
+            try transposed.forward(outputGradient, into: inputGradient)
+            return inputGradient
+        }
         let plan = try self.plan(inputShape, accumulate: false, relu: false, backward: true)
         guard unravel_conv_execute(plan, outputGradient.pointer, inputGradient.pointer) == 0 else {
             throw NetsError("oneDNN failed to run a backward convolution \(geometry) on \(inputShape)")

@@ -61,11 +61,22 @@ struct Program {
         return trace
     }
 
-    func backward(_ g: Tensor, trace: [Tensor]) throws -> Tensor {
+    /// The gradient at the program's input. With `total`, it is added into `total` (and `total`
+    /// returned); a leading convolution then fuses the add.
+    func backward(_ g: Tensor, trace: [Tensor], accumulatingInto total: Tensor? = nil) throws -> Tensor {
         precondition(trace.count == steps.count + 1, "backward needs a recorded trace")
         var gradient = g
         for index in steps.indices.reversed() {
+            if index == 0, let total, case .conv(let conv, let relu) = steps[0] {
+                if relu { try ParallelElementwise.reluBackward(gradient, output: trace[1]) }
+                try conv.backwardData(gradient, inputShape: trace[0].shape, accumulatingInto: total)
+                return total
+            }
             gradient = try steps[index].backward(gradient, input: trace[index], output: trace[index + 1])
+        }
+        if let total {
+            try ParallelElementwise.add(total, gradient)
+            return total
         }
         return gradient
     }
