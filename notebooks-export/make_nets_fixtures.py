@@ -91,6 +91,38 @@ def reordered_logits(model, x, order):
     return logits
 
 
+def path_gradient(model, x, labels, branch_blocks):
+    """The input gradient carried by one path of a post-activation CIFAR ResNet: through the
+    branch of the blocks in `branch_blocks` and the shortcut of the others, every Jacobian taken
+    at the real forward point (ReLU masks from the whole network's forward pass).
+
+    Each block is re-evaluated at its real input plus a zero-valued tensor that carries the
+    gradient (inp + (h - h.detach())), so values stay at the forward point while autograd
+    follows only the chosen path."""
+    with torch.no_grad():
+        stem = torch.relu(model.bn1(model.conv1(x)))
+        inputs, outputs, h = [], [], stem
+        for layer in (model.layer1, model.layer2, model.layer3):
+            for block in layer:
+                inputs.append(h)
+                h = block(h)
+                outputs.append(h)
+    x = x.clone().requires_grad_(True)
+    carried = torch.relu(model.bn1(model.conv1(x)))
+    blocks = [b for layer in (model.layer1, model.layer2, model.layer3) for b in layer]
+    for i, block in enumerate(blocks):
+        at = inputs[i] + (carried - carried.detach())
+        if i in branch_blocks:
+            part = block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(at)))))
+        else:
+            part = block.shortcut(at)
+        carried = part * (outputs[i] > 0)
+    at = outputs[-1] + (carried - carried.detach())
+    logits = model.linear(torch.nn.functional.adaptive_avg_pool2d(at, 1).flatten(1))
+    (gradient,) = torch.autograd.grad(nn.functional.cross_entropy(logits, labels, reduction="sum"), x)
+    return gradient
+
+
 def relu_margins(model, x):
     """Per image, the smallest |batch-norm output| relative to the largest: how close some value
     that a ReLU will see comes to zero."""
@@ -125,7 +157,7 @@ def well_conditioned_inputs(model, batch, input_shape, generator, margin=1e-6):
     raise SystemExit("make_nets_fixtures: could not draw well-conditioned inputs")
 
 
-def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None):
+def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -145,6 +177,9 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None)
         for drop in drops:
             key = "dropped_" + "_".join(map(str, drop))
             f[key] = lesioned_logits(model, x.detach(), drop).numpy().astype(np.float32)
+        for path in paths:
+            key = "path_" + ("_".join(map(str, path)) if path else "none")
+            f[key] = path_gradient(model, x.detach(), labels, set(path)).numpy().astype(np.float32)
         if reorder:
             f["reordered_" + "_".join(map(str, reorder))] = reordered_logits(model, x.detach(), reorder).numpy()
         f.attrs["torch_version"] = str(torch.__version__)
@@ -156,10 +191,10 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
-         reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7])
+         reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
-    make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)])
+    make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
     make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
          reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])

@@ -13,10 +13,11 @@ public enum ResultsFile {
     public static let version: Int64 = 1
 
     /// Saves `runs` and `provenance`, keeping every other group of an existing file.
-    public static func save(_ path: String, runs: [ExperimentRun], provenance: Provenance) throws {
+    public static func save(_ path: String, runs: [ExperimentRun], groups: [ResultsGroup] = [],
+                            provenance: Provenance) throws {
         let temporary = "\(path).saving-\(getpid())"
         do {
-            try write(temporary, existing: path, runs: runs) { root, previous in
+            try write(temporary, existing: path, runs: runs, groups: groups) { root, previous in
                 try root.setAttribute("format", format)
                 try root.setAttribute("format_version", version)
                 try root.setAttribute("tool_version", provenance.toolVersion)
@@ -83,6 +84,7 @@ public enum ResultsFile {
                 throw AnalysisError("\(shard): not an Unravel results file")
             }
             for (name, kind) in try root.members() where kind == .group {
+                guard try root.group(name).hasAttribute("units_total") else { continue }   // not a sharded experiment
                 let stored = try StoredRun.read(try root.group(name))
                 if let existing = merged[name] {
                     try stored.checkSameExperiment(as: existing, path: shard, checkShard: false)
@@ -102,7 +104,7 @@ public enum ResultsFile {
         }
         let temporary = "\(path).saving-\(getpid())"
         let source = try File.open(first).root
-        try write(temporary, existing: nil, runs: runs) { root, _ in
+        try write(temporary, existing: nil, runs: runs, groups: []) { root, _ in
             for name in try source.attributeNames where name != "saved" && name != "command_line" {
                 try copyAttribute(name, from: source, to: root)
             }
@@ -116,7 +118,7 @@ public enum ResultsFile {
 
     // MARK: - Writing
 
-    private static func write(_ temporary: String, existing: String?, runs: [ExperimentRun],
+    private static func write(_ temporary: String, existing: String?, runs: [ExperimentRun], groups: [ResultsGroup],
                               attributes: (Group, Group?) throws -> Void) throws {
         let file = try File.create(temporary, .truncate)
         let root = try file.root
@@ -124,13 +126,14 @@ public enum ResultsFile {
         if let existing, FileManager.default.fileExists(atPath: existing) {
             let previous = try File.open(existing).root
             previousRoot = previous
-            let ours = Set(runs.map(\.id))
+            let ours = Set(runs.map(\.id) + groups.map(\.id))
             for (name, _) in try previous.members() where !ours.contains(name) {
                 try previous.copy(name, to: root)
             }
         }
         try attributes(root, previousRoot)
         for run in runs { try StoredRun(run).write(into: root) }
+        for group in groups { try group.write(into: root) }
         try file.flush()
     }
 

@@ -124,8 +124,9 @@ final class Block: @unchecked Sendable {
 
     private func forwardHighway(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
-        let gateValues = try gate.forward(x)
+        var gateValues = try gate.forward(x)
         HighwayMath.sigmoidInPlace(gateValues)
+        gateValues = try hooks.run(.blockGate(index), gateValues)
         var bodyTrace: [Tensor] = []
         var transform: Tensor? = nil
         if !dropped {

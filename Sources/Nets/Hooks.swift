@@ -1,7 +1,8 @@
 /// A named place in a network where values can be read or replaced.
 ///
 /// Names: "stem" (the stem's output), "blocks.I.input", "blocks.I.branch" (the branch's output
-/// before the merge; for a highway block, H(x)), "blocks.I.output", "logits". Block numbers are
+/// before the merge; for a highway block, H(x)), "blocks.I.gate" (a highway block's T(x)),
+/// "blocks.I.output", "logits". Block numbers are
 /// the architecture's, whatever order the blocks run in.
 public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
     public let name: String
@@ -13,6 +14,8 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
     public static func blockInput(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).input") }
     public static func blockBranch(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).branch") }
     public static func blockOutput(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).output") }
+    /// A highway block's transform gate T(x), in [0, 1].
+    public static func blockGate(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).gate") }
 }
 
 /// A hook sees the tensor at its point. It returns nil to leave it alone, or a tensor of the

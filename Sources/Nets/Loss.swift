@@ -22,7 +22,8 @@ public enum Loss {
         }
     }
 
-    static func logitGradient(_ logits: Tensor, target: GradientTarget) throws -> Tensor {
+    /// The gradient at the logits that seeds a backward pass for `target`.
+    public static func logitGradient(_ logits: Tensor, target: GradientTarget) throws -> Tensor {
         let (batch, classes) = (logits.shape[0], logits.shape[1])
         switch target {
         case .logitGradient(let gradient):

@@ -1,0 +1,189 @@
+import Foundation
+import HDF5
+import Nets
+
+/// Per image, ‖x_b‖, for an NHWC batch.
+func imageNorms(_ x: Tensor) -> [Double] {
+    let perImage = x.count / max(x.batch, 1)
+    return (0..<x.batch).map { b in
+        var sum = 0.0
+        for i in 0..<perImage { let v = Double(x.pointer[b * perImage + i]); sum += v * v }
+        return sum.squareRoot()
+    }
+}
+
+/// The least-squares slope of ln(y) against x, over points with y > 0: the per-step decay rate
+/// of an exponential y ≈ a·exp(slope·x). nil with fewer than two such points.
+public func exponentialSlope(_ x: [Double], _ y: [Double]) -> Double? {
+    let points = zip(x, y).filter { $0.1 > 0 && $0.1.isFinite }.map { ($0.0, log($0.1)) }
+    guard points.count >= 2 else { return nil }
+    let mx = points.map(\.0).reduce(0, +) / Double(points.count), my = points.map(\.1).reduce(0, +) / Double(points.count)
+    let sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }, sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+    return sxx > 0 ? sxy / sxx : nil
+}
+
+/// Veit et al.'s measurement (Fig. 6b): forward a batch through the whole network; in the
+/// backward pass pick k blocks at random, go through only their branches and only the shortcuts
+/// of the others, and record the norm of the gradient arriving at the input. The loss is each
+/// image's cross-entropy; the norm is ‖∂L/∂x‖ per image, averaged over the batch.
+///
+/// Plain blocks have no shortcut, so every path goes through them: a path's length counts them,
+/// and k is drawn among the other blocks.
+public final class SampledPathGradients: Probe, ResultsGroup {
+    public let network: Network
+    public let samples: Int
+    public let seed: UInt64
+    /// Blocks a path may skip.
+    let optional: [Int]
+    let forced: Int
+    /// Numbers of optional blocks whose branch a sampled path takes.
+    public let ks: [Int]
+    let batchCount: Int
+    private var generator: SplitMix64
+    /// Per k: the batch-mean input-gradient norm of each sample.
+    public private(set) var values: [Int: [Double]] = [:]
+
+    public init(network: Network, samples: Int, lengths: ClosedRange<Int>?, seed: UInt64, batchCount: Int) throws {
+        self.network = network
+        self.samples = samples
+        self.seed = seed
+        let optional = (0..<network.blockCount).filter { network.architecture.blocks[$0].kind != .plain }
+        let forced = network.blockCount - optional.count
+        self.optional = optional
+        self.forced = forced
+        let wanted = lengths.map { ($0.lowerBound - forced)...($0.upperBound - forced) } ?? 0...optional.count
+        guard wanted.lowerBound >= 0, wanted.upperBound <= optional.count else {
+            throw NetsError("path lengths must lie in \(forced)...\(network.blockCount) for this network")
+        }
+        guard samples > 0 else { throw NetsError("--samples must be positive") }
+        ks = Array(wanted)
+        self.batchCount = max(batchCount, 1)
+        generator = SplitMix64(seed: seed ^ 0x9A7A_6BAD_1E57)
+    }
+
+    public var name: String { "grads_sampled" }
+    public var id: String { name }
+
+    public func wants(batch index: Int) -> Bool { ks.contains { (values[$0]?.count ?? 0) < samples } }
+
+    public func observe(_ batch: Batch) throws {
+        let record = try network.record(batch.images)
+        let seedGradient = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: batch.labels))
+        let remainingBatches = max(batchCount - batch.index, 1)
+        for k in ks {
+            let missing = samples - (values[k]?.count ?? 0)
+            let now = batch.index == batchCount - 1 ? missing : min(missing, (missing + remainingBatches - 1) / remainingBatches)
+            for _ in 0..<max(now, 0) {
+                var pool = optional
+                var chosen: Set<Int> = []
+                for _ in 0..<k { chosen.insert(pool.remove(at: generator.below(pool.count))) }
+                var routes: [Int: Route] = [:]
+                for block in optional { routes[block] = chosen.contains(block) ? .branch : .shortcut }
+                let gradient = try network.backward(record, logitGradient: seedGradient, routes: routes)
+                let norms = imageNorms(gradient)
+                values[k, default: []].append(norms.reduce(0, +) / Double(norms.count))
+            }
+        }
+    }
+
+    public var lengths: [Int] { ks.map { $0 + forced } }
+    public var means: [Double] { ks.map { k in values[k].map { $0.reduce(0, +) / Double(max($0.count, 1)) } ?? .nan } }
+    public var deviations: [Double] {
+        ks.map { k in
+            guard let v = values[k], v.count > 1 else { return .nan }
+            let m = v.reduce(0, +) / Double(v.count)
+            return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
+        }
+    }
+    /// ln of the factor by which the gradient shrinks per extra block on a path.
+    public var decayPerBlock: Double? { exponentialSlope(lengths.map(Double.init), means) }
+
+    /// Path count × mean magnitude per length (Fig. 6c), over the lengths sampled.
+    public var totalContribution: [Double] {
+        let counts = PathDistribution(network: network).counts
+        return zip(lengths, means).map { counts[$0.0].double * $0.1 }
+    }
+
+    public func write(into root: Group) throws {
+        let group = try root.createGroup(id)
+        try group.setAttribute("method", "sampled, as Veit et al. 2016: random k blocks through their branch, the rest through their shortcut")
+        try group.setAttribute("samples_per_length", Int64(samples))
+        try group.setAttribute("seed", Int64(bitPattern: seed))
+        try group.setAttribute("loss", "per-image cross-entropy; norms per image, averaged over the batch")
+        if let decay = decayPerBlock { try group.setAttribute("decay_per_block", exp(decay)) }
+        try group.column("length", lengths.map(Double.init), units: "blocks whose branch the path takes")
+        try group.column("mean_norm", means, units: "‖∂L/∂x‖ at the input")
+        try group.column("std_norm", deviations, units: "‖∂L/∂x‖, sample standard deviation over samples")
+        try group.column("total_contribution", totalContribution, units: "path count × mean norm")
+        let width = samples
+        var table = [Double](repeating: .nan, count: ks.count * width)
+        for (row, k) in ks.enumerated() { for (i, v) in (values[k] ?? []).prefix(width).enumerated() { table[row * width + i] = v } }
+        try group.createDataset("samples", shape: [ks.count, width], values: table).setAttribute("units", "‖∂L/∂x‖ of each sample")
+    }
+}
+
+/// The exact decomposition: for every length k at once, the summed input gradient of all paths
+/// of length k (Network.pathGradients), its norm averaged over images.
+public final class ExactPathGradients: Probe, ResultsGroup {
+    public let network: Network
+    public let maxLength: Int
+    /// Σ over images of ‖c_k‖, and of ‖Σ_k c_k − full gradient‖ / ‖full gradient‖ (a check).
+    public private(set) var normSums: [Double]
+    public private(set) var images = 0.0
+    public private(set) var worstResidual = 0.0
+
+    public init(network: Network, maxLength: Int? = nil) throws {
+        self.network = network
+        self.maxLength = min(maxLength ?? network.blockCount, network.blockCount)
+        guard self.maxLength >= 0 else { throw NetsError("--max-length must be at least 0") }
+        normSums = [Double](repeating: 0, count: self.maxLength + 1)
+    }
+
+    public var name: String { "grads_exact" }
+    public var id: String { name }
+
+    public func observe(_ batch: Batch) throws {
+        let record = try network.record(batch.images)
+        let seed = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: batch.labels))
+        let coefficients = try network.pathGradients(record, logitGradient: seed, maxLength: maxLength)
+        for (k, c) in coefficients.enumerated() {
+            if let c { normSums[k] += imageNorms(c).reduce(0, +) }
+        }
+        images += Double(batch.labels.count)
+        if maxLength == network.blockCount {
+            let full = try network.backward(record, logitGradient: seed)
+            let sum = Tensor(zeros: full.shape)
+            for c in coefficients.compactMap({ $0 }) { for i in 0..<sum.count { sum.pointer[i] += c.pointer[i] } }
+            var difference = 0.0, scale = 0.0
+            for i in 0..<full.count {
+                let d = Double(sum.pointer[i] - full.pointer[i]); difference += d * d
+                scale += Double(full.pointer[i]) * Double(full.pointer[i])
+            }
+            worstResidual = max(worstResidual, (difference / max(scale, 1e-300)).squareRoot())
+        }
+    }
+
+    /// Mean over images of ‖c_k‖: the total contribution of the length-k paths.
+    public var meanNorms: [Double] { normSums.map { $0 / max(images, 1) } }
+
+    /// The shortest range of lengths holding `mass` of the total contribution.
+    public func effectiveLengths(holding mass: Double = 0.9) -> (range: ClosedRange<Int>, share: Double) {
+        shortestInterval(of: meanNorms, holding: mass)
+    }
+
+    public func write(into root: Group) throws {
+        let group = try root.createGroup(id)
+        let counts = PathDistribution(network: network).counts
+        try group.setAttribute("method", "exact: c_k ← Sᵀc_k + Bᵀc_{k−1} through every block, at the forward point")
+        try group.setAttribute("max_length", Int64(maxLength))
+        try group.setAttribute("images", images)
+        try group.setAttribute("sum_check_relative_error", worstResidual)
+        let effective = effectiveLengths()
+        try group.setAttribute("effective_lengths_90", [Int64(effective.range.lowerBound), Int64(effective.range.upperBound)])
+        try group.column("length", (0...maxLength).map(Double.init), units: "blocks whose branch the paths take")
+        try group.column("norm_of_sum", meanNorms, units: "‖Σ over length-k paths of ∂L/∂x‖, mean over images")
+        try group.column("norm_of_sum_per_path", zip(meanNorms, counts).map { $0 / $1.double },
+                         units: "norm_of_sum / number of length-k paths")
+        try group.createDataset("path_count", strings: counts.prefix(maxLength + 1).map(\.description))
+    }
+}
