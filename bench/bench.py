@@ -64,13 +64,14 @@ def bench_onnxruntime(path, batch, threads, seconds):
     return {"forward": rate(lambda: session.run(None, {"x": x}), batch, seconds), "version": ort.__version__}
 
 
-def bench_unravel(path, batch, threads, seconds):
+def bench_unravel(path, batch, threads, seconds, paths=False):
     binary = os.path.join(ROOT, ".build", "release", "lesion")
     out = subprocess.run([binary, "bench", path, "--batch-size", str(batch), "--threads", str(threads),
-                          "--seconds", str(seconds), "--json"], check=True, capture_output=True, text=True)
+                          "--seconds", str(seconds), "--json"] + (["--paths"] if paths else []),
+                         check=True, capture_output=True, text=True)
     result = json.loads(out.stdout)
     return {"forward": result["forwardImagesPerSecond"], "gradient": result["gradientImagesPerSecond"],
-            "version": "oneDNN " + result["oneDNN"]}
+            "version": "oneDNN " + result["oneDNN"], "decomposition": result.get("exactDecompositionCost")}
 
 
 def sweep_unravel(model, data, batch, threads, images):
@@ -191,6 +192,12 @@ def main():
             print(line)
 
     blocks = 3 * (args.depth - 2) // 6
+    try:
+        cost = bench_unravel(base + ".h5", args.batch, args.threads, args.seconds, paths=True)["decomposition"]
+        print(f"\nexact gradient decomposition over all {blocks + 1} path lengths: {cost:.1f} full input-gradient passes "
+              f"(target at most n/2 + 2 = {blocks / 2 + 2:.0f})")
+    except Exception as error:
+        print(f"\nexact gradient decomposition: failed ({error})")
     print(f"\ndrop-one sweep ({blocks} blocks, {blocks + 1} variants), images/s through the whole sweep:")
     for name, label in (("unravel", f"unravel `lesion drop`, {args.sweep_images} images, shared prefixes"),
                         ("pytorch", f"pytorch naive loop, {args.torch_sweep_images} images, a full pass per variant")):

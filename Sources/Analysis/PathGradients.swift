@@ -132,8 +132,12 @@ public final class ExactPathGradients: Probe, ResultsGroup {
     public private(set) var images = 0.0
     public private(set) var worstResidual = 0.0
 
-    public init(network: Network, maxLength: Int? = nil) throws {
+    /// Batches measured: all, or the first `batches`.
+    public let batchLimit: Int?
+
+    public init(network: Network, maxLength: Int? = nil, batches: Int? = nil) throws {
         self.network = network
+        batchLimit = batches
         self.maxLength = min(maxLength ?? network.blockCount, network.blockCount)
         guard self.maxLength >= 0 else { throw NetsError("--max-length must be at least 0") }
         normSums = [Double](repeating: 0, count: self.maxLength + 1)
@@ -141,6 +145,8 @@ public final class ExactPathGradients: Probe, ResultsGroup {
 
     public var name: String { "grads_exact" }
     public var id: String { name }
+
+    public func wants(batch index: Int) -> Bool { batchLimit.map { index < $0 } ?? true }
 
     public func observe(_ batch: Batch) throws {
         let record = try network.record(batch.images)

@@ -41,6 +41,31 @@ public enum ResultsFile {
         try replace(path, with: temporary)
     }
 
+    /// Saves groups that need no model or data (path counts): the provenance is the command alone.
+    public static func saveGroups(_ path: String, _ groups: [ResultsGroup], commandLine: String, toolVersion: String) throws {
+        let lock = try FileLock(for: path)
+        defer { withExtendedLifetime(lock) {} }
+        let temporary = "\(path).saving-\(getpid())"
+        do {
+            try write(temporary, existing: path, runs: [], groups: groups) { root, previous in
+                if previous == nil {
+                    try root.setAttribute("format", format)
+                    try root.setAttribute("format_version", version)
+                    try root.setAttribute("tool_version", toolVersion)
+                    try root.setAttribute("command_line", commandLine)
+                    try root.setAttribute("started", Provenance.now())
+                } else if let previous {
+                    for name in try previous.attributeNames where name != "saved" { try copyAttribute(name, from: previous, to: root) }
+                }
+                try root.setAttribute("saved", Provenance.now())
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try replace(path, with: temporary)
+    }
+
     /// Loads what `path` already holds of `run` (for --resume). Returns false if it holds none.
     /// Throws if the file's run was made with other settings, data or shard.
     @discardableResult
@@ -107,6 +132,10 @@ public enum ResultsFile {
         try write(temporary, existing: nil, runs: runs, groups: []) { root, _ in
             for name in try source.attributeNames where name != "saved" && name != "command_line" {
                 try copyAttribute(name, from: source, to: root)
+            }
+            // Groups that every shard computes whole (path counts, exact gradients) come from the first.
+            for (name, kind) in try source.members() where kind == .group && merged[name] == nil {
+                try source.copy(name, to: root)
             }
             try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
             try root.setAttribute("merged_from", shards)

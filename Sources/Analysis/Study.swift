@@ -68,20 +68,26 @@ public final class Study {
         return runs
     }
 
-    /// Runs them, saving every few seconds and at the end. `progress(done, total)` counts work units.
-    public func run(_ runs: [ExperimentRun], progress: ((Int, Int) -> Void)? = nil) throws {
-        let total = runs.reduce(0) { $0 + $1.ownedUnits.count }
-        func done() -> Int { runs.reduce(0) { sum, run in sum + run.ownedUnits.filter { run.unitsDone.contains($0) }.count } }
-        progress?(done(), total)
+    /// Runs them, saving every few seconds and at the end. `groups` are probes measured alongside
+    /// (gradients by path length, highway gates) and written whole at the end.
+    /// `progress(done, total)` counts batches.
+    public func run(_ runs: [ExperimentRun], groups: [Probe & ResultsGroup] = [], progress: ((Int, Int) -> Void)? = nil) throws {
+        let total = runner.batches.count
+        progress?(0, total)
         var lastSave = Date()
-        try runner.run(runs) { _, _ in
-            if Date().timeIntervalSince(lastSave) >= self.options.saveInterval {
+        try runner.run(runs + groups) { index, _ in
+            if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= self.options.saveInterval {
                 try ResultsFile.save(self.output, runs: runs, provenance: self.provenance)
                 lastSave = Date()
             }
-            progress?(done(), total)
+            progress?(index + 1, total)
             if self.options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: self.options.pauseAfterBatch) }
         }
-        try ResultsFile.save(output, runs: runs, provenance: provenance)
+        try ResultsFile.save(output, runs: runs, groups: groups, provenance: provenance)
+    }
+
+    /// Also writes groups that need no data (path counts) with this study's provenance.
+    public func save(_ runs: [ExperimentRun], groups: [ResultsGroup]) throws {
+        try ResultsFile.save(output, runs: runs, groups: groups, provenance: provenance)
     }
 }

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     @Option(help: "CPU threads (default: all cores).") var threads: Int?
     @Option(help: "Seconds to measure each of forward and gradient.") var seconds = 5.0
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
+    @Flag(help: "Also time the exact gradient decomposition by path length, in full input-gradient passes.")
+    var paths = false
 
     struct Result: Codable {
         var model: String
@@ -25,6 +27,8 @@ struct Bench: ParsableCommand {
         var forwardImagesPerSecond: Double
         var gradientImagesPerSecond: Double
         var oneDNN: String
+        /// Seconds of the exact decomposition (all lengths) over seconds of one input-gradient pass.
+        var exactDecompositionCost: Double?
     }
 
     func run() throws {
@@ -40,11 +44,23 @@ struct Bench: ParsableCommand {
         let gradient = try Bench.rate(seconds: seconds, batch: batchSize) {
             _ = try network.inputGradient(images, target: .crossEntropy(labels: labels))
         }
+        var cost: Double? = nil
+        if paths {
+            let decomposition = try Bench.rate(seconds: seconds, batch: batchSize) {
+                let record = try network.record(images)
+                let seed = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: labels))
+                _ = try network.pathGradients(record, logitGradient: seed, maxLength: network.blockCount)
+            }
+            cost = gradient / decomposition
+        }
         let result = Result(model: model, batchSize: batchSize, threads: Compute.threads, forwardImagesPerSecond: forward,
-                            gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion)
+                            gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion, exactDecompositionCost: cost)
         if json { return try printJSON(result) }
         print(String(format: "forward %.0f images/s, forward+input gradient %.0f images/s (batch %d, %d threads)",
                      forward, gradient, batchSize, result.threads))
+        if let cost {
+            print(String(format: "exact decomposition over all %d path lengths: %.1f input-gradient passes", network.blockCount, cost))
+        }
     }
 
     /// Images per second: one warm-up call, then the median of repeated timed calls.

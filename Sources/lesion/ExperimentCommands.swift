@@ -26,7 +26,7 @@ struct Drop: ParsableCommand {
     @OptionGroup var study: StudyOptions
 
     func run() throws {
-        let (opened, runs) = try study.run([DropOne()], label: "drop")
+        let (opened, runs, _) = try study.run([DropOne()], label: "drop")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -47,7 +47,7 @@ struct DropMany: ParsableCommand {
 
     func run() throws {
         let experiment = Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed, excludeDownsampling: excludeDownsampling)
-        let (opened, runs) = try study.run([experiment], label: "drop-many")
+        let (opened, runs, _) = try study.run([experiment], label: "drop-many")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -69,7 +69,7 @@ struct ReorderCommand: ParsableCommand {
     @Option(help: "Orders per number of swaps.") var samples = 10
 
     func run() throws {
-        let (opened, runs) = try study.run([Reorder(maxSwaps: maxSwaps, samples: samples, seed: study.seed)], label: "reorder")
+        let (opened, runs, _) = try study.run([Reorder(maxSwaps: maxSwaps, samples: samples, seed: study.seed)], label: "reorder")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -88,6 +88,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "drop-many: random sets per k.") var samples = 20
     @Option(help: "reorder: the largest number of swaps.") var maxSwaps = 10
     @Option(help: "reorder: orders per number of swaps.") var orders = 10
+    @Option(help: "Images for the exact gradient-by-path-length measurement (0 to skip).") var gradientImages = 256
 
     func run() throws {
         let experiments: [Experiment] = [
@@ -95,8 +96,22 @@ struct StudyCommand: ParsableCommand {
             Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed),
             Reorder(maxSwaps: maxSwaps, samples: orders, seed: study.seed),
         ]
-        let (opened, runs) = try study.run(experiments, label: "study")
+        let (opened, runs, probes) = try study.run(experiments, label: "study") { network, _ in
+            var probes: [Probe & ResultsGroup] = []
+            if gradientImages > 0 {
+                let batches = (gradientImages + study.batchSize - 1) / study.batchSize
+                probes.append(try ExactPathGradients(network: network, batches: batches))
+            }
+            if network.architecture.blocks.contains(where: { $0.kind == .highway }) {
+                probes.append(try HighwayGates(network: network))
+            }
+            return probes
+        }
+        try reportingConflicts {
+            try opened.save(runs, groups: probes + [PathCounts(PathDistribution(network: opened.network), ranges: [])])
+        }
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
+        if !study.json { try GradsReport.print(probes, network: opened.network, json: false) }
     }
 }
 

@@ -30,7 +30,8 @@ struct StudyOptions: ParsableArguments {
 
     /// Opens the study and runs `experiments`, with a progress bar. Bad input exits with 3, a
     /// results-file conflict with 4.
-    func run(_ experiments: [Experiment], label: String) throws -> (Study, [ExperimentRun]) {
+    func run(_ experiments: [Experiment], label: String,
+             groups: (Network, Int) throws -> [Probe & ResultsGroup] = { _, _ in [] }) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
         if let threads { Compute.threads = threads }
         var options = Study.Options()
         options.batchSize = batchSize
@@ -44,14 +45,15 @@ struct StudyOptions: ParsableArguments {
         options.pauseAfterBatch = pauseAfterBatch
         let study = try reportingConflicts { try reportingBadInput { try Study(model: model, data: data, output: output, options: options) } }
         let runs = try reportingConflicts { try reportingBadInput { try study.prepare(experiments) } }
+        let probes = try reportingBadInput { try groups(study.network, study.runner.batches.count) }
         let progress = Progress(label, total: 1, quiet: quiet)
         try reportingConflicts {
             try reportingBadInput {
-                try study.run(runs) { done, total in progress.update(done: done, total: total) }
+                try study.run(runs, groups: probes) { done, total in progress.update(done: done, total: total) }
             }
         }
         progress.finish()
-        return (study, runs)
+        return (study, runs, probes)
     }
 }
 

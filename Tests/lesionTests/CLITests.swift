@@ -1,4 +1,5 @@
 import Foundation
+import Analysis
 import HDF5
 import XCTest
 
@@ -23,6 +24,34 @@ final class CLITests: XCTestCase {
         let result = try CLI.run(["info", netsFixture("resnet8_c.model.h5")])
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertGolden(result.stdout, "info-resnet8_c.txt")
+    }
+
+    func testPathsForResNet110MatchGoldenText() throws {
+        let result = try CLI.run(["paths", "--blocks", "54"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertGolden(result.stdout, "paths-54.txt")
+    }
+
+    func testPathCountsForResNet1001AreExactAndSumToTwoToThe333() throws {
+        let result = try CLI.run(["paths", "--blocks", "333", "--counts", "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let counts = json?["counts"] as? [String] ?? []
+        XCTAssertEqual(counts.count, 334)
+        XCTAssertEqual(counts[166].count, 99, "C(333, 166) has 99 digits")
+        XCTAssertEqual(json?["totalPaths"] as? String, BigUInt.power(of: 2, 333).description)
+        // Add the decimal counts independently of the tool's own arithmetic.
+        var sum = [UInt8](repeating: 0, count: 110)
+        for count in counts {
+            var carry = 0
+            for (i, digit) in count.reversed().enumerated() {
+                let total = Int(sum[i]) + Int(digit.wholeNumberValue!) + carry
+                (sum[i], carry) = (UInt8(total % 10), total / 10)
+            }
+            var i = count.count
+            while carry > 0 { let total = Int(sum[i]) + carry; (sum[i], carry) = (UInt8(total % 10), total / 10); i += 1 }
+        }
+        let decimal = String(sum.reversed().drop { $0 == 0 }.map { Character(String($0)) })
+        XCTAssertEqual(decimal, "17498005798264095394980017816940970922825355447145699491406164851279623993595007385788105416184430592")
     }
 
     func testInfoJSONIsMachineReadable() throws {

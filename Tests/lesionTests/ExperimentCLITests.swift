@@ -37,7 +37,11 @@ final class ExperimentCLITests: XCTestCase {
         func visit(_ g: Group, _ prefix: String) throws {
             for (name, kind) in try g.members() {
                 if kind == .group { try visit(try g.group(name), prefix + name + "/") }
-                if kind == .dataset { result[prefix + name] = try g.dataset(name).read(as: Double.self, converting: true) }
+                guard kind == .dataset else { continue }
+                let dataset = try g.dataset(name)
+                result[prefix + name] = try dataset.storedType == .string
+                    ? dataset.readStrings().map { Double($0.hashValue) }   // equal strings, equal hashes in one process
+                    : dataset.read(as: Double.self, converting: true)
             }
         }
         try visit(try File.open(file).root.group(group), "")
@@ -104,10 +108,31 @@ final class ExperimentCLITests: XCTestCase {
         let merged = path("merged.h5")
         let merge = try CLI.run(["merge"] + parts + ["-o", merged])
         XCTAssertEqual(merge.status, 0, merge.stderr)
-        for group in ["drop_one", "drop_many", "reorder"] { try assertSameResults(whole, merged, group: group) }
+        for group in ["drop_one", "drop_many", "reorder", "paths", "grads_exact"] { try assertSameResults(whole, merged, group: group) }
         let missing = try CLI.run(["merge", parts[0], parts[1], "-o", path("incomplete.h5")])
         XCTAssertEqual(missing.status, 4)
         XCTAssertTrue(missing.stderr.contains("a shard is missing or unfinished"), missing.stderr)
+    }
+
+    func testGradientsByPathLengthAddUpAndFindTheEffectivePaths() throws {
+        let data = try makeData(count: 8)
+        let output = path("grads.h5")
+        let exact = try CLI.run(["grads", model, data, "-o", output, "--method", "exact", "--batch-size", "4", "--json"])
+        XCTAssertEqual(exact.status, 0, exact.stderr)
+        let report = (try JSONSerialization.jsonObject(with: Data(exact.stdout.utf8)) as? [[String: Any]])?.first
+        XCTAssertEqual(report?["method"] as? String, "exact")
+        XCTAssertEqual((report?["lengths"] as? [Any])?.count, 10)
+        let group = try File.open(output).root.group("grads_exact")
+        XCTAssertLessThan(try group.attribute("sum_check_relative_error", as: Double.self), 1e-5, "Σ c_k is the input gradient")
+        XCTAssertEqual(try group.dataset("path_count").readStrings(), ["1", "9", "36", "84", "126", "126", "84", "36", "9", "1"])
+
+        let sampled = try CLI.run(["grads", model, data, "-o", output, "--method", "sampled", "--samples", "3",
+                                   "--lengths", "0-4", "--batch-size", "4", "--force"])
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let samples = try File.open(output).root.group("grads_sampled").dataset("samples")
+        XCTAssertEqual(try samples.shape, [5, 3])
+        XCTAssertTrue(try samples.read(as: Double.self).allSatisfy { $0 > 0 && $0.isFinite })
+        XCTAssertTrue(try File.open(output).root.contains("grads_exact"), "the other group stays")
     }
 
     func testASecondWriterIsRefused() throws {
