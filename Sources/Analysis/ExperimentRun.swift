@@ -22,9 +22,11 @@ public final class ExperimentRun: Probe {
 
     public static let chunkSize = 64
 
-    public convenience init(_ experiment: Experiment, network: Network, batchCount: Int, shard: Shard = .whole) throws {
+    /// `prefix` puts the results under a group of that name, to keep several networks in one file.
+    public convenience init(_ experiment: Experiment, network: Network, batchCount: Int, shard: Shard = .whole,
+                            prefix: String? = nil) throws {
         let variants = try experiment.variants(for: network)
-        self.init(id: experiment.id, settings: ExperimentRun.encode(experiment.settings), variants: variants,
+        self.init(id: prefix.map { "\($0)/\(experiment.id)" } ?? experiment.id, settings: ExperimentRun.encode(experiment.settings), variants: variants,
                   columns: experiment.columns(for: variants, network: network), classes: network.architecture.classes,
                   batchCount: batchCount, shard: shard)
     }

@@ -69,12 +69,15 @@ public enum ResultsFile {
     /// Loads what `path` already holds of `run` (for --resume). Returns false if it holds none.
     /// Throws if the file's run was made with other settings, data or shard.
     @discardableResult
-    public static func restore(_ run: ExperimentRun, from path: String, provenance: Provenance) throws -> Bool {
+    public static func restore(_ run: ExperimentRun, from path: String, provenance: Provenance, prefix: String? = nil) throws -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
         let root = try File.open(path).root
         if root.hasAttribute("model_sha256") {
-            for (key, value) in [("model_sha256", provenance.modelSHA256), ("data_sha256", provenance.dataSHA256)] {
-                let stored = try root.stringAttribute(key)
+            // With several networks in one file, each network's model hash is on its own group.
+            let modelInfo = prefix.map { "\($0)/model" } ?? "model"
+            let modelHolder: Node = root.contains(modelInfo) ? try root.group(modelInfo) : root
+            for (holder, key, value) in [(modelHolder, "model_sha256", provenance.modelSHA256), (root as Node, "data_sha256", provenance.dataSHA256)] {
+                let stored = try holder.stringAttribute(key)
                 guard stored == value else {
                     throw AnalysisError("\(path): made from a different \(key.hasPrefix("model") ? "model" : "dataset") file "
                                         + "(SHA-256 \(stored.prefix(12))… vs \(value.prefix(12))…); write to a new file")
@@ -108,8 +111,7 @@ public enum ResultsFile {
             guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
                 throw AnalysisError("\(shard): not an Unravel results file")
             }
-            for (name, kind) in try root.members() where kind == .group {
-                guard try root.group(name).hasAttribute("units_total") else { continue }   // not a sharded experiment
+            for name in try experimentGroups(root) {
                 let stored = try StoredRun.read(try root.group(name))
                 if let existing = merged[name] {
                     try stored.checkSameExperiment(as: existing, path: shard, checkShard: false)
@@ -134,15 +136,26 @@ public enum ResultsFile {
                 try copyAttribute(name, from: source, to: root)
             }
             // Groups that every shard computes whole (path counts, exact gradients) come from the first.
-            for (name, kind) in try source.members() where kind == .group && merged[name] == nil {
-                try source.copy(name, to: root)
-            }
+            try copy(source, to: root, except: Set(merged.keys))
             try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
             try root.setAttribute("merged_from", shards)
             try root.setAttribute("saved", Provenance.now())
         }
         try replace(path, with: temporary)
         return runs
+    }
+
+    /// Paths of the sharded experiment groups (those with work units), at the root or one level down.
+    static func experimentGroups(_ root: Group) throws -> [String] {
+        var found: [String] = []
+        for (name, kind) in try root.members() where kind == .group {
+            let group = try root.group(name)
+            if group.hasAttribute("units_total") { found.append(name); continue }
+            for (inner, innerKind) in try group.members() where innerKind == .group {
+                if try group.group(inner).hasAttribute("units_total") { found.append("\(name)/\(inner)") }
+            }
+        }
+        return found
     }
 
     // MARK: - Writing
@@ -155,15 +168,30 @@ public enum ResultsFile {
         if let existing, FileManager.default.fileExists(atPath: existing) {
             let previous = try File.open(existing).root
             previousRoot = previous
-            let ours = Set(runs.map(\.id) + groups.map(\.id))
-            for (name, _) in try previous.members() where !ours.contains(name) {
-                try previous.copy(name, to: root)
-            }
+            try copy(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
         }
         try attributes(root, previousRoot)
         for run in runs { try StoredRun(run).write(into: root) }
         for group in groups { try group.write(into: root) }
         try file.flush()
+    }
+
+    /// Copies every member of `source` into `target` but the paths in `excluded` (relative to the
+    /// file's root), descending into groups that hold an excluded path.
+    private static func copy(_ source: Group, to target: Group, except excluded: Set<String>) throws {
+        let base = source.path == "/" ? "" : String(source.path.dropFirst()) + "/"
+        for (name, kind) in try source.members() {
+            let path = base + name
+            if excluded.contains(path) { continue }
+            if kind == .group, excluded.contains(where: { $0.hasPrefix(path + "/") }) {
+                let inner = try target.groupCreatingIfNeeded(name)
+                let child = try source.group(name)
+                for attribute in try child.attributeNames { try copyAttribute(attribute, from: child, to: inner) }
+                try copy(child, to: inner, except: excluded)
+            } else {
+                try source.copy(name, to: target)
+            }
+        }
     }
 
     private static func replace(_ path: String, with temporary: String) throws {

@@ -17,3 +17,20 @@ extension Group {
         return dataset
     }
 }
+
+/// A results group written under a named group, e.g. "resnet56/paths".
+public struct PrefixedGroup: ResultsGroup {
+    public let prefix: String
+    public let inner: ResultsGroup
+
+    public init(_ prefix: String, _ inner: ResultsGroup) {
+        self.prefix = prefix
+        self.inner = inner
+    }
+
+    public var id: String { "\(prefix)/\(inner.id)" }
+
+    public func write(into root: Group) throws {
+        try inner.write(into: try root.groupCreatingIfNeeded(prefix))
+    }
+}

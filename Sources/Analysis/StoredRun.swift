@@ -37,7 +37,7 @@ struct StoredRun {
         let run = makeRun(shard: shard)
         copyProgress(into: run)
         let blocks = variants.first?.steps.count ?? 0
-        try group.setAttribute("experiment", id)
+        try group.setAttribute("experiment", String(id.split(separator: "/").last ?? Substring(id)))
         try group.setAttribute("status", run.isComplete ? "complete" : "partial")
         try group.setAttribute("settings", settings)
         try group.setAttribute("shard", shard.description)
@@ -90,7 +90,7 @@ struct StoredRun {
     }
 
     private init(reading group: Group) throws {
-        id = try group.stringAttribute("experiment")
+        id = String(group.path.dropFirst())   // the group's path: "drop_one", or "resnet56/drop_one"
         settings = try group.stringAttribute("settings")
         shard = try Shard(parsing: try group.stringAttribute("shard"))
         classes = Int(try group.attribute("classes", as: Int64.self))

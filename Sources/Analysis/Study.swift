@@ -18,6 +18,8 @@ public final class Study {
         public var saveInterval = 5.0
         /// A pause after each batch, for tests that interrupt a run.
         public var pauseAfterBatch = 0.0
+        /// Writes everything under a group of this name, to keep several networks in one file.
+        public var prefix: String? = nil
         public init() {}
     }
 
@@ -57,10 +59,12 @@ public final class Study {
 
     /// Prepares runs, restoring saved progress with --resume.
     public func prepare(_ experiments: [Experiment]) throws -> [ExperimentRun] {
-        let runs = try experiments.map { try ExperimentRun($0, network: network, batchCount: runner.batches.count, shard: options.shard) }
+        let runs = try experiments.map {
+            try ExperimentRun($0, network: network, batchCount: runner.batches.count, shard: options.shard, prefix: options.prefix)
+        }
         for run in runs {
             if options.resume {
-                try ResultsFile.restore(run, from: output, provenance: provenance)
+                try ResultsFile.restore(run, from: output, provenance: provenance, prefix: options.prefix)
             } else if try ResultsFile.holds(output, experiment: run.id), !options.force {
                 throw AnalysisError("\(output) already holds /\(run.id); use --resume to continue it or --force to replace it")
             }
@@ -83,11 +87,31 @@ public final class Study {
             progress?(index + 1, total)
             if self.options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: self.options.pauseAfterBatch) }
         }
-        try ResultsFile.save(output, runs: runs, groups: groups, provenance: provenance)
+        try save(runs, groups: groups)
     }
 
     /// Also writes groups that need no data (path counts) with this study's provenance.
     public func save(_ runs: [ExperimentRun], groups: [ResultsGroup]) throws {
-        try ResultsFile.save(output, runs: runs, groups: groups, provenance: provenance)
+        let all = groups + [ModelInfo(network: network, provenance: provenance)]
+        let placed = all.map { group in options.prefix.map { PrefixedGroup($0, group) } ?? group }
+        try ResultsFile.save(output, runs: runs, groups: placed, provenance: provenance)
+    }
+}
+
+/// Which model a prefixed group of results came from, when one file holds several networks.
+struct ModelInfo: ResultsGroup {
+    let network: Network
+    let provenance: Provenance
+    var id: String { "model" }
+
+    func write(into root: Group) throws {
+        let group = try root.createGroup(id)
+        try group.setAttribute("name", network.architecture.name)
+        try group.setAttribute("model", provenance.model)
+        try group.setAttribute("model_sha256", provenance.modelSHA256)
+        try group.setAttribute("blocks", Int64(network.blockCount))
+        try group.setAttribute("downsampling_blocks", network.downsamplingBlocks.map { Int64($0) })
+        try group.setAttribute("block_kinds", network.architecture.blocks.map(\.kind.rawValue))
+        try group.setAttribute("block_names", network.architecture.blocks.map(\.name))
     }
 }

@@ -96,7 +96,7 @@ struct StudyCommand: ParsableCommand {
             Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed),
             Reorder(maxSwaps: maxSwaps, samples: orders, seed: study.seed),
         ]
-        let (opened, runs, probes) = try study.run(experiments, label: "study") { network, _ in
+        let groups = { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
             var probes: [Probe & ResultsGroup] = []
             if gradientImages > 0 {
                 let batches = (gradientImages + study.batchSize - 1) / study.batchSize
@@ -107,11 +107,37 @@ struct StudyCommand: ParsableCommand {
             }
             return probes
         }
-        try reportingConflicts {
-            try opened.save(runs, groups: probes + [PathCounts(PathDistribution(network: opened.network), ranges: [])])
+        var targets: [(model: String, data: String, prefix: String?)] = []
+        if let model = study.model, let data = study.data {
+            targets = [(model, data, nil)]
+        } else if study.model == nil && study.data == nil {
+            guard let folder = BundledModels.folder else {
+                printError("lesion: no MODEL and DATA given, and the bundled reference networks were not found "
+                           + "(models/ of the Unravel checkout, or $UNRAVEL_MODELS)")
+                throw Exit.badInput
+            }
+            let data = (folder as NSString).appendingPathComponent(BundledModels.data)
+            printError("lesion: no MODEL and DATA given: studying the bundled reference networks "
+                       + "(\(BundledModels.networks.joined(separator: ", ")) in \(folder)) on \(data)")
+            targets = BundledModels.networks.map { ((folder as NSString).appendingPathComponent("\($0).h5"), data, $0) }
+        } else {
+            throw ValidationError("give both MODEL and DATA, or neither for the bundled reference networks")
         }
-        try printResults(runs, network: opened.network, json: study.json, output: study.output)
-        if !study.json { try GradsReport.print(probes, network: opened.network, json: false) }
+        var reports: [ExperimentReport] = []
+        for target in targets {
+            let (opened, runs, probes) = try study.run(experiments, label: target.prefix ?? "study", model: target.model,
+                                                       data: target.data, prefix: target.prefix, groups: groups)
+            try reportingConflicts {
+                try opened.save(runs, groups: probes + [PathCounts(PathDistribution(network: opened.network), ranges: [])])
+            }
+            reports += runs.map(ExperimentReport.init)
+            if study.json { continue }
+            if let prefix = target.prefix { print("== \(prefix): \(opened.network.architecture.name)") }
+            for run in runs { print(ExperimentReport.table(run, network: opened.network)) }
+            try GradsReport.print(probes, network: opened.network, json: false)
+        }
+        if study.json { return try printJSON(reports) }
+        print("results: \(study.output)")
     }
 }
 

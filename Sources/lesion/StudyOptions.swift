@@ -5,8 +5,8 @@ import Nets
 
 /// Options of every experiment command: MODEL DATA -o results.h5 and how to run.
 struct StudyOptions: ParsableArguments {
-    @Argument(help: "An Unravel model file.") var model: String
-    @Argument(help: "An Unravel dataset file.") var data: String
+    @Argument(help: "An Unravel model file.") var model: String?
+    @Argument(help: "An Unravel dataset file.") var data: String?
     @Option(name: .shortAndLong, help: "The results file (HDF5), created or added to.") var output: String
     @Option(help: "Images per batch.") var batchSize = 128
     @Option(help: "CPU threads (default: all cores).") var threads: Int?
@@ -32,6 +32,12 @@ struct StudyOptions: ParsableArguments {
     /// results-file conflict with 4.
     func run(_ experiments: [Experiment], label: String,
              groups: (Network, Int) throws -> [Probe & ResultsGroup] = { _, _ in [] }) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
+        guard let model, let data else { throw ValidationError("give a MODEL file and a DATA file") }
+        return try run(experiments, label: label, model: model, data: data, prefix: nil, groups: groups)
+    }
+
+    func run(_ experiments: [Experiment], label: String, model: String, data: String, prefix: String?,
+             groups: (Network, Int) throws -> [Probe & ResultsGroup]) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
         if let threads { Compute.threads = threads }
         var options = Study.Options()
         options.batchSize = batchSize
@@ -43,6 +49,7 @@ struct StudyOptions: ParsableArguments {
         options.toolVersion = UnravelVersion.string
         options.saveInterval = saveInterval
         options.pauseAfterBatch = pauseAfterBatch
+        options.prefix = prefix
         let study = try reportingConflicts { try reportingBadInput { try Study(model: model, data: data, output: output, options: options) } }
         let runs = try reportingConflicts { try reportingBadInput { try study.prepare(experiments) } }
         let probes = try reportingBadInput { try groups(study.network, study.runner.batches.count) }
