@@ -1,0 +1,115 @@
+import HDF5
+import Nets
+
+/// What a results file holds, read back for the report: one entry per network.
+public struct StudyResults {
+    public struct Series {
+        public var x: [Double]
+        public var y: [Double]
+    }
+
+    public struct NetworkResults {
+        public var name: String
+        public var blockNames: [String] = []
+        public var blockKinds: [String] = []
+        public var downsampling: [Int] = []
+        public var intactError: Double?
+        /// drop_one: the removed block and the error without it.
+        public var dropOne: Series?
+        /// drop_many: k, and the mean, lowest and highest error over the sets.
+        public var dropMany: (k: [Double], mean: [Double], low: [Double], high: [Double])?
+        /// reorder: Kendall τ and error of each order.
+        public var reorder: Series?
+        /// paths: length and share of paths.
+        public var pathShares: Series?
+        /// grads: per-path magnitude by length (exact or sampled) and total contribution.
+        public var perPathMagnitude: Series?
+        public var totalContribution: Series?
+        public var effectiveLengths: ClosedRange<Int>?
+        public var gradientMethod: String?
+        /// highway: mean transform gate per layer.
+        public var gates: Series?
+        public var attributes: [(String, String)] = []
+    }
+
+    public var path: String
+    public var attributes: [(String, String)]
+    public var networks: [NetworkResults]
+
+    public init(_ path: String) throws {
+        self.path = path
+        let root = try File.open(path).root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == ResultsFile.format else {
+            throw NetsError("\(path): not an Unravel results file (no format = \"\(ResultsFile.format)\" on the root)")
+        }
+        attributes = try StudyResults.attributes(of: root)
+        let experimentNames = ["drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model"]
+        let members = try root.members().filter { $0.kind == .group }.map(\.name)
+        if members.contains(where: { experimentNames.contains($0) }) {
+            networks = [try StudyResults.read(root, name: "network")]
+        } else {
+            networks = try members.map { try StudyResults.read(try root.group($0), name: $0) }
+        }
+    }
+
+    static func attributes(of node: Node) throws -> [(String, String)] {
+        try node.attributeNames.map { name in
+            switch try node.attributeType(name) {
+            case .string: return (name, try node.stringArrayAttribute(name).joined(separator: ", "))
+            case .integer: return (name, try node.attributeArray(name, as: Int64.self, converting: true).map(String.init).joined(separator: ", "))
+            default: return (name, try node.attributeArray(name, as: Double.self, converting: true).map { "\($0)" }.joined(separator: ", "))
+            }
+        }
+    }
+
+    private static func read(_ group: Group, name: String) throws -> NetworkResults {
+        var result = NetworkResults(name: name)
+        func doubles(_ path: String) throws -> [Double]? {
+            group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
+        }
+        if group.contains("model") {
+            let model = try group.group("model")
+            result.name = try model.stringAttribute("name")
+            result.blockNames = try model.stringArrayAttribute("block_names")
+            result.blockKinds = try model.stringArrayAttribute("block_kinds")
+            result.downsampling = try model.attributeArray("downsampling_blocks", as: Int64.self).map { Int($0) }
+            result.attributes = try attributes(of: model)
+        }
+        if let error = try doubles("drop_one/error"), let blocks = try doubles("drop_one/variants/block") {
+            result.intactError = error.first
+            result.dropOne = Series(x: Array(blocks.dropFirst()), y: Array(error.dropFirst()))
+        }
+        if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {
+            result.intactError = result.intactError ?? error.first
+            let groups = Dictionary(grouping: zip(k, error).dropFirst(), by: { $0.0 })
+            let ks = groups.keys.sorted()
+            result.dropMany = (ks, ks.map { key in groups[key]!.map(\.1).reduce(0, +) / Double(groups[key]!.count) },
+                               ks.map { key in groups[key]!.map(\.1).min()! }, ks.map { key in groups[key]!.map(\.1).max()! })
+        }
+        if let error = try doubles("reorder/error"), let tau = try doubles("reorder/variants/kendall_tau") {
+            result.reorder = Series(x: tau, y: error)
+        }
+        if let share = try doubles("paths/share") {
+            result.pathShares = Series(x: share.indices.map(Double.init), y: share)
+        }
+        if let norms = try doubles("grads_exact/norm_of_sum"), let perPath = try doubles("grads_exact/norm_of_sum_per_path") {
+            let lengths = norms.indices.map(Double.init)
+            result.gradientMethod = "exact"
+            result.perPathMagnitude = Series(x: lengths, y: perPath)
+            result.totalContribution = Series(x: lengths, y: norms)
+            let range = try group.group("grads_exact").attributeArray("effective_lengths_90", as: Int64.self)
+            if range.count == 2 { result.effectiveLengths = Int(range[0])...Int(range[1]) }
+        } else if let means = try doubles("grads_sampled/mean_norm"), let lengths = try doubles("grads_sampled/length"),
+                  let total = try doubles("grads_sampled/total_contribution") {
+            result.gradientMethod = "sampled"
+            result.perPathMagnitude = Series(x: lengths, y: means)
+            result.totalContribution = Series(x: lengths, y: total)
+            let effective = shortestInterval(of: total, holding: 0.9)
+            result.effectiveLengths = Int(lengths[effective.range.lowerBound])...Int(lengths[effective.range.upperBound])
+        }
+        if let gates = try doubles("highway_gates/mean_gate"), let layers = try doubles("highway_gates/layer") {
+            result.gates = Series(x: layers, y: gates)
+        }
+        return result
+    }
+}
