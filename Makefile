@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo test test-notebooks build release bench bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -22,9 +22,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product lesion
 
-## The main job: until the lesion experiments land, it shows what the tool will do.
+## The main job: every lesion and path study of the bundled reference networks (trained on
+## MNIST digits by notebooks-export/train_reference.py), then the report with the paper's figures.
+DEMO_OPTIONS := --limit 500 --max-k 8 --samples 10 --max-swaps 8 --orders 6 --gradient-images 128
 demo: release
-	.build/release/lesion --help
+	.build/release/lesion study -o results.h5 --resume $(DEMO_OPTIONS)
+	.build/release/lesion report results.h5 -o report.html
+	@echo "make demo: open report.html in a browser"
 
 ## Builds, runs every Swift test, fails on any HDF5 diagnostic text, then checks with h5py
 ## the file the Swift tests wrote.
@@ -37,6 +41,20 @@ test: deps
 	@if python3 -c "import h5py" 2>/dev/null; then python3 notebooks-export/check_swift_hdf5.py $(INTEROP); \
 	 python3 notebooks-export/test_make_dataset.py; \
 	 else echo "make test: h5py unavailable; skipped the h5py read-back check and the dataset-maker tests" >&2; fi
+	@$(MAKE) --no-print-directory test-notebooks
+
+## The notebooks' script twins on a small results file: they must draw every figure as a PNG.
+test-notebooks:
+	@mkdir -p $(OUT)/notebooks
+	python3 notebooks-export/sync_notebooks.py --check
+	python3 -c "import sys; sys.path.insert(0, 'notebooks-export'); import make_dataset, numpy as np; \
+	  r = np.random.default_rng(0); make_dataset.write('$(OUT)/notebooks/noise.h5', \
+	  r.standard_normal((32, 3, 32, 32)).astype(np.float32), r.integers(0, 10, 32), [str(c) for c in range(10)], 'noise')"
+	.build/debug/lesion study Tests/NetsTests/Fixtures/resnet20_a.model.h5 $(OUT)/notebooks/noise.h5 \
+	  -o $(OUT)/notebooks/small.h5 --force --quiet --batch-size 16 --max-k 2 --samples 2 --max-swaps 1 --orders 2 > /dev/null
+	rm -f $(OUT)/notebooks/*.png
+	python3 notebooks-export/plot_results.py $(OUT)/notebooks/small.h5 --out $(OUT)/notebooks
+	@test $$(ls $(OUT)/notebooks/*.png | wc -l) -eq 6 || { echo "make test: the notebooks did not draw 6 PNGs" >&2; exit 1; }
 
 ## Unravel beside PyTorch eager and onnxruntime on CIFAR ResNet-110 (batch 128, 2 threads).
 ## Frameworks that are not installed are reported as absent; `make bench-deps` installs them.
