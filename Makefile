@@ -66,14 +66,18 @@ bench-deps:
 	@test -x $(VENV)/bin/python || python3 -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch torchvision onnx onnxruntime h5py numpy
 
-## torchvision's resnet18 and resnet50 against `lesion predict` (too large to commit as fixtures).
+## torchvision's resnet18/50 and resnext50, and keras.applications ResNet50/ResNet50V2, against
+## `lesion predict` (too large to commit as fixtures).
 test-interop: release bench-deps
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax
 	$(VENV)/bin/python notebooks-export/check_torchvision.py
+	KERAS_BACKEND=jax $(VENV)/bin/python notebooks-export/check_keras_applications.py
 
 ## Regenerates the committed HDF5 fixtures with h5py.
 fixtures: deps
 	python3 notebooks-export/make_hdf5_fixtures.py Tests/HDF5Tests/Fixtures
 	$(PYTHON_BENCH) notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
+	KERAS_BACKEND=jax $(PYTHON_BENCH) notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 
 clean:
 	rm -rf .build

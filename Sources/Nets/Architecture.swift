@@ -76,9 +76,12 @@ public struct Layer: Codable, Equatable, Sendable {
     public var groups: Int?
     public var bias: Bool?
     public var eps: Float?
+    /// maxpool: pad with zeros instead of -infinity (Keras' ZeroPadding2D then MaxPooling2D).
+    public var zeroPadded: Bool?
 
     public init(op: Op, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
-                padding: [Int]? = nil, groups: Int? = nil, bias: Bool? = nil, eps: Float? = nil) {
+                padding: [Int]? = nil, groups: Int? = nil, bias: Bool? = nil, eps: Float? = nil, zeroPadded: Bool? = nil) {
+        self.zeroPadded = zeroPadded
         self.op = op
         self.name = name
         self.out = out

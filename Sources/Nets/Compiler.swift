@@ -36,7 +36,8 @@ struct Compiler {
                 steps.append(.relu)
             case .maxpool:
                 guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
-                let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0)
+                let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,
+                                   zeroPadded: layer.zeroPadded ?? false)
                 (height, width) = pool.outputSize(height, width)
                 guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
                 steps.append(.maxPool(pool))

@@ -1,7 +1,8 @@
 import Foundation
 import HDF5
 
-/// Unravel's model file: self-describing HDF5 (docs/model-format.md).
+/// Unravel's model file: self-describing HDF5 (docs/model-format.md). Reading also accepts Keras
+/// files (KerasModel).
 ///
 ///     /                       attrs: format = "unravel-model", format_version = 1,
 ///                                    architecture = JSON (Architecture), source (free text)
@@ -12,6 +13,7 @@ public enum ModelFile {
 
     /// Reads the architecture and weights, checking the format and every weight's values.
     public static func read(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
+        if let keras = try KerasModel.readIfKeras(path) { return keras }
         let file = try File.open(path)
         let root = try file.root
         guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {

@@ -1,8 +1,15 @@
-/// Max pooling over NHWC with -infinity padding, as PyTorch's MaxPool2d.
+/// Max pooling over NHWC, padded with -infinity as PyTorch's MaxPool2d does, or with zeros when
+/// it stands for Keras' ZeroPadding2D followed by MaxPooling2D (zeros then can be the maximum).
 struct MaxPool {
     let kernel: Int
     let stride: Int
     let padding: Int
+    var zeroPadded = false
+
+    /// Whether output (i, j)'s window reaches into the padding.
+    func touchesPadding(_ i: Int, _ j: Int, _ h: Int, _ w: Int) -> Bool {
+        i * stride - padding < 0 || j * stride - padding < 0 || i * stride - padding + kernel > h || j * stride - padding + kernel > w
+    }
 
     func outputSize(_ height: Int, _ width: Int) -> (Int, Int) {
         ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
@@ -17,6 +24,7 @@ struct MaxPool {
             for i in 0..<oh {
                 for j in 0..<ow {
                     let out = y.pointer + ((b * oh + i) * ow + j) * c
+                    if zeroPadded && touchesPadding(i, j, h, w) { for k in 0..<c { out[k] = 0 } }
                     for di in 0..<kernel {
                         let r = i * stride - padding + di
                         guard r >= 0 && r < h else { continue }
@@ -55,6 +63,7 @@ struct MaxPool {
                                 if x.pointer[index] > best { best = x.pointer[index]; at = index }
                             }
                         }
+                        if zeroPadded && touchesPadding(i, j, h, w) && best < 0 { continue }   // a padding zero won
                         if at >= 0 { gx.pointer[at] += gout[k] }
                     }
                 }

@@ -27,7 +27,7 @@ struct Lesion: ParsableCommand {
             """,
         version: UnravelVersion.string,
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, Paths.self, Grads.self, Report.self, Merge.self,
-                      Info.self, Eval.self, Predict.self, Bench.self]
+                      Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
     )
 }
 

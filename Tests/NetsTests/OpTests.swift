@@ -42,6 +42,17 @@ final class OpTests: XCTestCase {
         assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3, "max pool backward")
     }
 
+    /// Keras' ZeroPadding2D + MaxPooling2D: a padding zero can be the maximum of negative values.
+    func testZeroPaddedMaxPoolLetsPaddingWin() {
+        let pool = MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true)
+        let x = Tensor(shape: [1, 4, 4, 1], values: (0..<16).map { -Float($0) - 1 })
+        let y = pool.forward(x)
+        XCTAssertEqual(y.values, [0, 0, 0, -11], "windows touching the border see a zero")
+        let gx = pool.backward(Tensor(shape: y.shape, values: [1, 1, 1, 1]), input: x)
+        XCTAssertEqual(gx.values.reduce(0, +), 1, "only the inner window's gradient reaches the input")
+        XCTAssertEqual(gx.values[10], 1)
+    }
+
     func testGlobalAveragePoolForwardAndBackward() {
         var random = Seeded(12)
         let x = Tensor(shape: [3, 4, 5, 17], values: random.floats(3 * 4 * 5 * 17))

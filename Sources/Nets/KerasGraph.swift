@@ -1,0 +1,105 @@
+import Foundation
+
+/// A Keras functional model's layer graph, from its model_config / config.json.
+struct KerasGraph {
+    struct Layer {
+        let name: String
+        let className: String
+        let config: [String: Any]
+        let inputs: [String]
+    }
+
+    let layers: [Layer]
+    let byName: [String: Int]
+    let consumers: [String: [String]]
+    let source: String
+
+    init(json: String, source: String) throws {
+        self.source = source
+        guard let root = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw NetsError("\(source): the Keras model config is not valid JSON")
+        }
+        let className = root["class_name"] as? String ?? "?"
+        guard ["Functional", "Model"].contains(className), let config = root["config"] as? [String: Any],
+              let entries = config["layers"] as? [[String: Any]] else {
+            throw NetsError("\(source): a Keras \(className) model; only functional models (keras.Model(inputs, outputs)) are read")
+        }
+        var layers: [Layer] = []
+        for entry in entries {
+            let layerConfig = entry["config"] as? [String: Any] ?? [:]
+            guard let name = entry["name"] as? String ?? layerConfig["name"] as? String,
+                  let layerClass = entry["class_name"] as? String else {
+                throw NetsError("\(source): a layer without a name or class in the model config")
+            }
+            let nodes = entry["inbound_nodes"] as? [Any] ?? []
+            guard nodes.count <= 1 else {
+                throw NetsError("\(source): layer '\(name)' (\(layerClass)) is called \(nodes.count) times; shared layers are not supported")
+            }
+            layers.append(Layer(name: name, className: layerClass, config: layerConfig,
+                                inputs: nodes.first.map(KerasGraph.inboundNames) ?? []))
+        }
+        self.layers = layers
+        byName = Dictionary(uniqueKeysWithValues: layers.enumerated().map { ($1.name, $0) })
+        var consumers: [String: [String]] = [:]
+        for layer in layers { for input in layer.inputs { consumers[input, default: []].append(layer.name) } }
+        self.consumers = consumers
+    }
+
+    /// The layer names a node reads: Keras 2 writes [["name", 0, 0, {}], ...]; Keras 3 writes
+    /// {"args": [...keras tensors with keras_history [name, 0, 0]...]}.
+    private static func inboundNames(_ node: Any) -> [String] {
+        var names: [String] = []
+        func visit(_ value: Any) {
+            if let dictionary = value as? [String: Any] {
+                if let history = (dictionary["config"] as? [String: Any])?["keras_history"] as? [Any], let name = history.first as? String {
+                    names.append(name)
+                    return
+                }
+                if let args = dictionary["args"] { visit(args) }
+            } else if let array = value as? [Any] {
+                if let name = array.first as? String, array.count >= 3, array[1] is NSNumber { names.append(name); return }
+                array.forEach(visit)
+            }
+        }
+        visit(node)
+        return names
+    }
+
+    func layer(_ name: String) -> Layer { layers[byName[name]!] }
+
+    /// The layers from `start` (exclusive) to `end` (inclusive), following single inputs backward.
+    func chain(from start: String, to end: String) throws -> [Layer] {
+        var result: [Layer] = []
+        var current = end
+        while current != start {
+            let layer = self.layer(current)
+            guard layer.inputs.count == 1 else {
+                throw NetsError("\(source): layer '\(layer.name)' (\(layer.className)) joins \(layer.inputs.count) inputs "
+                                + "where a chain of single-input layers from '\(start)' was expected")
+            }
+            result.append(layer)
+            current = layer.inputs[0]
+            guard byName[current] != nil else { throw NetsError("\(source): layer '\(layer.name)' reads an unknown layer '\(current)'") }
+        }
+        return result.reversed()
+    }
+
+    /// Where two inputs of an Add meet: the nearest layer both chains lead back to.
+    func meetingPoint(_ a: String, _ b: String) throws -> String {
+        var ancestors: [String] = [b]
+        var current = b
+        while let layer = byName[current].map({ layers[$0] }), layer.inputs.count == 1 {
+            current = layer.inputs[0]
+            ancestors.append(current)
+        }
+        current = a
+        while true {
+            if ancestors.contains(current) { return current }
+            let layer = self.layer(current)
+            guard layer.inputs.count == 1 else {
+                throw NetsError("\(source): the two inputs of an Add ('\(a)', '\(b)') do not lead back to one layer")
+            }
+            current = layer.inputs[0]
+        }
+    }
+}

@@ -1,0 +1,81 @@
+"""Makes the Keras fixtures in Tests/NetsTests/Fixtures/keras: CIFAR ResNet-20s (post- and
+pre-activation) built with the Keras functional API, randomised batch-norm statistics, each
+saved by Keras itself as legacy .h5, .weights.h5 (+ its config) and .keras, with Keras'
+predictions on a small batch.
+
+    KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+import h5py  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+
+def resnet20(preactivation, classes=10):
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+    if not preactivation:
+        x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    for stage, filters in enumerate([16, 32, 64]):
+        for block in range(3):
+            stride = 2 if stage > 0 and block == 0 else 1
+            changes = stride != 1 or x.shape[-1] != filters
+            if preactivation:
+                pre = layers.ReLU()(layers.BatchNormalization(epsilon=1e-3)(x))
+                y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(pre)
+                y = layers.ReLU()(layers.BatchNormalization()(y))
+                y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+                shortcut = layers.Conv2D(filters, 1, strides=stride, padding="same", use_bias=False)(pre) if changes else x
+            else:
+                y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+                y = layers.Activation("relu")(layers.BatchNormalization()(y))
+                y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+                shortcut = x
+                if changes:
+                    shortcut = layers.Conv2D(filters, 1, strides=stride, padding="same", use_bias=False)(x)
+                    shortcut = layers.BatchNormalization()(shortcut)
+            x = layers.Add()([y, shortcut])
+            if not preactivation:
+                x = layers.Activation("relu")(x)
+    if preactivation:
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(classes)(x), name="preact20" if preactivation else "resnet20")
+
+
+def randomize(model, rng):
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c), rng.uniform(0.5, 1.5, c)])
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures/keras"
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
+    for preactivation in (False, True):
+        model = resnet20(preactivation)
+        randomize(model, rng)
+        name = model.name
+        model.save(os.path.join(out, f"{name}.keras"))
+        model.save(os.path.join(out, f"{name}.h5"))
+        model.save_weights(os.path.join(out, f"{name}.weights.h5"))
+        with open(os.path.join(out, f"{name}.config.json"), "w") as f:
+            f.write(model.to_json())
+        x = rng.standard_normal((4, 32, 32, 3)).astype(np.float32)
+        with h5py.File(os.path.join(out, f"{name}.expected.h5"), "w") as f:
+            f["input_nhwc"] = x
+            f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+            f.attrs["keras_version"] = keras.__version__
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
