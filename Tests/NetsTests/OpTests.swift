@@ -47,10 +47,10 @@ final class OpTests: XCTestCase {
         let pool = MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true)
         let x = Tensor(shape: [1, 4, 4, 1], values: (0..<16).map { -Float($0) - 1 })
         let y = pool.forward(x)
-        XCTAssertEqual(y.values, [0, 0, 0, -11], "windows touching the border see a zero")
+        XCTAssertEqual(y.values, [0, 0, 0, -6], "windows touching the border see a zero")
         let gx = pool.backward(Tensor(shape: y.shape, values: [1, 1, 1, 1]), input: x)
         XCTAssertEqual(gx.values.reduce(0, +), 1, "only the inner window's gradient reaches the input")
-        XCTAssertEqual(gx.values[10], 1)
+        XCTAssertEqual(gx.values[5], 1)
     }
 
     func testGlobalAveragePoolForwardAndBackward() {
