@@ -51,22 +51,36 @@ public enum ModelFile {
         return try Network(architecture, weights: weights)
     }
 
-    /// Writes a model file (failing if it exists unless `overwrite`).
+    /// Writes a model file (failing if it exists unless `overwrite`). It is written beside the
+    /// target and renamed into place, so an interrupted write leaves no half-written model.
     public static func write(_ path: String, architecture: Architecture, weights: Weights, source: String = "",
                              overwrite: Bool = false) throws {
-        let file = try File.create(path, overwrite ? .truncate : .failIfExists)
-        let root = try file.root
-        try root.setAttribute("format", format)
-        try root.setAttribute("format_version", version)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try root.setAttribute("architecture", String(decoding: try encoder.encode(architecture), as: UTF8.self))
-        try root.setAttribute("source", source)
-        let group = try root.createGroup("weights")
-        for (name, entry) in weights.entries.sorted(by: { $0.key < $1.key }) {
-            try group.createDataset(name, shape: entry.shape, values: entry.values)
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw NetsError("\(path): the file exists (overwrite it explicitly)")
         }
-        try file.flush()
+        let partial = path + ".partial"
+        do {
+            let file = try File.create(partial, .truncate)
+            let root = try file.root
+            try root.setAttribute("format", format)
+            try root.setAttribute("format_version", version)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try root.setAttribute("architecture", String(decoding: try encoder.encode(architecture), as: UTF8.self))
+            try root.setAttribute("source", source)
+            let group = try root.createGroup("weights")
+            for (name, entry) in weights.entries.sorted(by: { $0.key < $1.key }) {
+                try group.createDataset(name, shape: entry.shape, values: entry.values)
+            }
+            try file.flush()
+        } catch {
+            unlink(partial)
+            throw error
+        }
+        guard rename(partial, path) == 0 else {
+            unlink(partial)
+            throw NetsError("\(path): cannot move the written model into place: \(String(cString: strerror(errno)))")
+        }
     }
 
     static func describe(_ error: Error) -> String {

@@ -77,10 +77,16 @@ struct ReorderCommand: ParsableCommand {
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "All three lesion studies into one results file.",
+        abstract: "All lesion studies, path counts and exact gradients by path length into one results file.",
         discussion: """
-            Example:
+            With no MODEL and DATA it studies the reference networks bundled in models/ (ResNet-56,
+            its pre-activation twin, a plain net and a highway net, trained on MNIST digits) on
+            their held-out digits, each under a group named for it.
+
+            Examples:
               lesion study resnet56.h5 test.h5 -o results.h5 --limit 2000
+              lesion study -o results.h5                   # the bundled reference networks
+              lesion report results.h5 -o report.html
             """)
 
     @OptionGroup var study: StudyOptions
