@@ -181,7 +181,8 @@ public final class Convolution: @unchecked Sendable {
             return unravel_conv_forward_create(&shape, w.baseAddress, nil, fusion, Int32(threads), &error, error.count)
         }
         guard let created else {
-            throw NetsError("\(String(cString: error)) (convolution \(geometry) on \(input))")
+            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw NetsError("\(message) (convolution \(geometry) on \(input))")
         }
         let name = backward ? "backward-data" : "forward"
         Compute.noteKernel(String(cString: unravel_conv_implementation(created)),
