@@ -4,14 +4,7 @@ import XCTest
 @testable import Nets
 
 final class DatasetFileTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-data-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    private var folder = TemporaryFolder("data")
 
     /// Pixel (b, c, i, j) of the test images: distinct small integers.
     private func pixel(_ b: Int, _ c: Int, _ i: Int, _ j: Int) -> UInt8 { UInt8((b * 50 + c * 20 + i * 3 + j) % 256) }

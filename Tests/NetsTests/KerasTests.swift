@@ -6,14 +6,7 @@ import XCTest
 /// Keras files written by Keras itself (notebooks-export/make_keras_fixtures.py), against Keras'
 /// own predictions; and every kind of unsupported or damaged Keras file.
 final class KerasTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-keras-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    private var folder = TemporaryFolder("keras")
 
     private func keras(_ name: String) -> String { fixture("keras/\(name)") }
 

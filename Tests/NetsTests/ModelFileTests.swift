@@ -5,14 +5,7 @@ import XCTest
 
 /// Bad model and dataset files give clear errors naming what is wrong.
 final class ModelFileTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-model-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    private var folder = TemporaryFolder("model")
 
     private func variant(_ change: (inout Architecture, inout Weights) -> Void) throws -> String {
         var (architecture, weights) = try ModelFile.read(fixture("resnet8_c.model.h5"))

@@ -56,3 +56,14 @@ struct Seeded: RandomNumberGenerator {
         (0..<count).map { _ in Float.random(in: -scale...scale, using: &self) }
     }
 }
+
+/// A fresh folder for one test, removed when the test ends.
+final class TemporaryFolder {
+    let url: URL
+    init(_ label: String = "nets") {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-\(label)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func appendingPathComponent(_ name: String) -> URL { url.appendingPathComponent(name) }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
