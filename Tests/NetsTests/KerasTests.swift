@@ -85,6 +85,31 @@ final class KerasTests: XCTestCase {
         assertFails(try withConfig { _ in "{not json" }, mentioning: "the Keras model config is not valid JSON")
     }
 
+    /// Keras 2 names its weights "conv2d/kernel:0": the same file with those names reads the same.
+    func testKeras2WeightNamesWithTheColonZeroSuffix() throws {
+        let path = try copy("resnet20.h5", as: "keras2.h5")
+        do {
+            let weights = try File.open(path, .readWrite).root.group("model_weights")
+            for (layer, kind) in try weights.members() where kind == .group {
+                let group = try weights.group(layer)
+                let names = try group.stringArrayAttribute("weight_names")
+                guard !names.isEmpty else { continue }
+                for name in names {
+                    let values = try group.dataset(name).read(as: Float.self)
+                    let shape = try group.dataset(name).shape
+                    try group.remove(name)
+                    try group.createDataset(name + ":0", shape: shape, values: values)
+                }
+                try group.setAttribute("weight_names", names.map { $0 + ":0" }, form: .fixed(utf8: false))
+            }
+        }
+        let original = try ModelFile.load(keras("resnet20.h5"))
+        let renamed = try ModelFile.load(path)
+        var random = Seeded(5)
+        let input = Tensor(shape: [2, 32, 32, 3], values: random.floats(2 * 32 * 32 * 3))
+        XCTAssertEqual(try renamed.forward(input).values, try original.forward(input).values)
+    }
+
     func testDamagedKerasArchivesAreClearErrors() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: keras("resnet20.keras")))
         let truncated = folder.appendingPathComponent("truncated.keras")

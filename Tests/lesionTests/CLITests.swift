@@ -75,6 +75,19 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testConvertWritesAKerasModelInUnravelsFormat() throws {
+        let keras = netsFixture("keras/preact20.keras")
+        let out = folder.appendingPathComponent("converted.h5").path
+        let result = try CLI.run(["convert", keras, "-o", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try File.open(out).root.stringAttribute("format"), "unravel-model")
+        let info = try CLI.run(["info", out, "--json"])
+        let json = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((json?["blocks"] as? [Any])?.count, 9)
+        XCTAssertEqual(try CLI.run(["convert", keras, "-o", out]).status, 3, "refuses to overwrite")
+        XCTAssertEqual(try CLI.run(["convert", netsFixture("resnet8_c.model.h5"), "-o", out + "2"]).status, 3, "not Keras")
+    }
+
     func testUsageErrorsExitWith64() throws {
         XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
     }
