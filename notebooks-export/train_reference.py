@@ -8,8 +8,10 @@ the bundled dataset file; every number Unravel's demo reports is measured on it.
 Networks (CIFAR form, 1 input channel):
   resnet56   post-activation ResNet-56, option A (27 blocks)
   preact56   its pre-activation twin
-  plain56    the same stack without shortcuts (the control)
+  plain56    the same stack without shortcuts (the control; it trains poorly: the degradation
+             problem of deep plain networks that He et al. 2015 describe)
   highway    a convolutional highway network, 9 layers per stage (27 highway layers)
+  plain20    a plain net shallow enough to train well, the cleaner control
 
     python3 notebooks-export/train_reference.py models/ [--epochs 15] [--only resnet56]
 
@@ -38,6 +40,7 @@ NETWORKS = {
     "preact56": lambda: um.PreActResNet(56, "A", in_channels=1),
     "plain56": lambda: um.PlainNet(56, in_channels=1),
     "highway": lambda: um.HighwayNet(9, in_channels=1),
+    "plain20": lambda: um.PlainNet(20, in_channels=1),
 }
 
 
@@ -117,7 +120,7 @@ def main():
     train_set, held_set = tensors(train_images, train_labels), tensors(held_images, held_labels)
     log_path = os.path.join(args.out, "training.json")
     log = json.load(open(log_path)) if os.path.exists(log_path) else {}
-    for seed, name in enumerate(NETWORKS):
+    for seed, name in enumerate(NETWORKS):  # the seed is the network's place in NETWORKS
         if name not in args.only:
             continue
         model, record = train(name, args.epochs, train_set, held_set, seed=seed)

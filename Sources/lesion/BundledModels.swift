@@ -3,7 +3,7 @@ import Foundation
 /// The reference networks trained by notebooks-export/train_reference.py and committed in models/:
 /// what `lesion study` runs when given no MODEL and DATA.
 enum BundledModels {
-    static let networks = ["resnet56", "preact56", "plain56", "highway"]
+    static let networks = ["resnet56", "preact56", "plain56", "plain20", "highway"]
     static let data = "mnist-heldout.h5"
 
     /// The models folder: $UNRAVEL_MODELS, else models/ of the checkout the binary was built in
