@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test test-notebooks build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo screenshot test test-notebooks build release bench bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -55,6 +55,13 @@ test-notebooks:
 	rm -f $(OUT)/notebooks/*.png
 	python3 notebooks-export/plot_results.py $(OUT)/notebooks/small.h5 --out $(OUT)/notebooks
 	@test $$(ls $(OUT)/notebooks/*.png | wc -l) -eq 6 || { echo "make test: the notebooks did not draw 6 PNGs" >&2; exit 1; }
+
+## The report as a real browser draws it: headless Chromium (installed if missing) -> docs/report.png.
+screenshot: report.html
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,2400 \
+	  --screenshot=$(abspath docs/report.png) file://$(abspath report.html) 2>/dev/null
+	@echo "wrote docs/report.png"
 
 ## Unravel beside PyTorch eager and onnxruntime on CIFAR ResNet-110 (batch 128, 2 threads).
 ## Frameworks that are not installed are reported as absent; `make bench-deps` installs them.

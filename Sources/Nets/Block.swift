@@ -86,6 +86,11 @@ final class Block: @unchecked Sendable {
                 output = reusable ? x : x.copy()
             } else {
                 bodyTrace = try body.forward(branchInput, record: record)
+                if let lastConv, !hooks.has(.blockBranch(index)) {
+                    // The block's ReLU fused into its last convolution.
+                    let fused = try lastConv.forward(bodyTrace.last!, relu: spec.mergeReLU)
+                    return (fused, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, fused, dropped) : nil)
+                }
                 var branch = try lastConv.map { try $0.forward(bodyTrace.last!) } ?? bodyTrace.last!.copy()
                 branch = try hooks.run(.blockBranch(index), branch)
                 output = branch

@@ -40,8 +40,9 @@ public final class Network: @unchecked Sendable {
         let afterPreact = compiler
         var layers = spec.branch
         var lastLayers: [Layer] = []
-        // A trailing conv (+ BN) with no ReLU after it is fused with the residual add.
-        if spec.kind == .residual, let convAt = layers.lastIndex(where: { $0.op == .conv }),
+        // A trailing conv (+ BN) with no ReLU after it is fused with the residual add (and, in a
+        // plain block, with the block's ReLU).
+        if spec.kind != .highway, let convAt = layers.lastIndex(where: { $0.op == .conv }),
            layers[convAt...].allSatisfy({ $0.op == .conv || $0.op == .batchnorm }), layers.count - convAt <= 2 {
             lastLayers = Array(layers[convAt...])
             layers.removeSubrange(convAt...)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A batch norm at inference, as y = x * scale[c] + shift[c] over NHWC channels. Used where it
 /// cannot be folded into a convolution: pre-activation BN-ReLU and the final BN of a head.
 final class ScaleShift: @unchecked Sendable {
@@ -21,10 +23,16 @@ final class ScaleShift: @unchecked Sendable {
             throw NetsError("batch norm over \(scale.count) channels got input \(x.shape)")
         }
         let y = Tensor(shape: x.shape)
-        scale.withUnsafeBufferPointer { s in
-            shift.withUnsafeBufferPointer { b in
-                scaleShift(x.pointer, y.pointer, pixels: x.count / scale.count, channels: scale.count,
-                                       scale: s.baseAddress!, shift: b.baseAddress!, relu: relu)
+        let channels = scale.count, pixels = x.count / channels
+        // Memory-bound: split the pixels over the cores, as oneDNN does for the convolutions.
+        let parts = x.count >= 1 << 16 ? Compute.threads : 1
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = pixels * part / parts, last = pixels * (part + 1) / parts
+            self.scale.withUnsafeBufferPointer { s in
+                self.shift.withUnsafeBufferPointer { b in
+                    scaleShift(x.pointer + first * channels, y.pointer + first * channels, pixels: last - first, channels: channels,
+                               scale: s.baseAddress!, shift: b.baseAddress!, relu: relu)
+                }
             }
         }
         return y
