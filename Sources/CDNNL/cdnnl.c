@@ -161,11 +161,11 @@ static dnnl_status_t append_sum(dnnl_post_ops_t ops) {
 #endif
 }
 
-static dnnl_status_t append_relu(dnnl_post_ops_t ops) {
+static dnnl_status_t append_eltwise(dnnl_post_ops_t ops, dnnl_alg_kind_t kind) {
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_post_ops_append_eltwise(ops, dnnl_eltwise_relu, 0.0f, 0.0f);
+    return dnnl_post_ops_append_eltwise(ops, kind, 0.0f, 0.0f);
 #else
-    return dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    return dnnl_post_ops_append_eltwise(ops, 1.0f, kind, 0.0f, 0.0f);
 #endif
 }
 
@@ -220,7 +220,8 @@ unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, 
     CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
     CHECK(dnnl_post_ops_create(&ops), "creating post-ops");
     if (fusion.accumulate) CHECK(append_sum(ops), "adding the sum post-op");
-    if (fusion.relu) CHECK(append_relu(ops), "adding the ReLU post-op");
+    if (fusion.relu) CHECK(append_eltwise(ops, dnnl_eltwise_relu), "adding the ReLU post-op");
+    if (fusion.sigmoid) CHECK(append_eltwise(ops, dnnl_eltwise_logistic), "adding the sigmoid post-op");
     CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "setting post-ops");
     CHECK(forward_pd(&pd, &d, dnnl_forward_inference, attr), "creating the forward convolution");
     if (!same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), d.source) ||

@@ -129,8 +129,7 @@ final class Block: @unchecked Sendable {
 
     private func forwardHighway(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
-        var gateValues = try gate.forward(x)
-        HighwayMath.sigmoidInPlace(gateValues)
+        var gateValues = try gate.forward(x, sigmoid: true)
         gateValues = try hooks.run(.blockGate(index), gateValues)
         var bodyTrace: [Tensor] = []
         var transform: Tensor? = nil

@@ -42,7 +42,7 @@ public final class Convolution: @unchecked Sendable {
 
     private struct PlanKey: Hashable {
         let batch, height, width, threads: Int
-        let accumulate, relu, backward: Bool
+        let accumulate, relu, sigmoid, backward: Bool
     }
     private var plans: [PlanKey: OpaquePointer] = [:]
     private let lock = NSLock()
@@ -94,21 +94,23 @@ public final class Convolution: @unchecked Sendable {
         return [input[0], size.height, size.width, geometry.outChannels]
     }
 
-    /// y = conv(x) + bias, or with `accumulate`, y += conv(x) + bias; then ReLU if asked.
-    public func forward(_ input: Tensor, into output: Tensor, accumulate: Bool = false, relu: Bool = false) throws {
+    /// y = conv(x) + bias, or with `accumulate`, y += conv(x) + bias; then ReLU or the logistic
+    /// sigmoid if asked.
+    public func forward(_ input: Tensor, into output: Tensor, accumulate: Bool = false, relu: Bool = false,
+                        sigmoid: Bool = false) throws {
         try checkInput(input.shape)
         guard output.shape == outputShape(for: input.shape) else {
             throw NetsError("convolution output buffer is \(output.shape), expected \(outputShape(for: input.shape))")
         }
-        let plan = try self.plan(input.shape, accumulate: accumulate, relu: relu, backward: false)
+        let plan = try self.plan(input.shape, accumulate: accumulate, relu: relu, sigmoid: sigmoid, backward: false)
         guard unravel_conv_execute(plan, input.pointer, output.pointer) == 0 else {
             throw NetsError("oneDNN failed to run a convolution \(geometry) on \(input.shape)")
         }
     }
 
-    public func forward(_ input: Tensor, relu: Bool = false) throws -> Tensor {
+    public func forward(_ input: Tensor, relu: Bool = false, sigmoid: Bool = false) throws -> Tensor {
         let output = Tensor(shape: outputShape(for: input.shape))
-        try forward(input, into: output, relu: relu)
+        try forward(input, into: output, relu: relu, sigmoid: sigmoid)
         return output
     }
 
@@ -135,7 +137,7 @@ public final class Convolution: @unchecked Sendable {
             try transposed.forward(outputGradient, into: inputGradient)
             return inputGradient
         }
-        let plan = try self.plan(inputShape, accumulate: false, relu: false, backward: true)
+        let plan = try self.plan(inputShape, accumulate: false, relu: false, sigmoid: false, backward: true)
         guard unravel_conv_execute(plan, outputGradient.pointer, inputGradient.pointer) == 0 else {
             throw NetsError("oneDNN failed to run a backward convolution \(geometry) on \(inputShape)")
         }
@@ -152,10 +154,10 @@ public final class Convolution: @unchecked Sendable {
         }
     }
 
-    private func plan(_ input: [Int], accumulate: Bool, relu: Bool, backward: Bool) throws -> OpaquePointer {
+    private func plan(_ input: [Int], accumulate: Bool, relu: Bool, sigmoid: Bool, backward: Bool) throws -> OpaquePointer {
         let threads = Compute.threads
         let key = PlanKey(batch: input[0], height: input[1], width: input[2], threads: threads,
-                          accumulate: accumulate, relu: relu, backward: backward)
+                          accumulate: accumulate, relu: relu, sigmoid: sigmoid, backward: backward)
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[key] { return plan }
@@ -172,7 +174,7 @@ public final class Convolution: @unchecked Sendable {
             if backward {
                 return unravel_conv_backward_data_create(&shape, w.baseAddress, Int32(threads), &error, error.count)
             }
-            let fusion = unravel_conv_fusion(accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0)
+            let fusion = unravel_conv_fusion(accumulate: accumulate ? 1 : 0, relu: relu ? 1 : 0, sigmoid: sigmoid ? 1 : 0)
             if let bias {
                 return bias.withUnsafeBufferPointer { b in
                     unravel_conv_forward_create(&shape, w.baseAddress, b.baseAddress, fusion, Int32(threads), &error, error.count)

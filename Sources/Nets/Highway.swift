@@ -1,15 +1,14 @@
-/// Element-wise parts of a highway layer y = H·T + x·(1 − T), T = sigmoid(gate(x)).
+/// Element-wise parts of a highway layer y = H·T + x·(1 − T), T = sigmoid(gate(x)); the sigmoid
+/// itself is fused into the gate convolution.
 enum HighwayMath {
-    static func sigmoidInPlace(_ t: Tensor) {
-        for i in 0..<t.count { t.pointer[i] = 1 / (1 + (-t.pointer[i]).exp) }
-    }
-
     /// y = h·t + x·(1 − t); `h` nil means H = 0 (a lesioned layer: only the carry remains).
     static func merge(h: Tensor?, t: Tensor, x: Tensor) -> Tensor {
         let y = Tensor(shape: x.shape)
-        for i in 0..<x.count {
-            let gate = t.pointer[i]
-            y.pointer[i] = (h.map { $0.pointer[i] * gate } ?? 0) + x.pointer[i] * (1 - gate)
+        let (yp, tp, xp) = (y.pointer, t.pointer, x.pointer)
+        if let hp = h?.pointer {
+            for i in 0..<x.count { yp[i] = hp[i] * tp[i] + xp[i] * (1 - tp[i]) }
+        } else {
+            for i in 0..<x.count { yp[i] = xp[i] * (1 - tp[i]) }
         }
         return y
     }
@@ -31,16 +30,12 @@ enum HighwayMath {
     /// g·(H − x)·t·(1 − t): the gradient reaching the gate's pre-activation.
     static func gate(_ g: Tensor, h: Tensor?, x: Tensor, t: Tensor) -> Tensor {
         let out = Tensor(shape: g.shape)
-        for i in 0..<g.count {
-            let gate = t.pointer[i]
-            out.pointer[i] = g.pointer[i] * ((h?.pointer[i] ?? 0) - x.pointer[i]) * gate * (1 - gate)
+        let (op, gp, xp, tp) = (out.pointer, g.pointer, x.pointer, t.pointer)
+        if let hp = h?.pointer {
+            for i in 0..<g.count { op[i] = gp[i] * (hp[i] - xp[i]) * tp[i] * (1 - tp[i]) }
+        } else {
+            for i in 0..<g.count { op[i] = -gp[i] * xp[i] * tp[i] * (1 - tp[i]) }
         }
         return out
     }
 }
-
-extension Float {
-    fileprivate var exp: Float { Foundation.exp(self) }
-}
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Nets
 
@@ -29,6 +30,8 @@ final class ConvolutionTests: XCTestCase {
             let expected = Reference.conv(x, geometry, weights: weights, bias: bias)
             assertClose(try conv.forward(x).values, expected.values, "trial \(trial) \(geometry) on \(shape)")
             assertClose(try conv.forward(x, relu: true).values, Reference.relu(expected).values, "trial \(trial) with ReLU")
+            assertClose(try conv.forward(x, sigmoid: true).values, expected.values.map { 1 / (1 + exp(-$0)) },
+                        "trial \(trial) with the sigmoid")
         }
     }
 

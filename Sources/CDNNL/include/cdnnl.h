@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
     int accumulate;  ///< add the convolution into the destination's current contents (the residual add)
     int relu;        ///< then apply ReLU
+    int sigmoid;     ///< or the logistic sigmoid (a highway gate)
 } unravel_conv_fusion;
 
 typedef struct unravel_conv_plan unravel_conv_plan;
