@@ -22,11 +22,11 @@ public struct DropMany: Experiment {
 
     public func variants(for network: Network) throws -> [Variant] {
         let pool = droppableBlocks(network, excludingDownsampling: excludeDownsampling)
-        guard maxK >= 1, maxK <= pool.count else {
-            throw NetsError("drop-many needs 1 ≤ k ≤ \(pool.count) (the blocks that can be removed), got \(maxK)")
+        guard maxK >= 1, !pool.isEmpty else {
+            throw NetsError("drop-many needs k ≥ 1 and blocks that can be removed (this network has \(pool.count))")
         }
         var variants = [Variant.intact(blocks: network.blockCount)]
-        for k in 1...maxK {
+        for k in 1...min(maxK, pool.count) {   // k stops at the number of removable blocks
             for set in sets(of: k, from: pool) { variants.append(.dropping(Set(set), blocks: network.blockCount)) }
         }
         return variants

@@ -75,8 +75,13 @@ public enum ResultsFile {
         if root.hasAttribute("model_sha256") {
             // With several networks in one file, each network's model hash is on its own group.
             let modelInfo = prefix.map { "\($0)/model" } ?? "model"
-            let modelHolder: Node = root.contains(modelInfo) ? try root.group(modelInfo) : root
-            for (holder, key, value) in [(modelHolder, "model_sha256", provenance.modelSHA256), (root as Node, "data_sha256", provenance.dataSHA256)] {
+            var checks: [(Node, String, String)] = [(root, "data_sha256", provenance.dataSHA256)]
+            if root.contains(modelInfo) {
+                checks.append((try root.group(modelInfo), "model_sha256", provenance.modelSHA256))
+            } else if prefix == nil {
+                checks.append((root, "model_sha256", provenance.modelSHA256))
+            }   // a network not yet in a several-network file has nothing to check
+            for (holder, key, value) in checks {
                 let stored = try holder.stringAttribute(key)
                 guard stored == value else {
                     throw AnalysisError("\(path): made from a different \(key.hasPrefix("model") ? "model" : "dataset") file "

@@ -101,7 +101,7 @@ enum GradsReport {
             Swift.print("gradient by path length (\(r.method)); magnitudes are ‖∂L/∂x‖ per image"
                         + (r.method == "exact" ? ", per path = norm of the summed gradient / path count" : ""))
             Swift.print("  length  paths                 per-path magnitude  total contribution")
-            for line in r.lengths {
+            for line in r.lengths where line.paths != "0" {   // plain blocks make short lengths impossible
                 let paths = line.paths.count > 20 ? String(format: "%.3e", Double(line.paths) ?? .infinity) : line.paths
                 Swift.print("  " + "\(line.length)".padding(toLength: 6, withPad: " ", startingAt: 0) + "  "
                             + paths.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "

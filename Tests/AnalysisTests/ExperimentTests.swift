@@ -27,7 +27,9 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNotEqual(try Analysis.DropMany(maxK: 3, samples: 20, seed: 6).variants(for: network), variants)
         let excluded = try Analysis.DropMany(maxK: 2, samples: 100, seed: 5, excludeDownsampling: true).variants(for: network)
         XCTAssertFalse(excluded.contains { $0.droppedBlocks.contains(3) || $0.droppedBlocks.contains(6) })
-        XCTAssertThrowsError(try Analysis.DropMany(maxK: 10, samples: 1, seed: 1).variants(for: network))
+        let clamped = try Analysis.DropMany(maxK: 12, samples: 1, seed: 1).variants(for: network)
+        XCTAssertEqual(clamped.map(\.droppedBlocks.count).max(), 9, "k stops at the 9 removable blocks")
+        XCTAssertThrowsError(try Analysis.DropMany(maxK: 0, samples: 1, seed: 1).variants(for: network))
     }
 
     func testReorderSwapsOnlyCompatibleBlocksWithinAStage() throws {
