@@ -5,6 +5,10 @@ import Foundation
 public enum ReportPage {
     public static func html(_ results: StudyResults) -> String {
         let networks = results.networks
+        // A plain network has one path, of full length: nothing to see in the path figures.
+        let unraveled = networks.filter { ($0.pathShares?.y.filter { $0 > 0 }.count ?? 0) > 1 }
+        let singlePath = networks.filter { n in !unraveled.contains { $0.name == n.name } && n.pathShares != nil }.map(\.name)
+        let leftOut = singlePath.isEmpty ? "" : " Left out, having a single path: \(singlePath.joined(separator: ", "))."
         func color(_ i: Int) -> String { SVGChart.palette[i % SVGChart.palette.count] }
         var figures: [(String, String)] = []
 
@@ -50,19 +54,19 @@ public enum ReportPage {
             """))
 
         var paths = SVGChart(title: "Distribution of path lengths", xLabel: "path length (blocks whose branch the path takes)", yLabel: "share of paths")
-        for (i, n) in networks.enumerated() {
+        for (i, n) in unraveled.enumerated() {
             guard let p = n.pathShares else { continue }
             paths.series.append(.init(label: n.name, x: p.x, y: p.y, mark: .bars, color: color(i)))
         }
         figures.append((paths.render(), """
             Veit et al. (Fig. 6a): n blocks give 2ⁿ paths, binomially distributed in length; for n = 54, 95% of
             paths are 20 to 34 blocks long. A plain block has no shortcut, so every path takes it.
-            """))
+            """ + leftOut))
 
         var magnitude = SVGChart(title: "Gradient magnitude per path, by path length", xLabel: "path length", yLabel: "‖∂L/∂x‖ per path")
         magnitude.logY = true
         var total = SVGChart(title: "Total gradient contribution by path length", xLabel: "path length", yLabel: "contribution")
-        for (i, n) in networks.enumerated() {
+        for (i, n) in unraveled.enumerated() {
             if let m = n.perPathMagnitude {
                 magnitude.series.append(.init(label: "\(n.name) (\(n.gradientMethod ?? ""))", x: m.x, y: m.y, mark: .line, color: color(i)))
             }
@@ -81,7 +85,7 @@ public enum ReportPage {
         figures.append((total.render(), """
             Veit et al. (Fig. 6c): path count × magnitude. Almost all of the gradient comes from short paths:
             5 to 17 blocks of ResNet-110's 54, only 0.45% of its paths. The shaded range holds 90% of the total.
-            """))
+            """ + leftOut))
 
         if networks.contains(where: { $0.gates != nil }) {
             var gates = SVGChart(title: "Highway transform gates", xLabel: "block", yLabel: "mean T (0 carries, 1 transforms)")

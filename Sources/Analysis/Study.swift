@@ -107,6 +107,7 @@ struct ModelInfo: ResultsGroup {
     func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("name", network.architecture.name)
+        try group.setAttribute("studied", provenance.started)
         try group.setAttribute("model", provenance.model)
         try group.setAttribute("model_sha256", provenance.modelSHA256)
         try group.setAttribute("blocks", Int64(network.blockCount))
