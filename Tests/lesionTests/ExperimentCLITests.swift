@@ -135,6 +135,29 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(try File.open(output).root.contains("grads_exact"), "the other group stays")
     }
 
+    /// The report draws every figure from a study's results file and lists the provenance.
+    func testTheReportDrawsEveryFigure() throws {
+        let data = try makeData(count: 8)
+        let results = path("study.h5"), page = path("report.html")
+        XCTAssertEqual(try CLI.run(["study", model, data, "-o", results, "--batch-size", "4", "--max-k", "2", "--samples", "2",
+                                    "--max-swaps", "1", "--orders", "2", "--quiet"]).status, 0)
+        let report = try CLI.run(["report", results, "-o", page])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 6, "six figures")
+        XCTAssertFalse(html.contains("no data"))
+        for title in ["Error when one block is removed", "Error when k random blocks are removed", "Kendall τ",
+                      "Distribution of path lengths", "Gradient magnitude per path", "Total gradient contribution"] {
+            XCTAssertTrue(html.contains(title), title)
+        }
+        XCTAssertTrue(html.contains("model_sha256") && html.contains("data_sha256"), "provenance table")
+        XCTAssertFalse(html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"),
+                       "self-contained: no scripts, no external resources")
+        let notResults = try CLI.run(["report", model, "-o", path("bad.html")])
+        XCTAssertEqual(notResults.status, 3)
+        XCTAssertTrue(notResults.stderr.contains("not an Unravel results file"), notResults.stderr)
+    }
+
     func testASecondWriterIsRefused() throws {
         let data = try makeData()
         let output = path("busy.h5")
