@@ -129,14 +129,20 @@ struct StudyCommand: ParsableCommand {
         } else {
             throw ValidationError("give both MODEL and DATA, or neither for the bundled reference networks")
         }
-        var reports: [ExperimentReport] = []
+        struct NetworkJSON: Encodable {
+            var network: String?
+            var experiments: [ExperimentReport]
+            var gradients: [GradsReport.Report]
+        }
+        var reports: [NetworkJSON] = []
         for target in targets {
             let (opened, runs, probes) = try study.run(experiments, label: target.prefix ?? "study", model: target.model,
                                                        data: target.data, prefix: target.prefix, groups: groups)
             try reportingConflicts {
                 try opened.save(runs, groups: probes + [PathCounts(PathDistribution(network: opened.network), ranges: [])])
             }
-            reports += runs.map(ExperimentReport.init)
+            reports.append(NetworkJSON(network: target.prefix, experiments: runs.map(ExperimentReport.init),
+                                       gradients: probes.compactMap { GradsReport.report($0, network: opened.network) }))
             if study.json { continue }
             if let prefix = target.prefix { print("== \(prefix): \(opened.network.architecture.name)") }
             for run in runs { print(ExperimentReport.table(run, network: opened.network)) }

@@ -87,7 +87,7 @@ enum GradsReport {
             return Report(method: "exact", decayPerBlock: exponentialSlope(perPath.indices.map(Double.init), perPath).map(exp),
                           effectiveLengths: [effective.range.lowerBound, effective.range.upperBound],
                           effectiveShareOfPaths: distribution.share(effective.range),
-                          lengths: norms.indices.map { k in
+                          lengths: norms.indices.filter { distribution.counts[$0] != BigUInt() }.map { k in
                               Line(length: k, paths: distribution.counts[k].description, meanNorm: perPath[k], std: nil,
                                    totalContribution: norms[k]) })
         }
