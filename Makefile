@@ -41,7 +41,8 @@ test: deps
 	@if python3 -c "import h5py" 2>/dev/null; then python3 notebooks-export/check_swift_hdf5.py $(INTEROP); \
 	 python3 notebooks-export/test_make_dataset.py; \
 	 else echo "make test: h5py unavailable; skipped the h5py read-back check and the dataset-maker tests" >&2; fi
-	@$(MAKE) --no-print-directory test-notebooks
+	@if python3 -c "import h5py, numpy, matplotlib" 2>/dev/null; then $(MAKE) --no-print-directory test-notebooks; \
+	 else echo "make test: matplotlib unavailable; skipped the notebook twins" >&2; fi
 
 ## The notebooks' script twins on a small results file: they must draw every figure as a PNG.
 test-notebooks:
