@@ -49,7 +49,18 @@ public final class Convolution: @unchecked Sendable {
     /// For stride 1 and one group, the input gradient is itself a convolution: of the output
     /// gradient, with the weights transposed and flipped, padded by kernel − 1 − padding. oneDNN
     /// 2.6 runs that on its forward (brgconv) kernels, about 20% faster than its backward-data ones.
-    private let transposed: Convolution?
+    /// Made on the first backward pass, so forward-only runs and the convolutions batch-norm
+    /// folding replaces never pay for it.
+    private var transposedCache: Convolution??
+
+    private var transposed: Convolution? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = transposedCache { return cached }
+        let made = Convolution.transposedForBackward(geometry, weights)
+        transposedCache = .some(made)
+        return made
+    }
 
     public init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?) {
         precondition(weights.count == geometry.weightCount, "weights do not fit \(geometry)")
@@ -57,7 +68,6 @@ public final class Convolution: @unchecked Sendable {
         self.geometry = geometry
         self.weights = weights
         self.bias = bias
-        transposed = Convolution.transposedForBackward(geometry, weights)
     }
 
     private static func transposedForBackward(_ g: ConvGeometry, _ weights: [Float]) -> Convolution? {
@@ -77,14 +87,7 @@ public final class Convolution: @unchecked Sendable {
                 }
             }
         }
-        return Convolution(t, weights: flipped, bias: nil, transposable: false)
-    }
-
-    private init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?, transposable: Bool) {
-        self.geometry = geometry
-        self.weights = weights
-        self.bias = bias
-        transposed = nil
+        return Convolution(t, weights: flipped, bias: nil)
     }
 
     deinit { plans.values.forEach { unravel_conv_destroy($0) } }
