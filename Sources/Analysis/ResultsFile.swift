@@ -94,7 +94,7 @@ public enum ResultsFile {
             }
         }
         guard root.contains(run.id) else { return false }
-        let stored = try StoredRun.read(try root.group(run.id))
+        let stored = try StoredRun(reading: try root.group(run.id))
         try stored.checkSameExperiment(as: run, path: path, checkShard: true)
         stored.copyProgress(into: run)
         return true
@@ -117,7 +117,7 @@ public enum ResultsFile {
                 throw AnalysisError("\(shard): not an Unravel results file")
             }
             for name in try experimentGroups(root) {
-                let stored = try StoredRun.read(try root.group(name))
+                let stored = try StoredRun(reading: try root.group(name))
                 if let existing = merged[name] {
                     try stored.checkSameExperiment(as: existing, path: shard, checkShard: false)
                     try stored.add(into: existing, path: shard)

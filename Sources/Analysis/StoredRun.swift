@@ -85,11 +85,8 @@ struct StoredRun {
             .setAttribute("units", "fraction of the class's images misclassified")
     }
 
-    static func read(_ group: Group) throws -> StoredRun {
-        try StoredRun(reading: group)
-    }
-
-    private init(reading group: Group) throws {
+    /// Reads an experiment group back.
+    init(reading group: Group) throws {
         id = String(group.path.dropFirst())   // the group's path: "drop_one", or "resnet56/drop_one"
         settings = try group.stringAttribute("settings")
         shard = try Shard(parsing: try group.stringAttribute("shard"))
