@@ -73,9 +73,10 @@ public final class Study {
     }
 
     /// Runs them, saving every few seconds and at the end. `groups` are probes measured alongside
-    /// (gradients by path length, highway gates) and written whole at the end.
-    /// `progress(done, total)` counts batches.
-    public func run(_ runs: [ExperimentRun], groups: [Probe & ResultsGroup] = [], progress: ((Int, Int) -> Void)? = nil) throws {
+    /// (gradients by path length, highway gates) and written whole at the end, with `also`
+    /// (groups that need no data, such as path counts). `progress(done, total)` counts batches.
+    public func run(_ runs: [ExperimentRun], groups: [Probe & ResultsGroup] = [], also: [ResultsGroup] = [],
+                    progress: ((Int, Int) -> Void)? = nil) throws {
         let total = runner.batches.count
         progress?(0, total)
         var lastSave = Date()
@@ -87,7 +88,7 @@ public final class Study {
             progress?(index + 1, total)
             if self.options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: self.options.pauseAfterBatch) }
         }
-        try save(runs, groups: groups)
+        try save(runs, groups: groups + also)
     }
 
     /// Also writes groups that need no data (path counts) with this study's provenance.

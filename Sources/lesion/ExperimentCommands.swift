@@ -137,10 +137,8 @@ struct StudyCommand: ParsableCommand {
         var reports: [NetworkJSON] = []
         for target in targets {
             let (opened, runs, probes) = try study.run(experiments, label: target.prefix ?? "study", model: target.model,
-                                                       data: target.data, prefix: target.prefix, groups: groups)
-            try reportingConflicts {
-                try opened.save(runs, groups: probes + [PathCounts(PathDistribution(network: opened.network), ranges: [])])
-            }
+                                                       data: target.data, prefix: target.prefix, groups: groups,
+                                                       also: { [PathCounts(PathDistribution(network: $0))] })
             reports.append(NetworkJSON(network: target.prefix, experiments: runs.map(ExperimentReport.init),
                                        gradients: probes.compactMap { GradsReport.report($0, network: opened.network) }))
             if study.json { continue }

@@ -59,7 +59,7 @@ struct Paths: ParsableCommand {
         let tightest = distribution.tightestInterval(holding: 0.95)
         if let output {
             try reportingConflicts {
-                try ResultsFile.saveGroups(output, [PathCounts(distribution, ranges: ranges)],
+                try ResultsFile.saveGroups(output, [PathCounts(distribution)],
                                            commandLine: CommandLine.arguments.joined(separator: " "), toolVersion: UnravelVersion.string)
             }
         }

@@ -37,7 +37,8 @@ struct StudyOptions: ParsableArguments {
     }
 
     func run(_ experiments: [Experiment], label: String, model: String, data: String, prefix: String?,
-             groups: (Network, Int) throws -> [Probe & ResultsGroup]) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
+             groups: (Network, Int) throws -> [Probe & ResultsGroup],
+             also: (Network) -> [ResultsGroup] = { _ in [] }) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
         if let threads { Compute.threads = threads }
         var options = Study.Options()
         options.batchSize = batchSize
@@ -56,7 +57,9 @@ struct StudyOptions: ParsableArguments {
         let progress = Progress(label, total: 1, quiet: quiet)
         try reportingConflicts {
             try reportingBadInput {
-                try study.run(runs, groups: probes) { done, total in progress.update(done: done, total: total) }
+                try study.run(runs, groups: probes, also: also(study.network)) { done, total in
+                    progress.update(done: done, total: total)
+                }
             }
         }
         progress.finish()
