@@ -60,8 +60,6 @@ public final class ExperimentRun: Probe {
     func unit(batch: Int, chunk: Int) -> Int { batch * chunks.count + chunk }
     var ownedUnits: [Int] { (0..<unitCount).filter { shard.owns(unit: $0) } }
 
-    /// Whether every unit of this shard is done.
-    public var isShardComplete: Bool { ownedUnits.allSatisfy { unitsDone.contains($0) } }
     /// Whether every unit of the experiment is done (after a merge, or in an unsharded run).
     public var isComplete: Bool { unitsDone.count == unitCount }
 

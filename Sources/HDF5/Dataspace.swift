@@ -5,7 +5,6 @@ import CHDF5
 struct Extent {
     let shape: [Int]
     let count: Int
-    let isNull: Bool
 
     /// Larger reads than this are refused: a damaged header must not make us allocate terabytes.
     static let readLimitBytes = 1 << 34
@@ -13,7 +12,7 @@ struct Extent {
     init(space: hid_t, at here: Location) throws {
         let spaceClass = H5Sget_simple_extent_type(space)
         if spaceClass == H5S_NULL {
-            shape = [0]; count = 0; isNull = true
+            shape = [0]; count = 0
             return
         }
         let rank = H5Sget_simple_extent_ndims(space)
@@ -31,7 +30,6 @@ struct Extent {
         }
         shape = dims.map { Int($0) }
         count = total
-        isNull = false
     }
 
     func checkReadable(bytesPerElement: Int, at here: Location) throws {

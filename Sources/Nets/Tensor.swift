@@ -35,8 +35,6 @@ public final class Tensor: @unchecked Sendable {
 
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
-
     public func copy() -> Tensor {
         let result = Tensor(shape: shape)
         result.pointer.update(from: pointer, count: count)
@@ -49,14 +47,6 @@ public final class Tensor: @unchecked Sendable {
     public var height: Int { shape[1] }
     public var width: Int { shape[2] }
     public var channels: Int { shape[shape.count - 1] }
-
-    /// A copy of images `range` along the batch axis.
-    public func rows(_ range: Range<Int>) -> Tensor {
-        let rowSize = count / max(batch, 1)
-        let result = Tensor(shape: [range.count] + shape.dropFirst())
-        result.pointer.update(from: pointer + range.lowerBound * rowSize, count: range.count * rowSize)
-        return result
-    }
 }
 
 /// Recycles tensor buffers by size. Bounded: beyond `limitBytes` buffers are freed.
