@@ -199,6 +199,52 @@ static void note_implementation(unravel_conv_plan *plan, const_dnnl_primitive_de
 /// silently give wrong numbers.
 static int same_md(md_ref a, md_ref b) { return dnnl_memory_desc_equal(a, b); }
 
+/// A new plan with the engine up, the thread count set and the descriptors made (`d` is zeroed
+/// first, so the caller can always free it); NULL with `error` filled on failure.
+static unravel_conv_plan *plan_begin(conv_descs *d, const unravel_conv_shape *shape, int with_bias, int threads,
+                                     char *error, size_t error_size) {
+    memset(d, 0, sizeof *d);
+    pthread_once(&engine_once, engine_init);
+    if (engine_status != dnnl_success) {
+        snprintf(error, error_size, "oneDNN: creating the CPU engine: %s", status_name(engine_status));
+        return NULL;
+    }
+    unravel_conv_plan *plan = calloc(1, sizeof *plan);
+    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
+    plan->threads = threads;
+    if (threads > 0) omp_set_num_threads(threads);
+    if (!descs_make(d, shape, with_bias)) {
+        snprintf(error, error_size, "oneDNN: invalid convolution shape");
+        free(plan);
+        return NULL;
+    }
+    return plan;
+}
+
+/// Finishes a plan from its primitive descriptor: checks that oneDNN kept NHWC on both sides,
+/// notes the implementation, reorders the weights, binds the activations and makes the
+/// primitive. `source` is what execute reads, `destination` what it writes. Returns 0 on success.
+static int plan_finish(unravel_conv_plan *plan, conv_descs *d, const_dnnl_primitive_desc_t pd, const float *weights,
+                       md_ref source, dnnl_query_t source_query, int source_arg,
+                       md_ref destination, dnnl_query_t destination_query, int destination_arg,
+                       char *error, size_t error_size) {
+    if (!same_md(dnnl_primitive_desc_query_md(pd, source_query, 0), source) ||
+        !same_md(dnnl_primitive_desc_query_md(pd, destination_query, 0), destination)) {
+        snprintf(error, error_size, "oneDNN: the convolution did not keep NHWC activations and gradients");
+        return 1;
+    }
+    note_implementation(plan, pd);
+    CHECK(load_weights(plan, d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
+    CHECK(dnnl_memory_create(&plan->source, source, engine, DNNL_MEMORY_NONE), "binding the source");
+    CHECK(dnnl_memory_create(&plan->destination, destination, engine, DNNL_MEMORY_NONE), "binding the destination");
+    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
+    plan->source_arg = source_arg;
+    plan->destination_arg = destination_arg;
+    return 0;
+fail:
+    return 1;
+}
+
 unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, const float *weights,
                                                const float *bias, unravel_conv_fusion fusion, int threads,
                                                char *error, size_t error_size) {
@@ -206,17 +252,8 @@ unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, 
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t ops = NULL;
     dnnl_primitive_desc_t pd = NULL;
-    unravel_conv_plan *plan = calloc(1, sizeof *plan);
-    pthread_once(&engine_once, engine_init);
-    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
-    plan->threads = threads;
-    if (threads > 0) omp_set_num_threads(threads);
-    CHECK(engine_status, "creating the CPU engine");
-    if (!descs_make(&d, shape, bias != NULL)) {
-        snprintf(error, error_size, "oneDNN: invalid convolution shape");
-        descs_free(&d);
-        goto fail;
-    }
+    unravel_conv_plan *plan = plan_begin(&d, shape, bias != NULL, threads, error, error_size);
+    if (!plan) goto fail;
     CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
     CHECK(dnnl_post_ops_create(&ops), "creating post-ops");
     if (fusion.accumulate) CHECK(append_sum(ops), "adding the sum post-op");
@@ -224,24 +261,14 @@ unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, 
     if (fusion.sigmoid) CHECK(append_eltwise(ops, dnnl_eltwise_logistic), "adding the sigmoid post-op");
     CHECK(dnnl_primitive_attr_set_post_ops(attr, ops), "setting post-ops");
     CHECK(forward_pd(&pd, &d, dnnl_forward_inference, attr), "creating the forward convolution");
-    if (!same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), d.source) ||
-        !same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), d.destination)) {
-        snprintf(error, error_size, "oneDNN: the convolution did not keep NHWC activations");
-        goto fail;
-    }
-    note_implementation(plan, pd);
-    CHECK(load_weights(plan, &d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
+    if (plan_finish(plan, &d, pd, weights, d.source, dnnl_query_src_md, DNNL_ARG_SRC,
+                    d.destination, dnnl_query_dst_md, DNNL_ARG_DST, error, error_size)) goto fail;
     if (bias) {
         CHECK(dnnl_memory_create(&plan->bias, d.bias, engine, DNNL_MEMORY_ALLOCATE), "allocating the bias");
         void *handle = NULL;
         CHECK(dnnl_memory_get_data_handle(plan->bias, &handle), "reading the bias handle");
         memcpy(handle, bias, sizeof(float) * (size_t)shape->out_channels);
     }
-    CHECK(dnnl_memory_create(&plan->source, d.source, engine, DNNL_MEMORY_NONE), "binding the source");
-    CHECK(dnnl_memory_create(&plan->destination, d.destination, engine, DNNL_MEMORY_NONE), "binding the destination");
-    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
-    plan->source_arg = DNNL_ARG_SRC;
-    plan->destination_arg = DNNL_ARG_DST;
     dnnl_primitive_desc_destroy(pd);
     dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
@@ -260,31 +287,13 @@ unravel_conv_plan *unravel_conv_backward_data_create(const unravel_conv_shape *s
                                                      int threads, char *error, size_t error_size) {
     conv_descs d;
     dnnl_primitive_desc_t hint = NULL, pd = NULL;
-    unravel_conv_plan *plan = calloc(1, sizeof *plan);
-    pthread_once(&engine_once, engine_init);
-    if (!plan) { snprintf(error, error_size, "out of memory"); return NULL; }
-    plan->threads = threads;
-    if (threads > 0) omp_set_num_threads(threads);
-    CHECK(engine_status, "creating the CPU engine");
-    if (!descs_make(&d, shape, 0)) {
-        snprintf(error, error_size, "oneDNN: invalid convolution shape");
-        descs_free(&d);
-        goto fail;
-    }
+    unravel_conv_plan *plan = plan_begin(&d, shape, 0, threads, error, error_size);
+    if (!plan) goto fail;
     CHECK(forward_pd(&hint, &d, dnnl_forward_training, NULL), "creating the forward hint");
     CHECK(backward_data_pd(&pd, &d, hint), "creating the backward-data convolution");
-    if (!same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_diff_src_md, 0), d.source) ||
-        !same_md(dnnl_primitive_desc_query_md(pd, dnnl_query_diff_dst_md, 0), d.destination)) {
-        snprintf(error, error_size, "oneDNN: the backward convolution did not keep NHWC gradients");
-        goto fail;
-    }
-    note_implementation(plan, pd);
-    CHECK(load_weights(plan, &d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
-    CHECK(dnnl_memory_create(&plan->source, d.destination, engine, DNNL_MEMORY_NONE), "binding the output gradient");
-    CHECK(dnnl_memory_create(&plan->destination, d.source, engine, DNNL_MEMORY_NONE), "binding the input gradient");
-    CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
-    plan->source_arg = DNNL_ARG_DIFF_DST;
-    plan->destination_arg = DNNL_ARG_DIFF_SRC;
+    // Execute reads the output gradient (shaped like the destination) and writes the input's.
+    if (plan_finish(plan, &d, pd, weights, d.destination, dnnl_query_diff_dst_md, DNNL_ARG_DIFF_DST,
+                    d.source, dnnl_query_diff_src_md, DNNL_ARG_DIFF_SRC, error, error_size)) goto fail;
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_desc_destroy(hint);
     descs_free(&d);
