@@ -136,8 +136,8 @@ struct KerasConverter {
                 case "valid": padding = pending ?? (0, 0, 0, 0)
                 case "same":
                     guard pending == nil else { throw NetsError("\(where_): 'same' padding after ZeroPadding2D") }
-                    padding = (KerasConverter.same(shape.h, kh, sh).0, KerasConverter.same(shape.h, kh, sh).1,
-                               KerasConverter.same(shape.w, kw, sw).0, KerasConverter.same(shape.w, kw, sw).1)
+                    let (top, bottom) = KerasConverter.same(shape.h, kh, sh), (left, right) = KerasConverter.same(shape.w, kw, sw)
+                    padding = (top, bottom, left, right)
                 default: throw NetsError("\(where_): padding '\(config["padding"] ?? "")' is not supported")
                 }
                 pending = nil
