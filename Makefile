@@ -64,10 +64,15 @@ screenshot: report.html
 	  --screenshot=$(abspath docs/report.png) file://$(abspath report.html) 2>/dev/null
 	@echo "wrote docs/report.png"
 
-## Unravel beside PyTorch eager and onnxruntime on CIFAR ResNet-110 (batch 128, 2 threads).
+## Unravel beside PyTorch eager and onnxruntime on CIFAR ResNet-110 (batch 128, 2 threads), with
+## the machine's FP32 peak measured in the same rounds, so that every rate is also a share of it.
 ## Frameworks that are not installed are reported as absent; `make bench-deps` installs them.
-bench: release
+bench: release $(OUT)/peak
 	$(PYTHON_BENCH) bench/bench.py --threads 2 --batch 128
+
+$(OUT)/peak: bench/peak.c
+	@mkdir -p $(OUT)
+	$(CC) -O2 -pthread $< -o $@
 
 ## Installs torch, torchvision, onnx and onnxruntime into a local venv for bench and test-interop.
 bench-deps:

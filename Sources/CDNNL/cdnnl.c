@@ -50,7 +50,9 @@ static const char *status_name(dnnl_status_t s) {
     case dnnl_out_of_memory: return "out of memory";
     case dnnl_invalid_arguments: return "invalid arguments";
     case dnnl_unimplemented: return "no implementation for these shapes";
+#if DNNL_VERSION_MAJOR < 3
     case dnnl_iterator_ends: return "iterator ends";
+#endif
     case dnnl_runtime_error: return "runtime error";
     case dnnl_not_required: return "not required";
     default: return "unknown status";
@@ -324,10 +326,13 @@ const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return 
 
 // ---- Element-wise plans ------------------------------------------------------------------------
 
+enum elementwise_kind { relu_backward, add, relu_forward };
+
 struct unravel_elementwise_plan {
     dnnl_primitive_t primitive;
     dnnl_memory_t memories[3];
     int args[3];
+    int arg_count;
     int threads;
 };
 
@@ -358,6 +363,17 @@ static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data) 
     return s;
 }
 
+static dnnl_status_t relu_forward_pd(dnnl_primitive_desc_t *pd, owned_md data) {
+#if DNNL_VERSION_MAJOR >= 3
+    return dnnl_eltwise_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, dnnl_eltwise_relu, data, data,
+                                                      0.f, 0.f, NULL);
+#else
+    dnnl_eltwise_desc_t desc;
+    dnnl_status_t s = dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_relu, data, 0.f, 0.f);
+    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &desc, NULL, engine, NULL) : s;
+#endif
+}
+
 static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
     const float scales[2] = {1.f, 1.f};
 #if DNNL_VERSION_MAJOR >= 3
@@ -369,7 +385,7 @@ static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
 #endif
 }
 
-static unravel_elementwise_plan *elementwise_create(int is_add, long count, int threads, char *error, size_t error_size) {
+static unravel_elementwise_plan *elementwise_create(enum elementwise_kind kind, long count, int threads, char *error, size_t error_size) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_dims_t dims = {count};
     owned_md data = NULL;
@@ -381,18 +397,29 @@ static unravel_elementwise_plan *elementwise_create(int is_add, long count, int 
     CHECK(engine_status, "creating the CPU engine");
     data = md_new(1, dims, dnnl_x);
     if (!data) { snprintf(error, error_size, "oneDNN: invalid element count %ld", count); goto fail; }
-    if (is_add) {
+    switch (kind) {
+    case add:
         CHECK(add_pd(&pd, data), "creating the sum");
         plan->args[0] = DNNL_ARG_MULTIPLE_SRC;
         plan->args[1] = DNNL_ARG_MULTIPLE_SRC + 1;
         plan->args[2] = DNNL_ARG_DST;
-    } else {
+        plan->arg_count = 3;
+        break;
+    case relu_backward:
         CHECK(relu_backward_pd(&pd, data), "creating the ReLU backward");
         plan->args[0] = DNNL_ARG_DST;
         plan->args[1] = DNNL_ARG_DIFF_DST;
         plan->args[2] = DNNL_ARG_DIFF_SRC;
+        plan->arg_count = 3;
+        break;
+    case relu_forward:
+        CHECK(relu_forward_pd(&pd, data), "creating the ReLU");
+        plan->args[0] = DNNL_ARG_SRC;
+        plan->args[1] = DNNL_ARG_DST;
+        plan->arg_count = 2;
+        break;
     }
-    for (int i = 0; i < 3; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
+    for (int i = 0; i < plan->arg_count; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
     CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
     dnnl_primitive_desc_destroy(pd);
     md_free(data);
@@ -405,22 +432,27 @@ fail:
 }
 
 unravel_elementwise_plan *unravel_relu_backward_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(0, count, threads, error, error_size);
+    return elementwise_create(relu_backward, count, threads, error, error_size);
 }
 
 unravel_elementwise_plan *unravel_add_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(1, count, threads, error, error_size);
+    return elementwise_create(add, count, threads, error, error_size);
+}
+
+unravel_elementwise_plan *unravel_relu_forward_create(long count, int threads, char *error, size_t error_size) {
+    return elementwise_create(relu_forward, count, threads, error, error_size);
 }
 
 int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out) {
     if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
-    void *pointers[3] = {(void *)first, (void *)second, out};
+    void *three[3] = {(void *)first, (void *)second, out}, *two[2] = {(void *)first, out};
+    void **pointers = plan->arg_count == 3 ? three : two;
     dnnl_exec_arg_t args[3];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < plan->arg_count; i++) {
         if (dnnl_memory_set_data_handle(plan->memories[i], pointers[i]) != dnnl_success) return 1;
         args[i] = (dnnl_exec_arg_t){plan->args[i], plan->memories[i]};
     }
-    if (dnnl_primitive_execute(plan->primitive, stream, 3, args) != dnnl_success) return 2;
+    if (dnnl_primitive_execute(plan->primitive, stream, plan->arg_count, args) != dnnl_success) return 2;
     return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
 }
 

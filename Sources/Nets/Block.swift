@@ -117,7 +117,7 @@ final class Block: @unchecked Sendable {
                 try ParallelElementwise.add(output, branch)
             }
         }
-        if spec.mergeReLU { reluForward(output.pointer, output.pointer, output.count) }
+        if spec.mergeReLU { try ParallelElementwise.relu(output) }
         return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
     }
 

@@ -5,42 +5,51 @@ import Foundation
 /// memory-bound: on one thread, a ReLU mask or an add over an 8 MB activation takes as long as
 /// a convolution, while the other core spins in OpenMP. Small tensors stay on the SIMD loops.
 enum ParallelElementwise {
-    private struct Key: Hashable { let add: Bool; let count: Int; let threads: Int }
+    private enum Kind { case reluForward, reluBackward, add }
+    private struct Key: Hashable { let kind: Kind; let count: Int; let threads: Int }
     nonisolated(unsafe) private static var plans: [Key: OpaquePointer] = [:]
     private static let lock = NSLock()
     private static let threshold = 1 << 15
+
+    /// x = max(x, 0), in place.
+    static func relu(_ x: Tensor) throws {
+        guard x.count >= threshold, Compute.threads > 1 else { return reluForward(x.pointer, x.pointer, x.count) }
+        try run(.reluForward, count: x.count, x.pointer, x.pointer, x.pointer)
+    }
 
     /// g *= (y > 0), given the ReLU's output y.
     static func reluBackward(_ g: Tensor, output y: Tensor) throws {
         precondition(g.count == y.count)
         guard g.count >= threshold, Compute.threads > 1 else { return Nets.reluBackward(g.pointer, output: y.pointer, g.count) }
-        try run(add: false, count: g.count, y.pointer, g.pointer, g.pointer)
+        try run(.reluBackward, count: g.count, y.pointer, g.pointer, g.pointer)
     }
 
     /// a += b.
     static func add(_ a: Tensor, _ b: Tensor) throws {
         precondition(a.count == b.count)
         guard a.count >= threshold, Compute.threads > 1 else { return addInPlace(a.pointer, b.pointer, a.count) }
-        try run(add: true, count: a.count, a.pointer, b.pointer, a.pointer)
+        try run(.add, count: a.count, a.pointer, b.pointer, a.pointer)
     }
 
-    private static func run(add: Bool, count: Int, _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
+    private static func run(_ kind: Kind, count: Int, _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
                             _ out: UnsafeMutablePointer<Float>) throws {
-        let plan = try self.plan(add: add, count: count)
+        let plan = try self.plan(kind, count: count)
         guard unravel_elementwise_execute(plan, first, second, out) == 0 else {
-            throw NetsError("oneDNN failed to run an element-wise \(add ? "add" : "ReLU backward") over \(count) values")
+            throw NetsError("oneDNN failed to run an element-wise \(kind) over \(count) values")
         }
     }
 
-    private static func plan(add: Bool, count: Int) throws -> OpaquePointer {
-        let key = Key(add: add, count: count, threads: Compute.threads)
+    private static func plan(_ kind: Kind, count: Int) throws -> OpaquePointer {
+        let key = Key(kind: kind, count: count, threads: Compute.threads)
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[key] { return plan }
         var error = [CChar](repeating: 0, count: 256)
-        let created = add
-            ? unravel_add_create(count, Int32(key.threads), &error, error.count)
-            : unravel_relu_backward_create(count, Int32(key.threads), &error, error.count)
+        let created = switch kind {
+        case .reluForward: unravel_relu_forward_create(count, Int32(key.threads), &error, error.count)
+        case .reluBackward: unravel_relu_backward_create(count, Int32(key.threads), &error, error.count)
+        case .add: unravel_add_create(count, Int32(key.threads), &error, error.count)
+        }
         guard let created else { throw NetsError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
         plans[key] = created
         return created

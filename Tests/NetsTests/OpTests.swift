@@ -30,6 +30,28 @@ final class OpTests: XCTestCase {
         XCTAssertEqual(g.values, (0..<20).map { $0 >= 10 ? 2 : 0 })
     }
 
+    /// Above their size threshold these run on oneDNN's threads: the same values as the loops.
+    func testParallelElementwiseMatchesTheReference() throws {
+        let saved = Compute.threads
+        defer { Compute.threads = saved }
+        Compute.threads = 2
+        var random = Seeded(12)
+        let shape = [3, 20, 20, 37]   // 44,400 values, past the threshold and not a multiple of 16
+        let x = Tensor(shape: shape, values: random.floats(3 * 20 * 20 * 37).enumerated().map { $1 * Float($0 % 5) })
+        let relu = x.copy()
+        try ParallelElementwise.relu(relu)
+        XCTAssertEqual(relu.values, Reference.relu(x).values)
+
+        let g = Tensor(shape: shape, values: random.floats(x.count))
+        let masked = g.copy()
+        try ParallelElementwise.reluBackward(masked, output: relu)
+        XCTAssertEqual(masked.values, zip(g.values, relu.values).map { $1 > 0 ? $0 : 0 })
+
+        let sum = g.copy()
+        try ParallelElementwise.add(sum, x)
+        XCTAssertEqual(sum.values, zip(g.values, x.values).map { $0 + $1 })
+    }
+
     func testMaxPoolForwardAndBackward() {
         var random = Seeded(11)
         let pool = MaxPool(kernel: 3, stride: 2, padding: 1)
