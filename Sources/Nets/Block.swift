@@ -97,7 +97,9 @@ final class Block: @unchecked Sendable {
             }
         } else {
             switch shortcut {
-            case .identity: output = reusable && spec.shortcutFrom == "input" ? x : shortcutInput.copy()
+            case .identity:
+                // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
+                output = reusable && spec.shortcutFrom == "input" ? x : try ParallelElementwise.copy(shortcutInput)
             case .zeroPad(let pad): output = pad.forward(shortcutInput)
             case .projection(let program):
                 shortcutTrace = try program.forward(shortcutInput, record: record)

@@ -5,11 +5,19 @@ import Foundation
 /// memory-bound: on one thread, a ReLU mask or an add over an 8 MB activation takes as long as
 /// a convolution, while the other core spins in OpenMP. Small tensors stay on the SIMD loops.
 enum ParallelElementwise {
-    private enum Kind { case reluForward, reluBackward, add }
+    private enum Kind { case reluForward, reluBackward, add, copy }
     private struct Key: Hashable { let kind: Kind; let count: Int; let threads: Int }
     nonisolated(unsafe) private static var plans: [Key: OpaquePointer] = [:]
     private static let lock = NSLock()
     private static let threshold = 1 << 15
+
+    /// A new tensor holding x's values.
+    static func copy(_ x: Tensor) throws -> Tensor {
+        guard x.count >= threshold, Compute.threads > 1 else { return x.copy() }
+        let result = Tensor(shape: x.shape)
+        try run(.copy, count: x.count, x.pointer, x.pointer, result.pointer)
+        return result
+    }
 
     /// x = max(x, 0), in place.
     static func relu(_ x: Tensor) throws {
@@ -49,6 +57,7 @@ enum ParallelElementwise {
         case .reluForward: unravel_relu_forward_create(count, Int32(key.threads), &error, error.count)
         case .reluBackward: unravel_relu_backward_create(count, Int32(key.threads), &error, error.count)
         case .add: unravel_add_create(count, Int32(key.threads), &error, error.count)
+        case .copy: unravel_copy_create(count, Int32(key.threads), &error, error.count)
         }
         guard let created else { throw NetsError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
         plans[key] = created

@@ -50,6 +50,11 @@ final class OpTests: XCTestCase {
         let sum = g.copy()
         try ParallelElementwise.add(sum, x)
         XCTAssertEqual(sum.values, zip(g.values, x.values).map { $0 + $1 })
+
+        // The copy keeps every bit, negative zeros included.
+        x.pointer[5] = -0.0
+        let copied = try ParallelElementwise.copy(x)
+        XCTAssertEqual(copied.values.map(\.bitPattern), x.values.map(\.bitPattern))
     }
 
     func testMaxPoolForwardAndBackward() {

@@ -63,7 +63,10 @@ unravel_elementwise_plan *unravel_add_create(long count, int threads, char *erro
 /// out = max(x, 0). In place allowed.
 unravel_elementwise_plan *unravel_relu_forward_create(long count, int threads, char *error, size_t error_size);
 
-/// ReLU backward: (dst, diff_dst, diff_src). Add: (a, b, out). ReLU: (x, ignored, out).
+/// out = x, copied by every thread.
+unravel_elementwise_plan *unravel_copy_create(long count, int threads, char *error, size_t error_size);
+
+/// ReLU backward: (dst, diff_dst, diff_src). Add: (a, b, out). ReLU and copy: (x, ignored, out).
 /// Returns 0 on success.
 int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out);
 
