@@ -376,13 +376,13 @@ static dnnl_status_t eltwise_forward_pd(dnnl_primitive_desc_t *pd, owned_md data
 }
 
 static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
-    const float scales[2] = {1.f, 1.f};
+    // A binary add runs on the jit kernel; the sum primitive takes a generic loop.
 #if DNNL_VERSION_MAJOR >= 3
-    const_dnnl_memory_desc_t sources[2] = {data, data};
-    return dnnl_sum_primitive_desc_create(pd, engine, data, 2, scales, sources, NULL);
+    return dnnl_binary_primitive_desc_create(pd, engine, dnnl_binary_add, data, data, data, NULL);
 #else
-    dnnl_memory_desc_t sources[2] = {*data, *data};
-    return dnnl_sum_primitive_desc_create(pd, data, 2, scales, sources, NULL, engine);
+    dnnl_binary_desc_t desc;
+    dnnl_status_t s = dnnl_binary_desc_init(&desc, dnnl_binary_add, data, data, data);
+    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &desc, NULL, engine, NULL) : s;
 #endif
 }
 
@@ -400,9 +400,9 @@ static unravel_elementwise_plan *elementwise_create(enum elementwise_kind kind, 
     if (!data) { snprintf(error, error_size, "oneDNN: invalid element count %ld", count); goto fail; }
     switch (kind) {
     case add:
-        CHECK(add_pd(&pd, data), "creating the sum");
-        plan->args[0] = DNNL_ARG_MULTIPLE_SRC;
-        plan->args[1] = DNNL_ARG_MULTIPLE_SRC + 1;
+        CHECK(add_pd(&pd, data), "creating the add");
+        plan->args[0] = DNNL_ARG_SRC_0;
+        plan->args[1] = DNNL_ARG_SRC_1;
         plan->args[2] = DNNL_ARG_DST;
         plan->arg_count = 3;
         break;

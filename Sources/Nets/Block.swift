@@ -83,7 +83,7 @@ final class Block: @unchecked Sendable {
 
         if spec.kind == .plain {
             if dropped {
-                output = reusable ? x : x.copy()
+                output = reusable ? x : try ParallelElementwise.copy(x)
             } else {
                 bodyTrace = try body.forward(branchInput, record: record)
                 if let lastConv, !hooks.has(.blockBranch(index)) {
@@ -103,7 +103,7 @@ final class Block: @unchecked Sendable {
             case .zeroPad(let pad): output = pad.forward(shortcutInput)
             case .projection(let program):
                 shortcutTrace = try program.forward(shortcutInput, record: record)
-                output = shortcutTrace.last!.copy()
+                output = try ParallelElementwise.copy(shortcutTrace.last!)
             case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
             }
             if !dropped {
