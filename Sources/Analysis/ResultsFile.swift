@@ -140,8 +140,11 @@ public enum ResultsFile {
             for name in try source.attributeNames where name != "saved" && name != "command_line" {
                 try copyAttribute(name, from: source, to: root)
             }
-            // Groups that every shard computes whole (path counts, exact gradients) come from the first.
-            try copy(source, to: root, except: Set(merged.keys))
+            // Groups computed whole rather than in work units (path counts in every shard, exact
+            // gradients in shard 0 only) come from the first shard that holds each.
+            for shard in shards {
+                try copyMissing(shard == first ? source : try File.open(shard).root, to: root, except: Set(merged.keys))
+            }
             try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
             try root.setAttribute("merged_from", shards)
             try root.setAttribute("saved", Provenance.now())
@@ -173,7 +176,7 @@ public enum ResultsFile {
         if let existing, FileManager.default.fileExists(atPath: existing) {
             let previous = try File.open(existing).root
             previousRoot = previous
-            try copy(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
+            try copyMissing(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
         }
         try attributes(root, previousRoot)
         for run in runs { try StoredRun(run).write(into: root) }
@@ -181,19 +184,22 @@ public enum ResultsFile {
         try file.flush()
     }
 
-    /// Copies every member of `source` into `target` but the paths in `excluded` (relative to the
-    /// file's root), descending into groups that hold an excluded path.
-    private static func copy(_ source: Group, to target: Group, except excluded: Set<String>) throws {
+    /// Copies every member of `source` that `target` lacks, but the paths in `excluded` (relative
+    /// to the file's root), descending into groups that hold an excluded path or exist in both.
+    private static func copyMissing(_ source: Group, to target: Group, except excluded: Set<String>) throws {
         let base = source.path == "/" ? "" : String(source.path.dropFirst()) + "/"
         for (name, kind) in try source.members() {
             let path = base + name
             if excluded.contains(path) { continue }
-            if kind == .group, excluded.contains(where: { $0.hasPrefix(path + "/") }) {
-                let inner = try target.groupCreatingIfNeeded(name)
+            let holdsExcluded = excluded.contains(where: { $0.hasPrefix(path + "/") })
+            if kind == .group, holdsExcluded || target.contains(name) {
                 let child = try source.group(name)
-                for attribute in try child.attributeNames { try copyAttribute(attribute, from: child, to: inner) }
-                try copy(child, to: inner, except: excluded)
-            } else {
+                if !target.contains(name) {
+                    let inner = try target.groupCreatingIfNeeded(name)
+                    for attribute in try child.attributeNames { try copyAttribute(attribute, from: child, to: inner) }
+                }
+                try copyMissing(child, to: try target.group(name), except: excluded)
+            } else if !target.contains(name) {
                 try source.copy(name, to: target)
             }
         }

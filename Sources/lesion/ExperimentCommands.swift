@@ -102,8 +102,12 @@ struct StudyCommand: ParsableCommand {
             Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed),
             Reorder(maxSwaps: maxSwaps, samples: orders, seed: study.seed),
         ]
+        // Exact gradients and highway gates are measured whole, not split into work units: with
+        // --shard only shard 0 computes them, and `lesion merge` takes them from it.
+        let computesWholeGroups = try study.shard.map { try Shard(parsing: $0).index == 0 } ?? true
         let groups = { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
             var probes: [Probe & ResultsGroup] = []
+            guard computesWholeGroups else { return probes }
             if gradientImages > 0 {
                 let batches = (gradientImages + study.batchSize - 1) / study.batchSize
                 probes.append(try ExactPathGradients(network: network, batches: batches))
