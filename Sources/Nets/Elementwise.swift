@@ -61,10 +61,68 @@ func scaleShift(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pix
     }
 }
 
-/// g = g * scale[c] over NHWC rows: the batch-norm backward to its input.
-func scaleChannels(_ g: UnsafeMutablePointer<Float>, pixels: Int, channels: Int, scale: UnsafePointer<Float>) {
+/// g = g * scale[c] over NHWC rows: the batch-norm backward to its input. With `mask` (the
+/// output of a ReLU after the batch norm), g is 0 where mask is not positive.
+func scaleChannels(_ g: UnsafeMutablePointer<Float>, pixels: Int, channels: Int, scale: UnsafePointer<Float>,
+                   keepingWherePositive mask: UnsafePointer<Float>? = nil) {
+    if let mask {
+        for p in 0..<pixels {
+            let (row, kept) = (g + p * channels, mask + p * channels)
+            for c in 0..<channels { row[c] = kept[c] > 0 ? row[c] * scale[c] : 0 }
+        }
+        return
+    }
     for p in 0..<pixels {
         let row = g + p * channels
         for c in 0..<channels { row[c] *= scale[c] }
+    }
+}
+
+// MARK: - Highway layers: y = h·t + x·(1 − t) and its gradients
+
+/// y = h·t + x·(1 − t), or x·(1 − t) when h is nil (a lesioned layer).
+func highwayMerge(_ h: UnsafePointer<Float>?, _ t: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                  _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    if let h {
+        while i + 16 <= count { let ti = load(t, i); store(load(h, i) * ti + load(x, i) * (1 - ti), y, i); i += 16 }
+        while i < count { y[i] = h[i] * t[i] + x[i] * (1 - t[i]); i += 1 }
+    } else {
+        while i + 16 <= count { store(load(x, i) * (1 - load(t, i)), y, i); i += 16 }
+        while i < count { y[i] = x[i] * (1 - t[i]); i += 1 }
+    }
+}
+
+/// out = g·t, or g·(1 − t) for the carry.
+func highwayGated(_ g: UnsafePointer<Float>, _ t: UnsafePointer<Float>, carry: Bool, _ out: UnsafeMutablePointer<Float>,
+                  _ count: Int) {
+    var i = 0
+    if carry {
+        while i + 16 <= count { store(load(g, i) * (1 - load(t, i)), out, i); i += 16 }
+        while i < count { out[i] = g[i] * (1 - t[i]); i += 1 }
+    } else {
+        while i + 16 <= count { store(load(g, i) * load(t, i), out, i); i += 16 }
+        while i < count { out[i] = g[i] * t[i]; i += 1 }
+    }
+}
+
+/// out = g·(h − x)·t·(1 − t), with h = 0 when nil: the gradient at the gate's pre-activation.
+func highwayGateGradient(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>?, _ x: UnsafePointer<Float>,
+                         _ t: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    if let h {
+        while i + 16 <= count {
+            let ti = load(t, i)
+            store(load(g, i) * (load(h, i) - load(x, i)) * ti * (1 - ti), out, i)
+            i += 16
+        }
+        while i < count { out[i] = g[i] * (h[i] - x[i]) * t[i] * (1 - t[i]); i += 1 }
+    } else {
+        while i + 16 <= count {
+            let ti = load(t, i)
+            store(-load(g, i) * load(x, i) * ti * (1 - ti), out, i)
+            i += 16
+        }
+        while i < count { out[i] = -g[i] * x[i] * t[i] * (1 - t[i]); i += 1 }
     }
 }

@@ -4,37 +4,33 @@ enum HighwayMath {
     /// y = h·t + x·(1 − t); `h` nil means H = 0 (a lesioned layer: only the carry remains).
     static func merge(h: Tensor?, t: Tensor, x: Tensor) -> Tensor {
         let y = Tensor(shape: x.shape)
-        let (yp, tp, xp) = (y.pointer, t.pointer, x.pointer)
-        if let hp = h?.pointer {
-            for i in 0..<x.count { yp[i] = hp[i] * tp[i] + xp[i] * (1 - tp[i]) }
-        } else {
-            for i in 0..<x.count { yp[i] = xp[i] * (1 - tp[i]) }
+        parallelRanges(x.count) { r in
+            highwayMerge(h.map { UnsafePointer($0.pointer + r.lowerBound) }, t.pointer + r.lowerBound,
+                         x.pointer + r.lowerBound, y.pointer + r.lowerBound, r.count)
         }
         return y
     }
 
     /// g·(1 − t): the carry path, with the gate held fixed.
-    static func carry(_ g: Tensor, t: Tensor) -> Tensor {
-        let out = Tensor(shape: g.shape)
-        for i in 0..<g.count { out.pointer[i] = g.pointer[i] * (1 - t.pointer[i]) }
-        return out
-    }
+    static func carry(_ g: Tensor, t: Tensor) -> Tensor { gated(g, t: t, carry: true) }
 
     /// g·t: the gradient reaching H.
-    static func transform(_ g: Tensor, t: Tensor) -> Tensor {
+    static func transform(_ g: Tensor, t: Tensor) -> Tensor { gated(g, t: t, carry: false) }
+
+    private static func gated(_ g: Tensor, t: Tensor, carry: Bool) -> Tensor {
         let out = Tensor(shape: g.shape)
-        for i in 0..<g.count { out.pointer[i] = g.pointer[i] * t.pointer[i] }
+        parallelRanges(g.count) { r in
+            highwayGated(g.pointer + r.lowerBound, t.pointer + r.lowerBound, carry: carry, out.pointer + r.lowerBound, r.count)
+        }
         return out
     }
 
     /// g·(H − x)·t·(1 − t): the gradient reaching the gate's pre-activation.
     static func gate(_ g: Tensor, h: Tensor?, x: Tensor, t: Tensor) -> Tensor {
         let out = Tensor(shape: g.shape)
-        let (op, gp, xp, tp) = (out.pointer, g.pointer, x.pointer, t.pointer)
-        if let hp = h?.pointer {
-            for i in 0..<g.count { op[i] = gp[i] * (hp[i] - xp[i]) * tp[i] * (1 - tp[i]) }
-        } else {
-            for i in 0..<g.count { op[i] = -gp[i] * xp[i] * tp[i] * (1 - tp[i]) }
+        parallelRanges(g.count) { r in
+            highwayGateGradient(g.pointer + r.lowerBound, h.map { UnsafePointer($0.pointer + r.lowerBound) },
+                                x.pointer + r.lowerBound, t.pointer + r.lowerBound, out.pointer + r.lowerBound, r.count)
         }
         return out
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A batch norm at inference, as y = x * scale[c] + shift[c] over NHWC channels. Used where it
 /// cannot be folded into a convolution: pre-activation BN-ReLU and the final BN of a head.
 final class ScaleShift: @unchecked Sendable {
@@ -23,14 +21,12 @@ final class ScaleShift: @unchecked Sendable {
             throw NetsError("batch norm over \(scale.count) channels got input \(x.shape)")
         }
         let y = Tensor(shape: x.shape)
-        let channels = scale.count, pixels = x.count / channels
-        // Memory-bound: split the pixels over the cores, as oneDNN does for the convolutions.
-        let parts = x.count >= 1 << 16 ? Compute.threads : 1
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let first = pixels * part / parts, last = pixels * (part + 1) / parts
-            self.scale.withUnsafeBufferPointer { s in
-                self.shift.withUnsafeBufferPointer { b in
-                    scaleShift(x.pointer + first * channels, y.pointer + first * channels, pixels: last - first, channels: channels,
+        let channels = scale.count
+        scale.withUnsafeBufferPointer { s in
+            shift.withUnsafeBufferPointer { b in
+                parallelRanges(x.count / channels, minimum: (1 << 15) / channels) { pixels in
+                    let offset = pixels.lowerBound * channels
+                    scaleShift(x.pointer + offset, y.pointer + offset, pixels: pixels.count, channels: channels,
                                scale: s.baseAddress!, shift: b.baseAddress!, relu: relu)
                 }
             }
@@ -38,10 +34,16 @@ final class ScaleShift: @unchecked Sendable {
         return y
     }
 
-    /// dL/dx = dL/dy * scale[c]. Consumes `g`.
-    func backward(_ g: Tensor) -> Tensor {
+    /// dL/dx = dL/dy * scale[c], masked first by the fused ReLU when its output `reluOutput` is
+    /// given: one pass over memory instead of two. Consumes `g`.
+    func backward(_ g: Tensor, reluOutput: Tensor? = nil) -> Tensor {
+        let channels = scale.count
         scale.withUnsafeBufferPointer { s in
-            scaleChannels(g.pointer, pixels: g.count / scale.count, channels: scale.count, scale: s.baseAddress!)
+            parallelRanges(g.count / channels, minimum: (1 << 15) / channels) { pixels in
+                let offset = pixels.lowerBound * channels
+                scaleChannels(g.pointer + offset, pixels: pixels.count, channels: channels, scale: s.baseAddress!,
+                              keepingWherePositive: reluOutput.map { UnsafePointer($0.pointer + offset) })
+            }
         }
         return g
     }

@@ -14,7 +14,7 @@ enum Step {
         case .scaleShift(let bn, let relu): return try bn.forward(x, relu: relu)
         case .relu:
             let y = Tensor(shape: x.shape)
-            reluForward(x.pointer, y.pointer, x.count)
+            parallelRanges(x.count) { reluForward(x.pointer + $0.lowerBound, y.pointer + $0.lowerBound, $0.count) }
             return y
         case .maxPool(let pool): return pool.forward(x)
         case .globalAvgPool: return GlobalAvgPool.forward(x)
@@ -30,8 +30,7 @@ enum Step {
             if relu { try ParallelElementwise.reluBackward(g, output: y) }
             return try conv.backwardData(g, inputShape: x.shape)
         case .scaleShift(let bn, let relu):
-            if relu { try ParallelElementwise.reluBackward(g, output: y) }
-            return bn.backward(g)
+            return bn.backward(g, reluOutput: relu ? y : nil)
         case .relu:
             try ParallelElementwise.reluBackward(g, output: y)
             return g

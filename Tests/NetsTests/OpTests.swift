@@ -57,6 +57,45 @@ final class OpTests: XCTestCase {
         XCTAssertEqual(copied.values.map(\.bitPattern), x.values.map(\.bitPattern))
     }
 
+    func testParallelRangesCoverEveryIndexOnce() {
+        let saved = Compute.threads
+        defer { Compute.threads = saved }
+        Compute.threads = 2
+        let count = 100_003
+        let hits = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0, count: count)
+        parallelRanges(count) { for i in $0 { hits[i] += 1 } }
+        XCTAssertTrue((0..<count).allSatisfy { hits[$0] == 1 })
+    }
+
+    /// The highway and batch-norm passes, split over OpenMP's threads, against their formulas.
+    func testHighwayAndBatchNormPassesMatchTheirFormulas() {
+        let saved = Compute.threads
+        defer { Compute.threads = saved }
+        Compute.threads = 2
+        var random = Seeded(13)
+        let shape = [5, 21, 20, 16]   // 33,600 values: split, with a tail past the last 16
+        let count = shape.reduce(1, *)
+        let (h, x, g) = (random.floats(count), random.floats(count), random.floats(count))
+        let t = random.floats(count).map { 1 / (1 + exp(-$0)) }
+        let (ht, tt, xt, gt) = (Tensor(shape: shape, values: h), Tensor(shape: shape, values: t),
+                                Tensor(shape: shape, values: x), Tensor(shape: shape, values: g))
+        let each = { (f: (Int) -> Float) in (0..<count).map(f) }
+        XCTAssertEqual(HighwayMath.merge(h: ht, t: tt, x: xt).values, each { h[$0] * t[$0] + x[$0] * (1 - t[$0]) })
+        XCTAssertEqual(HighwayMath.merge(h: nil, t: tt, x: xt).values, each { x[$0] * (1 - t[$0]) })
+        XCTAssertEqual(HighwayMath.carry(gt, t: tt).values, each { g[$0] * (1 - t[$0]) })
+        XCTAssertEqual(HighwayMath.transform(gt, t: tt).values, each { g[$0] * t[$0] })
+        XCTAssertEqual(HighwayMath.gate(gt, h: ht, x: xt, t: tt).values,
+                       each { g[$0] * (h[$0] - x[$0]) * t[$0] * (1 - t[$0]) })
+        XCTAssertEqual(HighwayMath.gate(gt, h: nil, x: xt, t: tt).values, each { -g[$0] * x[$0] * t[$0] * (1 - t[$0]) })
+
+        let bn = ScaleShift(scale: random.floats(16), shift: random.floats(16))
+        let y = try! bn.forward(xt, relu: true)
+        XCTAssertEqual(y.values, each { max(x[$0] * bn.scale[$0 % 16] + bn.shift[$0 % 16], 0) })
+        XCTAssertEqual(bn.backward(gt.copy(), reluOutput: y).values, each { y.values[$0] > 0 ? g[$0] * bn.scale[$0 % 16] : 0 })
+    }
+
     func testMaxPoolForwardAndBackward() {
         var random = Seeded(11)
         let pool = MaxPool(kernel: 3, stride: 2, padding: 1)
