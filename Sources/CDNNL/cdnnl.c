@@ -326,13 +326,10 @@ const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return 
 
 // ---- Element-wise plans ------------------------------------------------------------------------
 
-enum elementwise_kind { relu_backward, add, relu_forward, copy };
-
 struct unravel_elementwise_plan {
     dnnl_primitive_t primitive;
     dnnl_memory_t memories[3];
     int args[3];
-    int arg_count;
     int threads;
 };
 
@@ -363,18 +360,6 @@ static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data) 
     return s;
 }
 
-static dnnl_status_t eltwise_forward_pd(dnnl_primitive_desc_t *pd, owned_md data, dnnl_alg_kind_t kind,
-                                        float alpha, float beta) {
-#if DNNL_VERSION_MAJOR >= 3
-    return dnnl_eltwise_forward_primitive_desc_create(pd, engine, dnnl_forward_inference, kind, data, data,
-                                                      alpha, beta, NULL);
-#else
-    dnnl_eltwise_desc_t desc;
-    dnnl_status_t s = dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, kind, data, alpha, beta);
-    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &desc, NULL, engine, NULL) : s;
-#endif
-}
-
 static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
     // A binary add runs on the jit kernel; the sum primitive takes a generic loop.
 #if DNNL_VERSION_MAJOR >= 3
@@ -386,7 +371,7 @@ static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
 #endif
 }
 
-static unravel_elementwise_plan *elementwise_create(enum elementwise_kind kind, long count, int threads, char *error, size_t error_size) {
+static unravel_elementwise_plan *elementwise_create(int is_add, long count, int threads, char *error, size_t error_size) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_dims_t dims = {count};
     owned_md data = NULL;
@@ -398,37 +383,18 @@ static unravel_elementwise_plan *elementwise_create(enum elementwise_kind kind, 
     CHECK(engine_status, "creating the CPU engine");
     data = md_new(1, dims, dnnl_x);
     if (!data) { snprintf(error, error_size, "oneDNN: invalid element count %ld", count); goto fail; }
-    switch (kind) {
-    case add:
+    if (is_add) {
         CHECK(add_pd(&pd, data), "creating the add");
         plan->args[0] = DNNL_ARG_SRC_0;
         plan->args[1] = DNNL_ARG_SRC_1;
         plan->args[2] = DNNL_ARG_DST;
-        plan->arg_count = 3;
-        break;
-    case relu_backward:
+    } else {
         CHECK(relu_backward_pd(&pd, data), "creating the ReLU backward");
         plan->args[0] = DNNL_ARG_DST;
         plan->args[1] = DNNL_ARG_DIFF_DST;
         plan->args[2] = DNNL_ARG_DIFF_SRC;
-        plan->arg_count = 3;
-        break;
-    case relu_forward:
-        CHECK(eltwise_forward_pd(&pd, data, dnnl_eltwise_relu, 0.f, 0.f), "creating the ReLU");
-        plan->args[0] = DNNL_ARG_SRC;
-        plan->args[1] = DNNL_ARG_DST;
-        plan->arg_count = 2;
-        break;
-    case copy:
-        // 1·x + (−0) is x exactly, signed zeros included, and runs on the jit element-wise
-        // kernel; a same-layout reorder falls to oneDNN's generic loop at a third of the speed.
-        CHECK(eltwise_forward_pd(&pd, data, dnnl_eltwise_linear, 1.f, -0.f), "creating the copy");
-        plan->args[0] = DNNL_ARG_SRC;
-        plan->args[1] = DNNL_ARG_DST;
-        plan->arg_count = 2;
-        break;
     }
-    for (int i = 0; i < plan->arg_count; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
+    for (int i = 0; i < 3; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
     CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
     dnnl_primitive_desc_destroy(pd);
     md_free(data);
@@ -441,31 +407,22 @@ fail:
 }
 
 unravel_elementwise_plan *unravel_relu_backward_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(relu_backward, count, threads, error, error_size);
+    return elementwise_create(0, count, threads, error, error_size);
 }
 
 unravel_elementwise_plan *unravel_add_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(add, count, threads, error, error_size);
-}
-
-unravel_elementwise_plan *unravel_relu_forward_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(relu_forward, count, threads, error, error_size);
-}
-
-unravel_elementwise_plan *unravel_copy_create(long count, int threads, char *error, size_t error_size) {
-    return elementwise_create(copy, count, threads, error, error_size);
+    return elementwise_create(1, count, threads, error, error_size);
 }
 
 int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out) {
     if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
-    void *three[3] = {(void *)first, (void *)second, out}, *two[2] = {(void *)first, out};
-    void **pointers = plan->arg_count == 3 ? three : two;
+    void *pointers[3] = {(void *)first, (void *)second, out};
     dnnl_exec_arg_t args[3];
-    for (int i = 0; i < plan->arg_count; i++) {
+    for (int i = 0; i < 3; i++) {
         if (dnnl_memory_set_data_handle(plan->memories[i], pointers[i]) != dnnl_success) return 1;
         args[i] = (dnnl_exec_arg_t){plan->args[i], plan->memories[i]};
     }
-    if (dnnl_primitive_execute(plan->primitive, stream, plan->arg_count, args) != dnnl_success) return 2;
+    if (dnnl_primitive_execute(plan->primitive, stream, 3, args) != dnnl_success) return 2;
     return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
 }
 

@@ -1,28 +1,31 @@
 import CDNNL
 import Foundation
 
-/// Element-wise passes over whole activations, run by oneDNN on all threads. These are
-/// memory-bound: on one thread, a ReLU mask or an add over an 8 MB activation takes as long as
-/// a convolution, while the other core spins in OpenMP. Small tensors stay on the SIMD loops.
+/// Element-wise passes over whole activations, on all threads. These are memory-bound: on one
+/// thread, a ReLU mask or an add over an 8 MB activation takes as long as a convolution, while
+/// the other core spins in OpenMP. The ReLU mask and the add run on oneDNN's jit kernels; the
+/// ReLU and the copy split our own loops over OpenMP's threads (`parallelRanges`). Small tensors
+/// stay on one thread.
 enum ParallelElementwise {
-    private enum Kind { case reluForward, reluBackward, add, copy }
+    private enum Kind { case reluBackward, add }
     private struct Key: Hashable { let kind: Kind; let count: Int; let threads: Int }
     nonisolated(unsafe) private static var plans: [Key: OpaquePointer] = [:]
     private static let lock = NSLock()
     private static let threshold = 1 << 15
 
     /// A new tensor holding x's values.
-    static func copy(_ x: Tensor) throws -> Tensor {
-        guard x.count >= threshold, Compute.threads > 1 else { return x.copy() }
+    static func copy(_ x: Tensor) -> Tensor {
         let result = Tensor(shape: x.shape)
-        try run(.copy, count: x.count, x.pointer, x.pointer, result.pointer)
+        parallelRanges(x.count, minimum: threshold) {
+            (result.pointer + $0.lowerBound).update(from: x.pointer + $0.lowerBound, count: $0.count)
+        }
         return result
     }
 
-    /// x = max(x, 0), in place.
-    static func relu(_ x: Tensor) throws {
-        guard x.count >= threshold, Compute.threads > 1 else { return reluForward(x.pointer, x.pointer, x.count) }
-        try run(.reluForward, count: x.count, x.pointer, x.pointer, x.pointer)
+    /// y = max(x, 0); y may be x.
+    static func relu(_ x: Tensor, into y: Tensor) {
+        precondition(x.count == y.count)
+        parallelRanges(x.count, minimum: threshold) { reluForward(x.pointer + $0.lowerBound, y.pointer + $0.lowerBound, $0.count) }
     }
 
     /// g *= (y > 0), given the ReLU's output y.
@@ -54,10 +57,8 @@ enum ParallelElementwise {
         if let plan = plans[key] { return plan }
         var error = [CChar](repeating: 0, count: 256)
         let created = switch kind {
-        case .reluForward: unravel_relu_forward_create(count, Int32(key.threads), &error, error.count)
         case .reluBackward: unravel_relu_backward_create(count, Int32(key.threads), &error, error.count)
         case .add: unravel_add_create(count, Int32(key.threads), &error, error.count)
-        case .copy: unravel_copy_create(count, Int32(key.threads), &error, error.count)
         }
         guard let created else { throw NetsError(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
         plans[key] = created

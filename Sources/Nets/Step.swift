@@ -14,7 +14,7 @@ enum Step {
         case .scaleShift(let bn, let relu): return try bn.forward(x, relu: relu)
         case .relu:
             let y = Tensor(shape: x.shape)
-            parallelRanges(x.count) { reluForward(x.pointer + $0.lowerBound, y.pointer + $0.lowerBound, $0.count) }
+            ParallelElementwise.relu(x, into: y)
             return y
         case .maxPool(let pool): return pool.forward(x)
         case .globalAvgPool: return GlobalAvgPool.forward(x)

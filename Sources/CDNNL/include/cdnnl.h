@@ -60,14 +60,7 @@ unravel_elementwise_plan *unravel_relu_backward_create(long count, int threads, 
 /// out = a + b. In place allowed (out == a).
 unravel_elementwise_plan *unravel_add_create(long count, int threads, char *error, size_t error_size);
 
-/// out = max(x, 0). In place allowed.
-unravel_elementwise_plan *unravel_relu_forward_create(long count, int threads, char *error, size_t error_size);
-
-/// out = x, copied by every thread.
-unravel_elementwise_plan *unravel_copy_create(long count, int threads, char *error, size_t error_size);
-
-/// ReLU backward: (dst, diff_dst, diff_src). Add: (a, b, out). ReLU and copy: (x, ignored, out).
-/// Returns 0 on success.
+/// ReLU backward: (dst, diff_dst, diff_src). Add: (a, b, out). Returns 0 on success.
 int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out);
 
 void unravel_elementwise_destroy(unravel_elementwise_plan *plan);
