@@ -141,10 +141,9 @@ public enum ResultsFile {
                 try copyAttribute(name, from: source, to: root)
             }
             // Groups computed whole rather than in work units (path counts in every shard, exact
-            // gradients in shard 0 only) come from the first shard that holds each.
-            for shard in shards {
-                try copyMissing(shard == first ? source : try File.open(shard).root, to: root, except: Set(merged.keys))
-            }
+            // gradients in shard 0 only) come from the first shard that holds each. One shard file
+            // is open at a time: a job array may have hundreds.
+            for shard in shards { try copyMissing(File.open(shard).root, to: root, except: Set(merged.keys)) }
             try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
             try root.setAttribute("merged_from", shards)
             try root.setAttribute("saved", Provenance.now())
