@@ -83,7 +83,7 @@ final class Block: @unchecked Sendable {
 
         if spec.kind == .plain {
             if dropped {
-                output = reusable ? x : ParallelElementwise.copy(x)
+                output = reusable ? x : x.copy()
             } else {
                 bodyTrace = try body.forward(branchInput, record: record)
                 if let lastConv, !hooks.has(.blockBranch(index)) {
@@ -99,11 +99,11 @@ final class Block: @unchecked Sendable {
             switch shortcut {
             case .identity:
                 // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
-                output = reusable && spec.shortcutFrom == "input" ? x : ParallelElementwise.copy(shortcutInput)
+                output = reusable && spec.shortcutFrom == "input" ? x : shortcutInput.copy()
             case .zeroPad(let pad): output = pad.forward(shortcutInput)
             case .projection(let program):
                 shortcutTrace = try program.forward(shortcutInput, record: record)
-                output = ParallelElementwise.copy(shortcutTrace.last!)
+                output = shortcutTrace.last!.copy()
             case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
             }
             if !dropped {

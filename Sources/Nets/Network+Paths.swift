@@ -27,7 +27,7 @@ extension Network {
             for k in 0...maxLength {
                 guard let c = coefficients[k] else { continue }
                 if k < maxLength {
-                    try accumulate(&next[k + 1], block.backward(ParallelElementwise.copy(c), record: kept, route: .branch))
+                    try accumulate(&next[k + 1], block.backward(c.copy(), record: kept, route: .branch))
                 }
                 if block.spec.kind != .plain || kept.dropped {
                     try accumulate(&next[k], block.backward(c, record: kept, route: .shortcut))

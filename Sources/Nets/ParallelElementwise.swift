@@ -4,23 +4,14 @@ import Foundation
 /// Element-wise passes over whole activations, on all threads. These are memory-bound: on one
 /// thread, a ReLU mask or an add over an 8 MB activation takes as long as a convolution, while
 /// the other core spins in OpenMP. The ReLU mask and the add run on oneDNN's jit kernels; the
-/// ReLU and the copy split our own loops over OpenMP's threads (`parallelRanges`). Small tensors
-/// stay on one thread.
+/// ReLU splits our own loop over OpenMP's threads (`parallelRanges`, as `Tensor.copy` does).
+/// Small tensors stay on one thread.
 enum ParallelElementwise {
     private enum Kind { case reluBackward, add }
     private struct Key: Hashable { let kind: Kind; let count: Int; let threads: Int }
     nonisolated(unsafe) private static var plans: [Key: OpaquePointer] = [:]
     private static let lock = NSLock()
     private static let threshold = 1 << 15
-
-    /// A new tensor holding x's values.
-    static func copy(_ x: Tensor) -> Tensor {
-        let result = Tensor(shape: x.shape)
-        parallelRanges(x.count, minimum: threshold) {
-            (result.pointer + $0.lowerBound).update(from: x.pointer + $0.lowerBound, count: $0.count)
-        }
-        return result
-    }
 
     /// y = max(x, 0); y may be x.
     static func relu(_ x: Tensor, into y: Tensor) {

@@ -35,9 +35,11 @@ public final class Tensor: @unchecked Sendable {
 
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
+    /// A new tensor with the same values. Large ones are copied by every thread: one core alone
+    /// leaves the other to an OpenMP worker spinning after the last kernel.
     public func copy() -> Tensor {
         let result = Tensor(shape: shape)
-        result.pointer.update(from: pointer, count: count)
+        parallelRanges(count) { (result.pointer + $0.lowerBound).update(from: pointer + $0.lowerBound, count: $0.count) }
         return result
     }
 

@@ -53,7 +53,7 @@ final class OpTests: XCTestCase {
 
         // The copy keeps every bit, negative zeros included.
         x.pointer[5] = -0.0
-        let copied = ParallelElementwise.copy(x)
+        let copied = x.copy()
         XCTAssertEqual(copied.values.map(\.bitPattern), x.values.map(\.bitPattern))
     }
 
