@@ -30,7 +30,7 @@ final class OpTests: XCTestCase {
         XCTAssertEqual(g.values, (0..<20).map { $0 >= 10 ? 2 : 0 })
     }
 
-    /// Above their size threshold these run on oneDNN's threads: the same values as the loops.
+    /// Above their size threshold these run on OpenMP's threads: the same values as the loops.
     func testParallelElementwiseMatchesTheReference() throws {
         let saved = Compute.threads
         defer { Compute.threads = saved }
