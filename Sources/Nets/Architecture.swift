@@ -8,9 +8,13 @@ public struct Architecture: Codable, Equatable, Sendable {
     public var blocks: [BlockSpec]
     public var head: [Layer]
     public var classes: Int
+    /// What the network was trained with that inference leaves out, e.g. "stochastic depth":
+    /// recorded by the exporters so that a lesion result can be read in its light.
+    public var trainedWith: [String]
 
     public init(name: String, input: InputShape, preprocessing: Preprocessing = .identity,
-                stem: [Layer], blocks: [BlockSpec], head: [Layer], classes: Int) {
+                stem: [Layer], blocks: [BlockSpec], head: [Layer], classes: Int, trainedWith: [String] = []) {
+        self.trainedWith = trainedWith
         self.name = name
         self.input = input
         self.preprocessing = preprocessing
@@ -18,6 +22,23 @@ public struct Architecture: Codable, Equatable, Sendable {
         self.blocks = blocks
         self.head = head
         self.classes = classes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, input, preprocessing, stem, blocks, head, classes
+        case trainedWith = "trained_with"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        input = try c.decode(InputShape.self, forKey: .input)
+        preprocessing = try c.decodeIfPresent(Preprocessing.self, forKey: .preprocessing) ?? .identity
+        stem = try c.decode([Layer].self, forKey: .stem)
+        blocks = try c.decode([BlockSpec].self, forKey: .blocks)
+        head = try c.decode([Layer].self, forKey: .head)
+        classes = try c.decode(Int.self, forKey: .classes)
+        trainedWith = try c.decodeIfPresent([String].self, forKey: .trainedWith) ?? []
     }
 }
 
@@ -33,27 +54,51 @@ public struct InputShape: Codable, Equatable, Sendable {
     }
 }
 
-/// How stored images become network input: x = (pixel * scale - mean[c]) / std[c].
+/// How stored images become network input:
+/// x = (pixel * scale - meanImage[c, h, w] - mean[c]) / std[c].
 public struct Preprocessing: Codable, Equatable, Sendable {
     public var scale: Float
     public var mean: [Float]
     public var std: [Float]
     /// "RGB" or "BGR": the order the network expects. Dataset files say theirs.
     public var channelOrder: String
+    /// The name the exporter was given ("imagenet", "cifar10", ...), or nil when the numbers were
+    /// spelled out. For people: the numbers are what runs.
+    public var preset: String?
+    /// A per-pixel mean (C, H, W), subtracted after scaling, as Caffe-era models do. The JSON
+    /// names the dataset in the model file that holds it; `ModelFile` reads it into `meanImage`.
+    public var meanImageDataset: String?
+    public var meanImage: [Float]?
 
-    public init(scale: Float, mean: [Float], std: [Float], channelOrder: String = "RGB") {
+    public init(scale: Float, mean: [Float], std: [Float], channelOrder: String = "RGB", preset: String? = nil,
+                meanImage: [Float]? = nil) {
         self.scale = scale
         self.mean = mean
         self.std = std
         self.channelOrder = channelOrder
+        self.preset = preset
+        self.meanImage = meanImage
+        self.meanImageDataset = meanImage == nil ? nil : "mean_image"
     }
 
     /// No change: float inputs used as they are.
     public static let identity = Preprocessing(scale: 1, mean: [], std: [])
 
     enum CodingKeys: String, CodingKey {
-        case scale, mean, std
+        case scale, mean, std, preset
         case channelOrder = "channel_order"
+        case meanImageDataset = "mean_image"
+    }
+
+    /// One line for people: "imagenet: pixel × 0.00392, mean [...], std [...], RGB".
+    public var summary: String {
+        func list(_ values: [Float]) -> String { "[" + values.map { String(format: "%.4g", $0) }.joined(separator: ", ") + "]" }
+        var parts = ["pixel × \(String(format: "%.6g", scale))"]
+        if meanImage != nil || meanImageDataset != nil { parts.append("− mean image") }
+        if !mean.isEmpty { parts.append("− \(list(mean))") }
+        if !std.isEmpty { parts.append("÷ \(list(std))") }
+        parts.append(channelOrder)
+        return (preset.map { "\($0): " } ?? "") + parts.joined(separator: ", ")
     }
 }
 
@@ -63,6 +108,14 @@ public struct Layer: Codable, Equatable, Sendable {
         case conv, batchnorm, relu, maxpool
         case globalAvgPool = "global_avg_pool"
         case linear
+        /// Average pooling with PyTorch's options (ResNet-D's shortcut: 2x2, ceil mode, padding
+        /// not counted).
+        case avgpool
+        /// A no-op on pooled features or on a 1x1 map (PyTorch's flatten before the linear layer).
+        case flatten
+        /// y = x · sigmoid(expand(relu(reduce(mean over h, w of x)))), per channel: `layers`
+        /// holds reduce (a 1x1 convolution with bias), relu and expand.
+        case squeezeExcitation = "squeeze_excitation"
     }
 
     public var op: Op
@@ -78,10 +131,26 @@ public struct Layer: Codable, Equatable, Sendable {
     public var eps: Float?
     /// maxpool: pad with zeros instead of -infinity (Keras' ZeroPadding2D then MaxPooling2D).
     public var zeroPadded: Bool?
+    /// avgpool: round the output size up, and count padding in the divisor (PyTorch's defaults:
+    /// false, true).
+    public var ceilMode: Bool?
+    public var countIncludePad: Bool?
+    /// squeeze_excitation: its inner layers.
+    public var layers: [Layer]?
+
+    enum CodingKeys: String, CodingKey {
+        case op, name, out, kernel, stride, padding, groups, bias, eps, zeroPadded, layers
+        case ceilMode = "ceil_mode"
+        case countIncludePad = "count_include_pad"
+    }
 
     public init(op: Op, name: String? = nil, out: Int? = nil, kernel: Int? = nil, stride: Int? = nil,
-                padding: [Int]? = nil, groups: Int? = nil, bias: Bool? = nil, eps: Float? = nil, zeroPadded: Bool? = nil) {
+                padding: [Int]? = nil, groups: Int? = nil, bias: Bool? = nil, eps: Float? = nil, zeroPadded: Bool? = nil,
+                ceilMode: Bool? = nil, countIncludePad: Bool? = nil, layers: [Layer]? = nil) {
         self.zeroPadded = zeroPadded
+        self.ceilMode = ceilMode
+        self.countIncludePad = countIncludePad
+        self.layers = layers
         self.op = op
         self.name = name
         self.out = out

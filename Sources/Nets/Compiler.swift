@@ -41,10 +41,29 @@ struct Compiler {
                 (height, width) = pool.outputSize(height, width)
                 guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
                 steps.append(.maxPool(pool))
+            case .avgpool:
+                guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
+                let pool = AvgPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,
+                                   ceilMode: layer.ceilMode ?? false, countIncludePad: layer.countIncludePad ?? true)
+                guard 2 * pool.padding <= kernel else { throw NetsError("\(where_): padding must be at most half the kernel") }
+                (height, width) = pool.outputSize(height, width)
+                guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
+                steps.append(.avgPool(pool))
             case .globalAvgPool:
                 guard features == nil else { throw NetsError("\(where_): the input is already pooled") }
                 features = channels
                 steps.append(.globalAvgPool)
+            case .flatten:
+                // Pooled features are flat already; a 1x1 map becomes them (its mean is itself).
+                if features == nil {
+                    guard height == 1, width == 1 else {
+                        throw NetsError("\(where_): flattening a \(height)x\(width) map; only pooled features or a 1x1 map can feed a linear layer")
+                    }
+                    features = channels
+                    steps.append(.globalAvgPool)
+                }
+            case .squeezeExcitation:
+                steps.append(.squeezeExcitation(try squeezeExcitation(layer, at: where_)))
             case .linear:
                 guard let inFeatures = features else { throw NetsError("\(where_): a linear layer needs pooled features") }
                 guard let name = layer.name, let out = layer.out else { throw NetsError("\(where_): needs a name and 'out'") }
@@ -84,15 +103,48 @@ struct Compiler {
         return Convolution(geometry, weights: weights, bias: bias)
     }
 
-    func batchNorm(_ layer: Layer, at where_: String) throws -> ScaleShift {
+    func batchNorm(_ layer: Layer, features count: Int? = nil, at where_: String) throws -> ScaleShift {
         guard let name = layer.name else { throw NetsError("\(where_): a batch norm needs a name") }
-        let c = features ?? channels
+        let c = count ?? features ?? channels
         return ScaleShift(
             gamma: try reader.take("\(name).weight", shape: [c]),
             beta: try reader.take("\(name).bias", shape: [c]),
             mean: try reader.take("\(name).running_mean", shape: [c]),
             variance: try reader.take("\(name).running_var", shape: [c]),
             eps: layer.eps ?? 1e-5)
+    }
+
+    /// reduce (1x1 conv with bias, optionally a batch norm), ReLU, expand (1x1 conv with bias),
+    /// read as linear layers over the pooled channels.
+    func squeezeExcitation(_ layer: Layer, at where_: String) throws -> SqueezeExcitation {
+        guard features == nil else { throw NetsError("\(where_): squeeze-excitation needs an image") }
+        let inner = layer.layers ?? []
+        let ops = inner.map(\.op)
+        guard ops == [.conv, .relu, .conv] || ops == [.conv, .batchnorm, .relu, .conv] else {
+            throw NetsError("\(where_): squeeze-excitation must be conv, [batchnorm,] relu, conv; found \(ops.map(\.rawValue))")
+        }
+        func linear(_ conv: Layer, in inFeatures: Int, foldingIn bn: Layer?) throws -> Linear {
+            guard let name = conv.name, let out = conv.out, conv.kernel == 1, (conv.groups ?? 1) == 1,
+                  (conv.stride ?? 1) == 1, (conv.padding ?? [0]).allSatisfy({ $0 == 0 }) else {
+                throw NetsError("\(where_): squeeze-excitation's convolutions must be 1x1, ungrouped and unpadded")
+            }
+            var weight = try reader.take("\(name).weight", shape: [out, inFeatures, 1, 1])
+            var bias = conv.bias == true ? try reader.take("\(name).bias", shape: [out]) : [Float](repeating: 0, count: out)
+            if let bn {
+                let norm = try batchNorm(bn, features: out, at: where_)
+                for o in 0..<out {
+                    for i in 0..<inFeatures { weight[o * inFeatures + i] *= norm.scale[o] }
+                    bias[o] = bias[o] * norm.scale[o] + norm.shift[o]
+                }
+            }
+            return Linear(inFeatures: inFeatures, outFeatures: out, weight: weight, bias: bias)
+        }
+        let reduce = try linear(inner[0], in: channels, foldingIn: inner.count == 4 ? inner[1] : nil)
+        let expand = try linear(inner.last!, in: reduce.outFeatures, foldingIn: nil)
+        guard expand.outFeatures == channels else {
+            throw NetsError("\(where_): squeeze-excitation expands to \(expand.outFeatures) channels, the input has \(channels)")
+        }
+        return SqueezeExcitation(reduce: reduce, expand: expand)
     }
 
     /// conv then BN equals one convolution with weights scaled per output channel and a bias.

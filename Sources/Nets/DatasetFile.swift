@@ -67,11 +67,14 @@ public final class DatasetFile: @unchecked Sendable {
             for c in 0..<channels {
                 let target = reverse ? channels - 1 - c : c
                 let scale = preprocessing.scale / (preprocessing.std.isEmpty ? 1 : preprocessing.std[target])
-                let shift = (preprocessing.mean.isEmpty ? 0 : preprocessing.mean[target])
-                    / (preprocessing.std.isEmpty ? 1 : preprocessing.std[target])
+                let std = preprocessing.std.isEmpty ? 1 : preprocessing.std[target]
+                let shift = (preprocessing.mean.isEmpty ? 0 : preprocessing.mean[target]) / std
                 for p in 0..<plane {
                     let source = channelsLast ? (b * plane + p) * channels + c : (b * channels + c) * plane + p
-                    tensor.pointer[(b * plane + p) * channels + target] = pixels[source] * scale - shift
+                    var value = pixels[source] * scale - shift
+                    // The mean image is in the network's channel order, as the model file stores it.
+                    if let meanImage = preprocessing.meanImage { value -= meanImage[target * plane + p] / std }
+                    tensor.pointer[(b * plane + p) * channels + target] = value
                 }
             }
         }

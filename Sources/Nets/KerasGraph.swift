@@ -64,42 +64,4 @@ struct KerasGraph {
         visit(node)
         return names
     }
-
-    func layer(_ name: String) -> Layer { layers[byName[name]!] }
-
-    /// The layers from `start` (exclusive) to `end` (inclusive), following single inputs backward.
-    func chain(from start: String, to end: String) throws -> [Layer] {
-        var result: [Layer] = []
-        var current = end
-        while current != start {
-            let layer = self.layer(current)
-            guard layer.inputs.count == 1 else {
-                throw NetsError("\(source): layer '\(layer.name)' (\(layer.className)) joins \(layer.inputs.count) inputs "
-                                + "where a chain of single-input layers from '\(start)' was expected")
-            }
-            result.append(layer)
-            current = layer.inputs[0]
-            guard byName[current] != nil else { throw NetsError("\(source): layer '\(layer.name)' reads an unknown layer '\(current)'") }
-        }
-        return result.reversed()
-    }
-
-    /// Where two inputs of an Add meet: the nearest layer both chains lead back to.
-    func meetingPoint(_ a: String, _ b: String) throws -> String {
-        var ancestors: [String] = [b]
-        var current = b
-        while let layer = byName[current].map({ layers[$0] }), layer.inputs.count == 1 {
-            current = layer.inputs[0]
-            ancestors.append(current)
-        }
-        current = a
-        while true {
-            if ancestors.contains(current) { return current }
-            let layer = self.layer(current)
-            guard layer.inputs.count == 1 else {
-                throw NetsError("\(source): the two inputs of an Add ('\(a)', '\(b)') do not lead back to one layer")
-            }
-            current = layer.inputs[0]
-        }
-    }
 }

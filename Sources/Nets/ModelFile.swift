@@ -25,11 +25,31 @@ public enum ModelFile {
             throw NetsError("\(path): model format version \(version) is newer than this Unravel reads (\(ModelFile.version))")
         }
         let json = try root.stringAttribute("architecture")
-        let architecture: Architecture
+        var architecture: Architecture
         do {
-            architecture = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+            let fields = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+            if fields?["graph"] != nil {
+                let graph = try JSONDecoder().decode(GraphArchitecture.self, from: Data(json.utf8))
+                architecture = try graph.architecture(source: "\(path): /@architecture")
+            } else {
+                architecture = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
+            }
+        } catch let error as NetsError {
+            throw error
         } catch {
             throw NetsError("\(path): /@architecture is not a valid architecture: \(describe(error))")
+        }
+        if let name = architecture.preprocessing.meanImageDataset {
+            let input = architecture.input
+            guard root.contains(name) else {
+                throw NetsError("\(path): the preprocessing names a mean image '/\(name)', which the file lacks")
+            }
+            let values = try root.dataset(name).read(as: Float.self, expectingShape: [input.channels, input.height, input.width],
+                                                     converting: true)
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw NetsError("\(path): /\(name) holds \(values[bad]) at flat index \(bad)")
+            }
+            architecture.preprocessing.meanImage = values
         }
         var weights = Weights(source: path)
         guard root.contains("weights") else { throw NetsError("\(path): no /weights group") }
@@ -68,6 +88,11 @@ public enum ModelFile {
             encoder.outputFormatting = [.sortedKeys]
             try root.setAttribute("architecture", String(decoding: try encoder.encode(architecture), as: UTF8.self))
             try root.setAttribute("source", source)
+            if let meanImage = architecture.preprocessing.meanImage {
+                let input = architecture.input
+                try root.createDataset(architecture.preprocessing.meanImageDataset ?? "mean_image",
+                                       shape: [input.channels, input.height, input.width], values: meanImage)
+            }
             let group = try root.createGroup("weights")
             for (name, entry) in weights.entries.sorted(by: { $0.key < $1.key }) {
                 try group.createDataset(name, shape: entry.shape, values: entry.values)
@@ -80,6 +105,26 @@ public enum ModelFile {
         guard rename(partial, path) == 0 else {
             unlink(partial)
             throw NetsError("\(path): cannot move the written model into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The graph form of the architecture attribute: the layers as captured, blocks not yet found.
+    struct GraphArchitecture: Decodable {
+        var name: String
+        var input: InputShape
+        var preprocessing: Preprocessing?
+        var graph: LayerGraph
+        var classes: Int?
+        var trainedWith: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case name, input, preprocessing, graph, classes
+            case trainedWith = "trained_with"
+        }
+
+        func architecture(source: String) throws -> Architecture {
+            try BlockFinder(graph, source: source).architecture(name: name, input: input, preprocessing: preprocessing ?? .identity,
+                                                                classes: classes, trainedWith: trainedWith ?? [])
         }
     }
 

@@ -37,6 +37,12 @@ extension Step {
         case .maxPool(let pool):
             let (h, w) = pool.outputSize(input[0], input[1])
             return (0, 0, [h, w, input[2]])
+        case .avgPool(let pool):
+            let (h, w) = pool.outputSize(input[0], input[1])
+            return (0, 0, [h, w, input[2]])
+        case .squeezeExcitation(let se):
+            let weights = se.reduce.weight.count + se.expand.weight.count
+            return (weights + se.reduce.outFeatures + se.expand.outFeatures, weights, input)
         case .globalAvgPool: return (0, 0, [input[2]])
         case .linear(let linear):
             return (linear.weight.count + linear.outFeatures, linear.weight.count, [linear.outFeatures])

@@ -5,6 +5,8 @@ enum Step {
     case scaleShift(ScaleShift, relu: Bool)
     case relu
     case maxPool(MaxPool)
+    case avgPool(AvgPool)
+    case squeezeExcitation(SqueezeExcitation)
     case globalAvgPool
     case linear(Linear)
 
@@ -17,6 +19,8 @@ enum Step {
             ParallelElementwise.relu(x, into: y)
             return y
         case .maxPool(let pool): return pool.forward(x)
+        case .avgPool(let pool): return pool.forward(x)
+        case .squeezeExcitation(let se): return try se.forward(x)
         case .globalAvgPool: return GlobalAvgPool.forward(x)
         case .linear(let linear): return try linear.forward(x)
         }
@@ -35,6 +39,8 @@ enum Step {
             try ParallelElementwise.reluBackward(g, output: y)
             return g
         case .maxPool(let pool): return pool.backward(g, input: x)
+        case .avgPool(let pool): return pool.backward(g, inputShape: x.shape)
+        case .squeezeExcitation(let se): return try se.backward(g, input: x)
         case .globalAvgPool: return GlobalAvgPool.backward(g, inputShape: x.shape)
         case .linear(let linear): return linear.backward(g)
         }
