@@ -1,172 +1,264 @@
-"""Exports PyTorch networks to Unravel's model file (docs/model-format.md).
+"""Exports a PyTorch network to Unravel's model file (docs/model-format.md), whatever defines it.
 
-The weights are copied as they are, under their state_dict names (OIHW convolutions, [out, in]
-linear layers, batch-norm running statistics), and the architecture is written as JSON beside
-them. Supported: the CIFAR ResNet code (akamaster naming, options A/B/C, with or without the
-"module." prefix of DataParallel), pre-activation ResNets, plain nets and highway nets from
-unravel_models.py, and torchvision ResNets (resnet18 ... resnet152, ResNeXt/wide variants).
+    python3 notebooks-export/export_pytorch.py MODEL [--checkpoint CKPT] --input C,H,W \\
+        --preprocess PRESET -o OUT.h5
 
+MODEL is one of
+    torchvision:resnet50          a torchvision constructor
+    timm:resnet50d                a timm model (timm from PyPI)
+    hf:config.json                a Hugging Face transformers model built offline from its config
+    path/to/file.py:Name          your own class or function, called with --model-args '{"depth": 56}'
+    cifar-resnet | preact-resnet | plain | highway | torchvision
+                                  the reference families, with --depth, --option, --arch ... as before
+
+The forward pass is captured with torch.export; the captured layer graph is written into the
+model file, and Unravel finds the residual blocks in it (from the add nodes) when it loads it.
+Preprocessing is declared, never guessed: --preprocess imagenet|cifar10|mnist|none, or --scale,
+--mean, --std (and --mean-image mean.npy for a per-pixel mean). After writing, the export checks
+itself: PyTorch and `lesion predict` run on the same random inputs, and the file is removed unless
+the logits agree to 1e-4 (relative) and the input gradients to a cosine of 0.99999.
+
+Examples:
+    python3 notebooks-export/export_pytorch.py path/to/resnet.py:resnet20 \\
+        --checkpoint resnet20-12fca82f.th --input 3,32,32 --preprocess imagenet -o resnet20.h5
+    python3 notebooks-export/export_pytorch.py timm:resnet18d --model-args '{"num_classes": 10}' \\
+        --input 3,224,224 --preprocess imagenet -o resnet18d.h5
     python3 notebooks-export/export_pytorch.py cifar-resnet --depth 56 --option A \\
         --checkpoint resnet56-4bfd9763.th -o resnet56.h5
-    python3 notebooks-export/export_pytorch.py torchvision --arch resnet50 --checkpoint r50.pth -o r50.h5
+
+Exit status: 0 written and checked; 1 the export failed (the message says why; nothing is
+written); 2 bad usage.
 """
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import h5py
 import numpy as np
 import torch
 import torch.nn as nn
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import graph_capture  # noqa: E402
 import unravel_models as um  # noqa: E402
 
 FORMAT, FORMAT_VERSION = "unravel-model", 1
-CIFAR_PREPROCESSING = {"scale": 1 / 255, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
-                       "channel_order": "RGB"}
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+PRESETS = {
+    # /255 then ImageNet mean/std: torchvision, timm, and akamaster's CIFAR code use it.
+    "imagenet": {"scale": 1 / 255, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+    "cifar10": {"scale": 1 / 255, "mean": [0.4914, 0.4822, 0.4465], "std": [0.2470, 0.2435, 0.2616]},
+    "mnist": {"scale": 1 / 255, "mean": [0.1307], "std": [0.3081]},
+    "none": {"scale": 1, "mean": [], "std": []},
+}
+FAMILIES = ("cifar-resnet", "preact-resnet", "plain", "highway", "torchvision")
+FAMILY_PRESET = "imagenet"   # what the family forms have always written
+MAX_LOGIT_ERROR, MIN_GRADIENT_COSINE = 1e-4, 0.99999
 
 
-def conv(name, m):
-    return {"op": "conv", "name": name, "out": m.out_channels, "kernel": m.kernel_size[0], "stride": m.stride[0],
-            "padding": [m.padding[0]], "groups": m.groups, "bias": m.bias is not None}
+class ExportError(Exception):
+    pass
 
 
-def bn(name, m):
-    return {"op": "batchnorm", "name": name, "eps": m.eps}
+# --- preprocessing ---
+
+def preprocessing(preset=None, scale=None, mean=None, std=None, channel_order="RGB", mean_image=None, channels=3):
+    """The preprocessing dict for the model file, from a preset or spelled-out numbers."""
+    if preset is not None and preset not in PRESETS:
+        raise ExportError(f"unknown preprocessing preset '{preset}'; choose one of {', '.join(PRESETS)}")
+    if preset is not None and (scale is not None or mean is not None or std is not None):
+        raise ExportError("pass either --preprocess or --scale/--mean/--std, not both")
+    result = dict(PRESETS[preset]) if preset else {"scale": 1 if scale is None else scale, "mean": mean or [], "std": std or []}
+    for key in ("mean", "std"):
+        if result[key] and len(result[key]) != channels:
+            raise ExportError(f"the {key} has {len(result[key])} values, but the network takes {channels} channels")
+    if any(s <= 0 for s in result["std"]):
+        raise ExportError("every std must be positive")
+    result["channel_order"] = channel_order
+    if preset:
+        result["preset"] = preset
+    if mean_image is not None:
+        result["mean_image"] = "mean_image"
+    return result
 
 
-RELU = {"op": "relu"}
-POOL = {"op": "global_avg_pool"}
+def load_mean_image(path, input_shape):
+    image = np.load(path).astype(np.float32)
+    if image.shape != tuple(input_shape):
+        raise ExportError(f"{path}: the mean image has shape {image.shape}, expected (C, H, W) = {tuple(input_shape)}")
+    return image
 
 
-def linear(name, m):
-    return {"op": "linear", "name": name, "out": m.out_features, "bias": m.bias is not None}
+# --- models ---
+
+def _import_file(path):
+    if not os.path.exists(path):
+        raise ExportError(f"{path}: no such file")
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    spec.loader.exec_module(module)
+    return module
 
 
-def cifar_resnet(model):
-    stem = [conv("conv1", model.conv1), bn("bn1", model.bn1), RELU]
-    blocks = []
-    for stage in (1, 2, 3):
-        for m, block in enumerate(getattr(model, f"layer{stage}")):
-            name = f"layer{stage}.{m}"
-            branch = [conv(f"{name}.conv1", block.conv1), bn(f"{name}.bn1", block.bn1), RELU,
-                      conv(f"{name}.conv2", block.conv2), bn(f"{name}.bn2", block.bn2)]
-            spec = {"name": name, "stage": stage, "form": "basic", "branch": branch, "merge_relu": True}
-            if not block.has_shortcut:
-                spec.update(kind="plain", shortcut={"kind": "none"})
-            else:
-                spec.update(kind="residual", shortcut=shortcut(block.shortcut, f"{name}.shortcut"))
-            blocks.append(spec)
-    head = [POOL, linear("linear", model.linear)]
-    kind = "plain" if not model.shortcuts else f"resnet option {model.option}"
-    return blocks, stem, head, f"CIFAR {kind}-{model.depth}"
+def build_model(source, model_args):
+    """An nn.Module from 'torchvision:NAME', 'timm:NAME', 'hf:CONFIG.json' or 'file.py:NAME'."""
+    kind, _, name = source.partition(":")
+    if kind == "torchvision":
+        import torchvision
+        if not hasattr(torchvision.models, name):
+            raise ExportError(f"torchvision has no model '{name}'")
+        return getattr(torchvision.models, name)(**model_args), None
+    if kind == "timm":
+        try:
+            import timm
+        except ImportError:
+            raise ExportError("timm is not installed: pip install timm") from None
+        if not timm.is_model(name):
+            raise ExportError(f"timm has no model '{name}'")
+        return timm.create_model(name, pretrained=False, **model_args), None
+    if kind == "hf":
+        try:
+            import transformers
+        except ImportError:
+            raise ExportError("transformers is not installed: pip install transformers") from None
+        with open(name) as f:
+            model_type = json.load(f).get("model_type")
+        if model_type is None:
+            raise ExportError(f"{name}: the config has no model_type")
+        config = transformers.AutoConfig.for_model(model_type).from_json_file(name)
+        return transformers.AutoModelForImageClassification.from_config(config), None
+    path, _, attribute = source.rpartition(":")
+    if path.endswith(".py") and attribute:
+        module = _import_file(path)
+        if not hasattr(module, attribute):
+            raise ExportError(f"{path} defines no '{attribute}'")
+        model = getattr(module, attribute)(**model_args)
+        if not isinstance(model, nn.Module):
+            raise ExportError(f"{path}:{attribute} returned a {type(model).__name__}, not an nn.Module")
+        return model, module
+    raise ExportError(f"MODEL '{source}' is not torchvision:NAME, timm:NAME, hf:CONFIG.json, file.py:NAME "
+                      f"or one of {', '.join(FAMILIES)}")
 
 
-def shortcut(module, name):
-    if isinstance(module, um.ZeroPadShortcut):
-        return {"kind": "zero_pad", "stride": module.stride, "out": module.planes, "placement": module.placement}
-    if isinstance(module, nn.Sequential) and len(module) == 0:
-        return {"kind": "identity"}
-    layers = []
-    for index, part in enumerate(module):
-        layers.append(conv(f"{name}.{index}", part) if isinstance(part, nn.Conv2d) else bn(f"{name}.{index}", part))
-    return {"kind": "projection", "layers": layers}
+def family_model(args, state):
+    """The reference families of unravel_models.py and torchvision, as before."""
+    if args.model == "torchvision":
+        import torchvision
+        classes = args.classes or (state["fc.weight"].shape[0] if state else 1000)
+        return getattr(torchvision.models, args.arch)(num_classes=classes), (3, args.size or 224, args.size or 224)
+    if state:
+        # Option-B variants of the CIFAR code name the projection downsample.0/1 instead of shortcut.0/1.
+        state.update({k.replace(".downsample.", ".shortcut."): state.pop(k) for k in list(state) if ".downsample." in k})
+    classes = args.classes or (state["linear.weight"].shape[0] if state else 10)
+    channels = state["conv1.weight"].shape[1] if state else 3
+    model = {"cifar-resnet": lambda: um.CifarResNet(args.depth, args.option, args.placement, classes, True, channels),
+             "preact-resnet": lambda: um.PreActResNet(args.depth, args.option, args.placement, classes, channels),
+             "plain": lambda: um.PlainNet(args.depth, classes, channels),
+             "highway": lambda: um.HighwayNet(args.layers_per_stage, classes, channels)}[args.model]()
+    return model, (channels, args.size or 32, args.size or 32)
 
 
-def preact_resnet(model):
-    stem = [conv("conv1", model.conv1)]
-    blocks = []
-    for stage in (1, 2, 3):
-        for m, block in enumerate(getattr(model, f"layer{stage}")):
-            name = f"layer{stage}.{m}"
-            blocks.append({
-                "name": name, "stage": stage, "kind": "residual", "form": "basic",
-                "preact": [bn(f"{name}.bn1", block.bn1), RELU],
-                "branch": [conv(f"{name}.conv1", block.conv1), bn(f"{name}.bn2", block.bn2), RELU,
-                           conv(f"{name}.conv2", block.conv2)],
-                "shortcut": shortcut(block.shortcut, f"{name}.shortcut"),
-                "shortcut_from": "preact" if block.projection else "input",
-                "merge_relu": False,
-            })
-    head = [bn("bn", model.bn), RELU, POOL, linear("linear", model.linear)]
-    return blocks, stem, head, f"CIFAR pre-activation resnet option {model.option}-{model.depth}"
+def plain_blocks(model):
+    """Modules that are blocks without a shortcut: the reference plain network's blocks and the
+    highway network's transitions. No add node marks them, so the exporter names them."""
+    return [name for name, m in model.named_modules()
+            if (isinstance(m, um.BasicBlock) and not m.has_shortcut) or isinstance(m, um.Transition)]
 
 
-def highway_net(model):
-    stem = [conv("conv1", model.conv1), bn("bn1", model.bn1), RELU]
-    blocks = []
-    for stage in (1, 2, 3):
-        if stage > 1:
-            down = getattr(model, f"down{stage}")
-            blocks.append({"name": f"down{stage}", "stage": stage, "kind": "plain", "form": "transition",
-                           "branch": [conv(f"down{stage}.conv", down.conv), bn(f"down{stage}.bn", down.bn), RELU],
-                           "shortcut": {"kind": "none"}})
-        for m, layer in enumerate(getattr(model, f"layer{stage}")):
-            name = f"layer{stage}.{m}"
-            blocks.append({"name": name, "stage": stage, "kind": "highway", "form": "highway",
-                           "branch": [conv(f"{name}.conv", layer.conv), bn(f"{name}.bn", layer.bn), RELU],
-                           "gate": conv(f"{name}.gate", layer.gate)})
-    head = [POOL, linear("linear", model.linear)]
-    return blocks, stem, head, f"convolutional highway net, {model.layers_per_stage} layers per stage"
+# --- checkpoints ---
+
+def load_checkpoint(path, user_module=None):
+    """A state_dict from any of the forms checkpoints come in: a state_dict, {'state_dict': ...}
+    (or 'model', 'net', 'model_state_dict'), a whole pickled module; zip or legacy pickle; saved on
+    CUDA (mapped to the CPU); with DataParallel's 'module.' prefixes."""
+    if not os.path.exists(path):
+        raise ExportError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        # A whole pickled module needs its class: the user's file provides it when it was saved
+        # from a script (the pickle then refers to __main__).
+        if user_module is not None:
+            main = sys.modules["__main__"]
+            for key, value in vars(user_module).items():
+                if isinstance(value, type) and not hasattr(main, key):
+                    setattr(main, key, value)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as error:
+            raise ExportError(f"{path}: cannot be read by torch.load: {type(error).__name__}: {error}") from None
+    if isinstance(state, nn.Module):
+        state = state.state_dict()
+    if isinstance(state, dict):
+        for key in ("state_dict", "model_state_dict", "model", "net"):
+            if key in state and isinstance(state[key], (dict, nn.Module)):
+                state = state[key]
+                state = state.state_dict() if isinstance(state, nn.Module) else state
+                break
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ExportError(f"{path}: holds no state_dict (found {type(state).__name__}"
+                          + (f" with keys {sorted(state)[:6]}" if isinstance(state, dict) else "") + ")")
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
-def torchvision_resnet(model):
-    from torchvision.models.resnet import BasicBlock, Bottleneck
-
-    stem = [conv("conv1", model.conv1), bn("bn1", model.bn1), RELU,
-            {"op": "maxpool", "kernel": 3, "stride": 2, "padding": [1]}]
-    blocks = []
-    for stage in (1, 2, 3, 4):
-        for m, block in enumerate(getattr(model, f"layer{stage}")):
-            name = f"layer{stage}.{m}"
-            branch = [conv(f"{name}.conv1", block.conv1), bn(f"{name}.bn1", block.bn1), RELU,
-                      conv(f"{name}.conv2", block.conv2), bn(f"{name}.bn2", block.bn2)]
-            if isinstance(block, Bottleneck):
-                branch += [RELU, conv(f"{name}.conv3", block.conv3), bn(f"{name}.bn3", block.bn3)]
-            elif not isinstance(block, BasicBlock):
-                raise SystemExit(f"export_pytorch: {name} is a {type(block).__name__}, not a torchvision block")
-            sc = {"kind": "identity"}
-            if block.downsample is not None:
-                sc = {"kind": "projection", "layers": [conv(f"{name}.downsample.0", block.downsample[0]),
-                                                       bn(f"{name}.downsample.1", block.downsample[1])]}
-            blocks.append({"name": name, "stage": stage, "kind": "residual",
-                           "form": "bottleneck" if isinstance(block, Bottleneck) else "basic",
-                           "branch": branch, "shortcut": sc, "merge_relu": True})
-    head = [POOL, linear("fc", model.fc)]
-    return blocks, stem, head, "torchvision ResNet"
+def load_strictly(model, state, path):
+    """Every key must match; missing or unexpected keys are listed and the export stops.
+    Batch-norm counters (num_batches_tracked) are bookkeeping and may be absent."""
+    def bookkeeping(key):
+        return key.endswith("num_batches_tracked")
+    expected = {k: v for k, v in model.state_dict().items()}
+    missing = sorted(k for k in expected if k not in state and not bookkeeping(k))
+    unexpected = sorted(k for k in state if k not in expected and not bookkeeping(k))
+    wrong = sorted(f"{k} {list(state[k].shape)} (the model has {list(expected[k].shape)})"
+                   for k in state if k in expected and state[k].shape != expected[k].shape)
+    problems = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("of the wrong shape", wrong)):
+        if keys:
+            shown = ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+            problems.append(f"{len(keys)} keys {label}: {shown}")
+    if problems:
+        hint = " (a different num_classes? pass --model-args '{\"num_classes\": N}')" if wrong else ""
+        raise ExportError(f"{path} does not fit the model {type(model).__name__}: " + "; ".join(problems) + hint)
+    model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
 
 
-def architecture(model, input_shape, preprocessing=None, name=None):
-    """The architecture JSON (as a dict) for a supported model."""
-    from torchvision.models.resnet import ResNet
+# --- the model file ---
 
-    if isinstance(model, um.CifarResNet):
-        blocks, stem, head, default = cifar_resnet(model)
-    elif isinstance(model, um.PreActResNet):
-        blocks, stem, head, default = preact_resnet(model)
-    elif isinstance(model, um.HighwayNet):
-        blocks, stem, head, default = highway_net(model)
-    elif isinstance(model, ResNet):
-        blocks, stem, head, default = torchvision_resnet(model)
-    else:
-        raise SystemExit(f"export_pytorch: no exporter for {type(model).__name__}")
+def architecture(model, input_shape, preprocessing=None, name=None, plain=None, nodes=None):
+    """The architecture (a dict) in the graph form: what torch.export captured (or `nodes`, when
+    already captured), for Unravel's block finder. `plain` names the modules that are blocks
+    without shortcuts."""
+    model.eval()
+    if nodes is None:
+        nodes, _, _ = graph_capture.capture(model, tuple(input_shape))
     channels, height, width = input_shape
-    classes = head[-1]["out"]
-    return {"name": name or default, "input": {"channels": channels, "height": height, "width": width},
+    arch = {"name": name or type(model).__name__, "input": {"channels": channels, "height": height, "width": width},
             "preprocessing": preprocessing or {"scale": 1, "mean": [], "std": [], "channel_order": "RGB"},
-            "stem": stem, "blocks": blocks, "head": head, "classes": classes}
+            "graph": {"nodes": nodes, "plain_blocks": plain_blocks(model) if plain is None else plain}}
+    trained = graph_capture.stochastic_depth(model)
+    if trained:
+        arch["trained_with"] = [trained]
+    return arch
 
 
-def write_model(path, arch, state_dict, source=""):
-    """Writes the model file; weights as float32 under their state_dict names."""
+def write_model(path, arch, state_dict, source="", mean_image=None):
+    """Writes the model file beside the target and renames it into place: float32 weights under
+    their state_dict names, and the mean image when the preprocessing has one."""
     tmp = path + ".partial"
     with h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = np.int64(FORMAT_VERSION)
         f.attrs["architecture"] = json.dumps(arch)
         f.attrs["source"] = source
+        if mean_image is not None:
+            f.create_dataset("mean_image", data=np.asarray(mean_image, dtype=np.float32))
         weights = f.create_group("weights")
         for key, value in state_dict.items():
             key = key[len("module."):] if key.startswith("module.") else key
@@ -176,58 +268,224 @@ def write_model(path, arch, state_dict, source=""):
     os.replace(tmp, path)
 
 
-def load_checkpoint(path):
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
-    if isinstance(state, nn.Module):
-        state = state.state_dict()
-    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+# --- the self-check ---
+
+def lesion_binary():
+    for candidate in (os.environ.get("UNRAVEL_LESION"), os.path.join(ROOT, ".build", "release", "lesion"),
+                      os.path.join(ROOT, ".build", "debug", "lesion")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    from shutil import which
+    found = which("lesion")
+    if not found:
+        raise ExportError("cannot find the lesion binary to check the export: build it (make release), "
+                          "set UNRAVEL_LESION, or pass --no-check")
+    return found
 
 
-def main():
+def network_input(pixels, prep, mean_image):
+    x = pixels * prep["scale"]
+    if mean_image is not None:
+        x = x - mean_image
+    if prep["mean"]:
+        x = x - np.asarray(prep["mean"], np.float32)[:, None, None]
+    if prep["std"]:
+        x = x / np.asarray(prep["std"], np.float32)[:, None, None]
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def relu_margin(program, x):
+    """The smallest |input| any ReLU of the captured graph sees in this image, relative to the
+    largest in the same tensor. Exact zeros are left out: they come from sums of exact zeros
+    (a zero-initialised batch norm's output, say), which every engine computes exactly."""
+    smallest = [float("inf")]
+
+    class Watch(torch.fx.Interpreter):
+        def call_function(self, target, args, kwargs):
+            if graph_capture.target_name(target) in ("relu", "relu_"):
+                flat = args[0].detach().abs().flatten()
+                nonzero = flat[flat > 0]
+                if nonzero.numel():
+                    smallest[0] = min(smallest[0], float(nonzero.min() / flat.max()))
+            return super().call_function(target, args, kwargs)
+
+    with torch.no_grad():
+        Watch(program.module()).run(x)
+    return smallest[0]
+
+
+def check(model, program, path, prep, mean_image, input_shape, classes, batch=4, margin=1e-7, tries=50):
+    """Runs PyTorch and `lesion predict` on the same random inputs. Images with a ReLU input
+    within `margin` (relative) of zero are redrawn: there any re-association of float32
+    arithmetic (oneDNN's fused add, batch norm folded into the convolution) may flip that ReLU and
+    move the image's gradient by percents, which tests rounding, not the export
+    (docs/model-format.md, "Numerics")."""
+    generator = np.random.default_rng(0)
+    pixel_scale = prep["scale"] < 0.5 or mean_image is not None or any(abs(m) > 1 for m in prep["mean"])
+
+    def draw():
+        if pixel_scale:
+            return generator.integers(0, 256, size=input_shape).astype(np.float32)
+        return generator.standard_normal(input_shape).astype(np.float32)
+
+    images = []
+    for _ in range(batch * tries):
+        pixels = draw()
+        if relu_margin(program, network_input(pixels[None], prep, mean_image)) >= margin:
+            images.append(pixels)
+        if len(images) == batch:
+            break
+    if len(images) < batch:
+        raise ExportError(f"could not draw {batch} random images clear of every ReLU's kink in {batch * tries} tries, "
+                          "so the check cannot tell rounding from error; --no-check skips it")
+    pixels = np.stack(images)
+    labels = np.arange(batch) % classes
+    import make_dataset
+    with tempfile.TemporaryDirectory() as folder:
+        data, out = os.path.join(folder, "check.data.h5"), os.path.join(folder, "check.out.h5")
+        with open(os.devnull, "w") as quiet:
+            stdout = sys.stdout
+            sys.stdout = quiet
+            try:
+                make_dataset.write(data, pixels, labels, [str(c) for c in range(classes)], "export check",
+                                   channel_order=prep["channel_order"])
+            finally:
+                sys.stdout = stdout
+        run = subprocess.run([lesion_binary(), "predict", path, data, "-o", out, "--input-gradients", "--quiet"],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise ExportError(f"lesion predict could not run the exported file: {run.stderr.strip()}")
+        with h5py.File(out) as f:
+            ours, our_gradient = f["logits"][()], f["input_gradients"][()]
+    x = network_input(pixels, prep, mean_image).requires_grad_(True)
+    logits = model(x)
+    if hasattr(logits, "logits"):
+        logits = logits.logits
+    (gradient,) = torch.autograd.grad(nn.functional.cross_entropy(logits, torch.from_numpy(labels), reduction="sum"), x)
+    theirs, their_gradient = logits.detach().numpy(), gradient.numpy()
+    logit_error = float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30))
+    a, b = our_gradient.reshape(batch, -1).astype(np.float64), their_gradient.reshape(batch, -1).astype(np.float64)
+    cosines = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
+    return logit_error, float(cosines.min())
+
+
+# --- the command ---
+
+def parse_list(text):
+    return [float(v) for v in text.split(",")] if text else None
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("family", choices=["cifar-resnet", "preact-resnet", "plain", "highway", "torchvision"])
-    parser.add_argument("--depth", type=int, default=20)
-    parser.add_argument("--option", default="A", choices=["A", "B", "C"])
-    parser.add_argument("--placement", default="split", choices=["split", "append"])
-    parser.add_argument("--layers-per-stage", type=int, default=3)
-    parser.add_argument("--arch", default="resnet18", help="torchvision constructor name")
-    parser.add_argument("--classes", type=int, default=None)
-    parser.add_argument("--size", type=int, default=None, help="input height and width")
-    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("model", metavar="MODEL")
+    parser.add_argument("--checkpoint", help="the trained weights (state_dict, {'state_dict': ...}, or a pickled module)")
+    parser.add_argument("--model-args", default="{}", help="JSON keyword arguments for MODEL's constructor")
+    parser.add_argument("--input", help="C,H,W: the input size the network is run at")
+    parser.add_argument("--preprocess", choices=sorted(PRESETS), help="how stored pixels become network input")
+    parser.add_argument("--scale", type=float, help="network input = (pixel * scale - mean) / std")
+    parser.add_argument("--mean", type=parse_list, help="per-channel means, comma-separated")
+    parser.add_argument("--std", type=parse_list, help="per-channel standard deviations, comma-separated")
+    parser.add_argument("--mean-image", help="a (C, H, W) .npy per-pixel mean, subtracted after scaling")
+    parser.add_argument("--channel-order", default="RGB", choices=["RGB", "BGR"])
+    parser.add_argument("--plain-blocks", default="", help="comma-separated module paths that are blocks without shortcuts")
+    parser.add_argument("--name", help="the network's name in reports")
+    parser.add_argument("--no-check", action="store_true", help="skip the check against PyTorch (huge models)")
     parser.add_argument("-o", "--output", required=True)
-    args = parser.parse_args()
+    family = parser.add_argument_group("the reference families (cifar-resnet, preact-resnet, plain, highway, torchvision)")
+    family.add_argument("--depth", type=int, default=20)
+    family.add_argument("--option", default="A", choices=["A", "B", "C"])
+    family.add_argument("--placement", default="split", choices=["split", "append"])
+    family.add_argument("--layers-per-stage", type=int, default=3)
+    family.add_argument("--arch", default="resnet18", help="torchvision constructor name")
+    family.add_argument("--classes", type=int, default=None)
+    family.add_argument("--size", type=int, default=None, help="input height and width")
+    args = parser.parse_args(argv)
+    try:
+        export(args)
+    except (ExportError, graph_capture.CaptureError) as error:
+        print(f"export_pytorch: {error}", file=sys.stderr)
+        return 1
+    return 0
 
-    state = load_checkpoint(args.checkpoint)
-    if args.family != "torchvision":
-        # Option-B variants of the CIFAR code name the projection downsample.0/1 instead of shortcut.0/1.
-        state = {k.replace(".downsample.", ".shortcut."): v for k, v in state.items()}
-    if args.family == "torchvision":
-        import torchvision
-        classes = args.classes or state["fc.weight"].shape[0]
-        model = getattr(torchvision.models, args.arch)(num_classes=classes)
-        size = args.size or 224
-        preprocessing = {"scale": 1 / 255, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
-                         "channel_order": "RGB"}
+
+def export(args):
+    if os.path.exists(args.output + ".partial"):
+        os.remove(args.output + ".partial")
+    try:
+        model_args = json.loads(args.model_args)
+    except json.JSONDecodeError as error:
+        raise ExportError(f"--model-args is not JSON: {error}") from None
+    user_module = None
+    spelled = args.scale is not None or args.mean is not None or args.std is not None
+    if args.model in FAMILIES:
+        state = load_checkpoint(args.checkpoint) if args.checkpoint else None
+        model, input_shape = family_model(args, state)
+        preset = args.preprocess or (None if spelled else FAMILY_PRESET)
+        if not args.preprocess and not spelled:
+            print(f"export_pytorch: preprocessing '{FAMILY_PRESET}' (the {args.model} form's default; "
+                  "pass --preprocess or --scale/--mean/--std to change it)", file=sys.stderr)
     else:
-        classes = args.classes or state["linear.weight"].shape[0]
-        in_channels = state["conv1.weight"].shape[1]
-        model = {"cifar-resnet": lambda: um.CifarResNet(args.depth, args.option, args.placement, classes, True, in_channels),
-                 "preact-resnet": lambda: um.PreActResNet(args.depth, args.option, args.placement, classes, in_channels),
-                 "plain": lambda: um.PlainNet(args.depth, classes, in_channels),
-                 "highway": lambda: um.HighwayNet(args.layers_per_stage, classes, in_channels)}[args.family]()
-        size = args.size or 32
-        preprocessing = CIFAR_PREPROCESSING
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise SystemExit(f"export_pytorch: {args.checkpoint} does not fit {args.family}: "
-                         f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-    channels = model.conv1.weight.shape[1]
-    write_model(args.output, architecture(model, (channels, size, size), preprocessing), model.state_dict(),
-                source=f"exported from {os.path.basename(args.checkpoint)}")
+        model, user_module = build_model(args.model, model_args)
+        state = load_checkpoint(args.checkpoint, user_module) if args.checkpoint else None
+        if not args.input:
+            raise ExportError("pass --input C,H,W: the size the network runs at (e.g. 3,32,32 for CIFAR, 3,224,224 for ImageNet)")
+        preset = args.preprocess
+        if preset is None and not spelled:
+            raise ExportError("say how stored pixels become network input: --preprocess imagenet (/255, ImageNet "
+                              "mean/std: torchvision, timm, akamaster), cifar10, mnist or none, or --scale/--mean/--std")
+    if args.input:
+        try:
+            input_shape = tuple(int(v) for v in args.input.split(","))
+            assert len(input_shape) == 3 and min(input_shape) > 0
+        except (ValueError, AssertionError):
+            raise ExportError(f"--input must be C,H,W (three positive integers), not '{args.input}'") from None
+    if state is not None:
+        load_strictly(model, state, args.checkpoint)
+    else:
+        print("export_pytorch: no --checkpoint: exporting the model's own (random) weights", file=sys.stderr)
+    model.eval()
+    mean_image = load_mean_image(args.mean_image, input_shape) if args.mean_image else None
+    prep = preprocessing(preset, args.scale, args.mean, args.std, args.channel_order, mean_image, channels=input_shape[0])
+    plain = [m for m in args.plain_blocks.split(",") if m] or (plain_blocks(model) if args.model in FAMILIES else [])
+    modules = dict(model.named_modules())
+    for name in plain:
+        if name not in modules:
+            raise ExportError(f"--plain-blocks names '{name}', which is not a module of {type(model).__name__}")
+    nodes, _, program = graph_capture.capture(model, input_shape)
+    arch = architecture(model, input_shape, prep, name=args.name or default_name(args), plain=plain, nodes=nodes)
+    source = f"export_pytorch.py {args.model}" + (f" from {os.path.basename(args.checkpoint)}" if args.checkpoint else " (random weights)")
+    write_model(args.output, arch, model.state_dict(), source=source, mean_image=mean_image)
+    if args.no_check:
+        print(f"wrote {args.output} (not checked against PyTorch: --no-check)")
+        return
+    try:
+        classes = next(n["out"] for n in reversed(arch["graph"]["nodes"]) if n["op"] == "linear")
+        logit_error, cosine = check(model, program, args.output, prep, mean_image, input_shape, classes)
+    except BaseException:
+        os.remove(args.output)
+        raise
+    verdict = logit_error <= MAX_LOGIT_ERROR and cosine >= MIN_GRADIENT_COSINE
+    print(f"check against PyTorch: largest relative logit difference {logit_error:.2e} (at most {MAX_LOGIT_ERROR:g}), "
+          f"smallest input-gradient cosine {cosine:.7f} (at least {MIN_GRADIENT_COSINE})")
+    if not verdict:
+        os.remove(args.output)
+        raise ExportError(f"the exported network does not match PyTorch; {args.output} was removed")
     print(f"wrote {args.output}")
 
 
+def default_name(args):
+    if args.model == "cifar-resnet":
+        return f"CIFAR resnet option {args.option}-{args.depth}"
+    if args.model == "preact-resnet":
+        return f"CIFAR pre-activation resnet option {args.option}-{args.depth}"
+    if args.model == "plain":
+        return f"CIFAR plain-{args.depth}"
+    if args.model == "highway":
+        return f"convolutional highway net, {args.layers_per_stage} layers per stage"
+    if args.model == "torchvision":
+        return f"torchvision {args.arch}"
+    return args.model.rpartition("/")[2]
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

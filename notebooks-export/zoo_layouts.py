@@ -1,0 +1,172 @@
+"""Networks in the layouts researchers' checkpoints come in, written here for the export tests
+(so that nothing in the tests is the exporter's own reference code):
+
+- akamaster_resnet20/56: the key layout of akamaster/pytorch_resnet_cifar10 checkpoints
+  (conv1, bn1, layerN.M.{conv1,bn1,conv2,bn2}, linear; option A as a parameter-free lambda that
+  subsamples and pads planes//4 zero channels on each side).
+- KuangliuResNet18 / KuangliuPreActResNet18: the layout of kuangliu/pytorch-cifar (3x3 stem, four
+  stages, option-B `shortcut` Sequential, F.avg_pool2d(out, 4), view, `linear`), with a width
+  factor so that test fixtures stay small.
+- narrow_timm(name): timm's own ResNet class with narrow stages, for resnet18d (deep stem,
+  average-pool shortcut) and seresnet18 (squeeze-excitation in the branch).
+- small_hf_config(): a transformers ResNetConfig small enough to commit.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class _Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+class _AkamasterBlock(nn.Module):
+    def __init__(self, inputs, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or inputs != planes:
+            quarter = planes // 4
+            self.shortcut = _Lambda(lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, quarter, quarter), "constant", 0))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.shortcut(x))
+
+
+class AkamasterResNet(nn.Module):
+    def __init__(self, n, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        inputs = 16
+        for stage, planes in enumerate((16, 32, 64), start=1):
+            blocks = []
+            for m in range(n):
+                blocks.append(_AkamasterBlock(inputs, planes, 2 if stage > 1 and m == 0 else 1))
+                inputs = planes
+            setattr(self, f"layer{stage}", nn.Sequential(*blocks))
+        self.linear = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.layer3(self.layer2(self.layer1(y)))
+        y = F.avg_pool2d(y, y.size()[3])
+        return self.linear(y.view(y.size(0), -1))
+
+
+def akamaster_resnet20():
+    return AkamasterResNet(3)
+
+
+def akamaster_resnet56():
+    return AkamasterResNet(9)
+
+
+class _KuangliuBlock(nn.Module):
+    def __init__(self, inputs, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inputs, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or inputs != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(inputs, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += self.shortcut(x)
+        return F.relu(out)
+
+
+class _KuangliuPreActBlock(nn.Module):
+    def __init__(self, inputs, planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inputs)
+        self.conv1 = nn.Conv2d(inputs, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        if stride != 1 or inputs != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(inputs, planes, 1, stride, bias=False))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        shortcut = self.shortcut(out) if hasattr(self, "shortcut") else x
+        out = self.conv1(out)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return out + shortcut
+
+
+class _Kuangliu(nn.Module):
+    def __init__(self, block, width=64, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width) if block is _KuangliuBlock else None
+        inputs = width
+        for stage, factor in enumerate((1, 2, 4, 8), start=1):
+            planes = width * factor
+            setattr(self, f"layer{stage}", nn.Sequential(block(inputs, planes, 1 if stage == 1 else 2), block(planes, planes, 1)))
+            inputs = planes
+        self.linear = nn.Linear(inputs, num_classes)
+
+    def forward(self, x):
+        out = self.conv1(x)
+        if self.bn1 is not None:
+            out = F.relu(self.bn1(out))
+        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
+        out = F.avg_pool2d(out, 4)
+        return self.linear(out.view(out.size(0), -1))
+
+
+def KuangliuResNet18(width=64, num_classes=10):
+    return _Kuangliu(_KuangliuBlock, width, num_classes)
+
+
+def KuangliuPreActResNet18(width=64, num_classes=10):
+    return _Kuangliu(_KuangliuPreActBlock, width, num_classes)
+
+
+def narrow_timm(name, num_classes=10, channels=(8, 16, 32, 64)):
+    """timm's ResNet with narrow stages, built with the arguments timm's registry uses for `name`."""
+    from timm.models.resnet import BasicBlock, ResNet
+
+    kinds = {
+        "resnet18": dict(),
+        "resnet18d": dict(stem_type="deep", stem_width=channels[0] // 2, avg_down=True),
+        "seresnet18": dict(block_args=dict(attn_layer="se")),
+    }
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, channels=channels,
+                  stem_width=kinds[name].pop("stem_width", channels[0]), **kinds[name])
+
+
+def small_hf_config(layer_type="basic", num_labels=10):
+    from transformers import ResNetConfig
+
+    return ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 2, 1, 1], layer_type=layer_type,
+                        num_labels=num_labels)
+
+
+def randomize(model, seed):
+    """Random weights everywhere and non-trivial batch-norm statistics, so that folding batch
+    norm and every gamma and beta are really tested (timm zero-initialises the last gammas)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                c = module.num_features
+                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(c, generator=generator) * 0.1)
+                module.running_mean.copy_(torch.randn(c, generator=generator) * 0.1)
+                module.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
+    return model
