@@ -248,6 +248,13 @@ def architecture(model, input_shape, preprocessing=None, name=None, plain=None, 
     return arch
 
 
+def classes(arch):
+    """The number of class scores: the last linear layer's width."""
+    if "classes" in arch:
+        return arch["classes"]
+    return next(n["out"] for n in reversed(arch["graph"]["nodes"]) if n["op"] == "linear")
+
+
 def write_model(path, arch, state_dict, source="", mean_image=None):
     """Writes the model file beside the target and renames it into place: float32 weights under
     their state_dict names, and the mean image when the preprocessing has one."""
@@ -459,8 +466,7 @@ def export(args):
         print(f"wrote {args.output} (not checked against PyTorch: --no-check)")
         return
     try:
-        classes = next(n["out"] for n in reversed(arch["graph"]["nodes"]) if n["op"] == "linear")
-        logit_error, cosine = check(model, program, args.output, prep, mean_image, input_shape, classes)
+        logit_error, cosine = check(model, program, args.output, prep, mean_image, input_shape, classes(arch))
     except BaseException:
         os.remove(args.output)
         raise
@@ -484,7 +490,12 @@ def default_name(args):
         return f"convolutional highway net, {args.layers_per_stage} layers per stage"
     if args.model == "torchvision":
         return f"torchvision {args.arch}"
-    return args.model.rpartition("/")[2]
+    kind, _, name = args.model.partition(":")
+    if kind in ("torchvision", "timm"):
+        return f"{kind} {name}"
+    if kind == "hf":
+        return f"transformers ResNet ({os.path.basename(name)})"
+    return args.model.rpartition(":")[2]
 
 
 if __name__ == "__main__":

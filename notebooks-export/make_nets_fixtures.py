@@ -1,9 +1,13 @@
 """Makes the PyTorch parity fixtures in Tests/NetsTests/Fixtures.
 
-For each network: a model file (random weights, non-trivial batch-norm statistics) and a fixture
-file holding a small batch of inputs, PyTorch's logits, and PyTorch's gradient of the summed
-cross-entropy at the input. Some also hold logits with blocks removed, computed by replacing the
-block in PyTorch, as an independent oracle for lesions.
+For each network: a model file (random weights, non-trivial batch-norm statistics), exported by
+the general path of export_pytorch.py (torch.export's graph, blocks found by Unravel), and a
+fixture file holding a small batch of inputs, PyTorch's logits, and PyTorch's gradient of the
+summed cross-entropy at the input. Most also hold logits with blocks removed, computed by
+replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
+independent oracle for lesions. Besides the reference families (unravel_models.py), the
+networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
+PreActResNet-18, timm's resnet18d and seresnet18 and a transformers ResNet, all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 """
@@ -18,6 +22,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import export_pytorch as ex  # noqa: E402
 import unravel_models as um  # noqa: E402
+import zoo_layouts as zoo  # noqa: E402
 
 
 class Lesioned(nn.Module):
@@ -29,30 +34,46 @@ class Lesioned(nn.Module):
 
     def forward(self, x):
         b = self.block
+        kind = type(b).__name__
         if isinstance(b, um.BasicBlock):
             return torch.relu(b.shortcut(x)) if b.has_shortcut else torch.relu(x)
         if isinstance(b, um.PreActBlock):
             return b.shortcut(torch.relu(b.bn1(x))) if b.projection else b.shortcut(x)
         if isinstance(b, um.HighwayLayer):
             return x * (1 - torch.sigmoid(b.gate(x)))
-        from torchvision.models.resnet import Bottleneck, BasicBlock
-        if isinstance(b, (Bottleneck, BasicBlock)):
+        if kind == "_KuangliuBlock":
+            return torch.relu(b.shortcut(x))
+        if kind == "_KuangliuPreActBlock":
+            return b.shortcut(torch.relu(b.bn1(x))) if hasattr(b, "shortcut") else x
+        if kind in ("ResNetBasicLayer", "ResNetBottleNeckLayer"):   # transformers
+            return b.activation(b.shortcut(x))
+        if kind in ("BasicBlock", "Bottleneck"):   # torchvision and timm: relu(downsample(x) or x)
             return torch.relu(b.downsample(x) if b.downsample is not None else x)
         raise TypeError(type(b))
 
 
+BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
+               "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer"}
+
+
 def blocks_in_order(model):
-    """(parent, index) for each block, in the order the architecture numbers them."""
+    """(parent, key) for each block, in the order they run (the order Unravel numbers them)."""
     found = []
-    for stage in (1, 2, 3, 4):
-        if isinstance(model, um.HighwayNet) and stage > 1 and stage < 4:
-            found.append((model, f"down{stage}"))
-        layer = getattr(model, f"layer{stage}", None)
-        if layer is None:
-            continue
-        for m in range(len(layer)):
-            found.append((layer, m))
+
+    def walk(parent):
+        for key, child in parent.named_children():
+            if type(child).__name__ in BLOCK_KINDS:
+                found.append((parent, int(key) if key.isdigit() else key))
+            else:
+                walk(child)
+
+    walk(model)
     return found
+
+
+def logits_of(output):
+    """Hugging Face models return a ModelOutput; the others the logits."""
+    return output.logits if hasattr(output, "logits") else output
 
 
 def lesioned_logits(model, x, drop):
@@ -62,6 +83,8 @@ def lesioned_logits(model, x, drop):
     for index in drop:
         parent, key = places[index]
         block = parent[key] if isinstance(key, int) else getattr(parent, key)
+        if isinstance(block, um.Transition):
+            raise ValueError("a transition changes the shape and cannot be dropped")
         saved.append((parent, key, block))
         replacement = Lesioned(block)
         if isinstance(key, int):
@@ -69,7 +92,7 @@ def lesioned_logits(model, x, drop):
         else:
             setattr(parent, key, replacement)
     with torch.no_grad():
-        logits = model(x)
+        logits = logits_of(model(x))
     for parent, key, block in saved:
         if isinstance(key, int):
             parent[key] = block
@@ -130,8 +153,10 @@ def relu_margins(model, x):
     hooks = []
 
     def look(_module, _inputs, output):
+        # Exact zeros (a zero-initialised gamma's output) are exact in every engine.
         flat = output.detach().flatten(1).abs()
-        margins.copy_(torch.minimum(margins, flat.min(1).values / flat.max(1).values.clamp_min(1e-30)))
+        nonzero = torch.where(flat > 0, flat, torch.full_like(flat, float("inf")))
+        margins.copy_(torch.minimum(margins, nonzero.min(1).values / flat.max(1).values.clamp_min(1e-30)))
 
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
@@ -161,12 +186,12 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
-    arch = ex.architecture(model, input_shape, name=name)
+    arch = ex.architecture(model, input_shape, name=name, plain=ex.plain_blocks(model))
     ex.write_model(os.path.join(out, f"{name}.model.h5"), arch, model.state_dict(), source="make_nets_fixtures.py")
     x = well_conditioned_inputs(model, batch, input_shape, generator)
-    labels = torch.randint(0, arch["classes"], (batch,), generator=generator)
+    labels = torch.randint(0, ex.classes(arch), (batch,), generator=generator)
     x.requires_grad_(True)
-    logits = model(x)
+    logits = logits_of(model(x))
     loss = nn.functional.cross_entropy(logits, labels, reduction="sum")
     (gradient,) = torch.autograd.grad(loss, x)
     with h5py.File(os.path.join(out, f"{name}.expected.h5"), "w") as f:
@@ -183,7 +208,7 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
         if reorder:
             f["reordered_" + "_".join(map(str, reorder))] = reordered_logits(model, x.detach(), reorder).numpy()
         f.attrs["torch_version"] = str(torch.__version__)
-    print(f"wrote {name}: {len(arch['blocks'])} blocks")
+    print(f"wrote {name}: {len(arch['graph']['nodes'])} graph nodes")
 
 
 def main():
@@ -201,6 +226,15 @@ def main():
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
     make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)])
     make(out, "bottleneck_small", um.small_bottleneck_resnet(), (3, 64, 64), drops=[(0,), (2,)])
+    # The layouts users bring.
+    make(out, "kuangliu_resnet18", zoo.KuangliuResNet18(width=4), (3, 32, 32), drops=[(0,), (2,), (7,)])
+    make(out, "kuangliu_preact18", zoo.KuangliuPreActResNet18(width=4), (3, 32, 32), drops=[(1,), (2,)])
+    make(out, "timm_resnet18d", zoo.randomize(zoo.narrow_timm("resnet18d", channels=(4, 8, 16, 32)), 3), (3, 32, 32),
+         drops=[(0,), (2,)])
+    make(out, "timm_seresnet18", zoo.narrow_timm("seresnet18", channels=(4, 8, 16, 32)), (3, 32, 32), drops=[(1,), (4,)])
+    from transformers import AutoModelForImageClassification
+    make(out, "hf_resnet", AutoModelForImageClassification.from_config(zoo.small_hf_config("bottleneck")), (3, 32, 32),
+         drops=[(0,), (1,)])
 
 
 if __name__ == "__main__":

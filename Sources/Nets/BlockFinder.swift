@@ -76,10 +76,14 @@ public struct BlockFinder {
         current = a
         while true {
             if ancestors.contains(current) { return current }
-            guard node(current).inputs.count == 1 else {
-                throw NetsError("\(source): the two inputs of \(add.described) ('\(a)', '\(b)') do not lead back to one node")
+            let n = node(current)
+            guard n.inputs.count == 1 else {
+                let why = n.op == .add
+                    ? "its shortcut spans more than one block (it passes \(n.described)); only shortcuts around one block are unraveled"
+                    : n.op == .input ? "they reach the input separately" : "\(n.described) joins \(n.inputs.count) inputs on the way back"
+                throw NetsError("\(source): the two inputs of \(add.described) ('\(a)', '\(b)') do not lead back to one node: \(why)")
             }
-            current = node(current).inputs[0]
+            current = n.inputs[0]
         }
     }
 

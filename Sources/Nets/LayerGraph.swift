@@ -106,11 +106,11 @@ public struct GraphNode: Codable, Equatable, Sendable {
         op = try c.decode(Op.self, forKey: .op)
         inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? []
         module = try c.decodeIfPresent(String.self, forKey: .module)
-        stride = try c.decodeIfPresent(Int.self, forKey: .stride)
+        // A layer's fields sit beside the node's own, as in the block form: its "stride" is the layer's.
+        layer = op.layerOp == nil ? nil : try Layer(from: decoder)
+        stride = layer == nil ? try c.decodeIfPresent(Int.self, forKey: .stride) : nil
         before = try c.decodeIfPresent(Int.self, forKey: .before)
         after = try c.decodeIfPresent(Int.self, forKey: .after)
-        // A layer's fields sit beside the node's own, as in the block form.
-        layer = op.layerOp == nil ? nil : try Layer(from: decoder)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -120,7 +120,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
         try c.encode(op, forKey: .op)
         try c.encode(inputs, forKey: .inputs)
         try c.encodeIfPresent(module, forKey: .module)
-        try c.encodeIfPresent(stride, forKey: .stride)
+        if layer == nil { try c.encodeIfPresent(stride, forKey: .stride) }
         try c.encodeIfPresent(before, forKey: .before)
         try c.encodeIfPresent(after, forKey: .after)
     }

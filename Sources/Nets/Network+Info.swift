@@ -20,6 +20,9 @@ public struct NetworkSummary: Codable, Sendable {
     public var classes: Int
     public var parameters: Int
     public var macs: Int
+    /// What the model file declares, in one line ("imagenet: pixel × 0.00392157, ...").
+    public var preprocessing: String
+    public var trainedWith: [String]
     public var blocks: [BlockSummary]
 }
 
@@ -97,7 +100,8 @@ extension Network {
         let headCost = head.cost(input: last)
         macs += headCost.macs
         return NetworkSummary(name: architecture.name, input: input, classes: architecture.classes,
-                              parameters: parameterCount, macs: macs, blocks: blockSummaries)
+                              parameters: parameterCount, macs: macs, preprocessing: architecture.preprocessing.summary,
+                              trainedWith: architecture.trainedWith, blocks: blockSummaries)
     }
 
     private func bodyOutput(_ block: Block) -> [Int] {

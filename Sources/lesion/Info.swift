@@ -33,6 +33,8 @@ enum InfoText {
             s.name,
             "input \(s.input[2])x\(s.input[0])x\(s.input[1]) (CxHxW), \(s.classes) classes",
             "\(grouped(s.parameters)) parameters, \(String(format: "%.3f", Double(s.macs) / 1e9)) GMAC per image",
+            "preprocessing: \(s.preprocessing)",
+        ] + s.trainedWith.map { "trained with \($0)" } + [
             "\(s.blocks.count) blocks (* = downsampling):",
             "  #    name          stage  kind      form        shortcut                  output      params",
         ]

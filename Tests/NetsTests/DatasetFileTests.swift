@@ -26,6 +26,24 @@ final class DatasetFileTests: XCTestCase {
         return path
     }
 
+    /// x = (pixel × scale − meanImage[c, h, w] − mean[c]) / std[c], the mean image in the
+    /// network's channel order.
+    func testAMeanImageIsSubtractedPerPixel() throws {
+        let meanImage = (0..<(3 * 4 * 2)).map { Float($0) * 0.01 }
+        var preprocessing = Preprocessing(scale: 1.0 / 255, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.5], meanImage: meanImage)
+        let data = try DatasetFile(try write(layout: nil, channelOrder: "RGB"))
+        for order in ["RGB", "BGR"] {
+            preprocessing.channelOrder = order
+            let (images, _) = try data.batch(0..<2, preprocessing: preprocessing)
+            for b in 0..<2 { for i in 0..<4 { for j in 0..<2 { for c in 0..<3 {
+                let target = order == "RGB" ? c : 2 - c
+                let expected = (Float(pixel(b, c, i, j)) / 255 - meanImage[(target * 4 + i) * 2 + j] - preprocessing.mean[target])
+                    / preprocessing.std[target]
+                XCTAssertEqual(images.pointer[((b * 4 + i) * 2 + j) * 3 + target], expected, accuracy: 1e-5)
+            } } } }
+        }
+    }
+
     func testBatchesArePreprocessedNHWCTensorsWhateverTheFileLayout() throws {
         let preprocessing = Preprocessing(scale: 1.0 / 255, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.5])
         for layout in [nil, "NHWC"] {

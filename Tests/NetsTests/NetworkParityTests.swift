@@ -41,6 +41,13 @@ final class NetworkParityTests: XCTestCase {
     func testHighway() throws { try check("highway") }
     func testImageNetFormBottleneck() throws { try check("bottleneck_small") }
 
+    // The layouts users bring, captured by torch.export; blocks found by BlockFinder.
+    func testKuangliuResNet18() throws { try check("kuangliu_resnet18") }
+    func testKuangliuPreActResNet18() throws { try check("kuangliu_preact18") }
+    func testTimmResNet18DDeepStemAndAveragePoolShortcut() throws { try check("timm_resnet18d") }
+    func testTimmSEResNet18SqueezeExcitationInTheBranch() throws { try check("timm_seresnet18") }
+    func testTransformersResNet() throws { try check("hf_resnet") }
+
     func testNoConvolutionFellBackToASlowKernel() throws {
         for name in ["resnet20_a", "resnet20_b", "preact20_a", "bottleneck_small"] {
             let network = try ModelFile.load(fixture("\(name).model.h5"))
