@@ -79,16 +79,20 @@ bench-deps:
 	@test -x $(VENV)/bin/python || python3 -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch torchvision onnx onnxruntime h5py numpy
 
-## torchvision's resnet18/50 and resnext50, and keras.applications ResNet50/ResNet50V2, against
-## `lesion predict` (too large to commit as fixtures).
+## What is too large to commit as fixtures: the exporter on the published akamaster checkpoints
+## and on full-size torchvision, timm and transformers models, its error cases, torchvision's
+## resnet18/50 and resnext50, and keras.applications ResNet50/ResNet50V2, all against
+## `lesion predict`.
 test-interop: release bench-deps
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers pillow
+	$(VENV)/bin/python notebooks-export/test_export_pytorch.py
 	$(VENV)/bin/python notebooks-export/check_torchvision.py
 	KERAS_BACKEND=jax $(VENV)/bin/python notebooks-export/check_keras_applications.py
 
 ## Regenerates the committed HDF5 fixtures with h5py.
 fixtures: deps
 	python3 notebooks-export/make_hdf5_fixtures.py Tests/HDF5Tests/Fixtures
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check timm transformers
 	$(PYTHON_BENCH) notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 	KERAS_BACKEND=jax $(PYTHON_BENCH) notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 

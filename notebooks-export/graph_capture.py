@@ -34,8 +34,10 @@ def _module(node):
     if not stack:
         return ""
     path = list(stack.values())[-1][0]
-    # torch.export writes nested paths as L['self'].layer1... in some versions
-    return path.replace("L['self'].", "").replace("L__self__.", "")
+    # torch.export writes nested paths as L['self'].layer1... in some versions; "inner" is the
+    # wrapper capture() puts around the user's module.
+    path = path.replace("L['self'].", "").replace("L__self__.", "")
+    return "" if path == "inner" else path[len("inner."):] if path.startswith("inner.") else path
 
 
 def _where(node):
@@ -90,7 +92,7 @@ class _Lowering:
         return target[len(self.strip):] if self.strip and target.startswith(self.strip) else target
 
     def emit(self, node, op, inputs, **fields):
-        entry = {"id": node.name, "op": op, "inputs": inputs, "module": self._key(_module(node))}
+        entry = {"id": node.name, "op": op, "inputs": inputs, "module": _module(node)}
         entry.update({k: v for k, v in fields.items() if v is not None})
         self.nodes.append(entry)
         self.value[node.name] = node.name
@@ -423,13 +425,6 @@ def capture(model, input_shape):
                            f"{type(error).__name__}: {first}") from None
     lowering = _Lowering(program, "inner.")
     nodes = lowering.lower()
-    for node in nodes:
-        if "module" not in node:
-            continue
-        if node["module"].startswith("inner."):
-            node["module"] = node["module"][len("inner."):]
-        elif node["module"] == "inner":
-            node["module"] = ""
     if getattr(lowering, "pending_pad", None):
         raise CaptureError("zero padding was not followed by a convolution")
     return nodes, sorted(lowering.used), program

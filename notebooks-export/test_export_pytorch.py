@@ -1,0 +1,246 @@
+"""Tests export_pytorch.py as a user runs it: the published akamaster checkpoints exactly as
+they are downloaded, models from torchvision, timm and transformers, the checkpoint forms in the
+wild, and every error (each with a clear message, exit status 1 and nothing written).
+`make test-interop` runs it; it needs torch, timm and transformers, and the release `lesion`.
+
+    python3 notebooks-export/test_export_pytorch.py [--only NAME]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SCRIPT = os.path.join(HERE, "export_pytorch.py")
+LAYOUTS = os.path.join(HERE, "zoo_layouts.py")
+PEER = os.path.join(ROOT, "..", "shared", "peer", "akamaster")
+LESION = os.environ.get("UNRAVEL_LESION", os.path.join(ROOT, ".build", "release", "lesion"))
+sys.path.insert(0, HERE)
+import zoo_layouts as zoo  # noqa: E402
+
+# Networks that fail on purpose, written as a user would.
+BROKEN = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+
+class Gelu(nn.Module):
+    """A residual block with a GELU: no exact counterpart in Unravel's engine."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.GELU(), nn.Conv2d(4, 4, 3, padding=1))
+        self.fc = nn.Linear(4, 10)
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.block(x)
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+class DataDependent(nn.Module):
+    """Control flow on the data: torch.export cannot capture it."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 10)
+    def forward(self, x):
+        x = self.conv(x)
+        if x.sum() > 0:
+            x = F.relu(x)
+        return self.fc(x.mean((2, 3)))
+
+class Drifting(nn.Module):
+    """Runs differently under torch.export than in eager mode, so the captured graph is not what
+    PyTorch runs: the self-check must catch it."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 10)
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        if not torch.compiler.is_exporting():
+            x = x * 1.5
+        return self.fc(x.mean((2, 3)))
+'''
+
+
+def export(*args, expect=0):
+    result = subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
+                            env=dict(os.environ, UNRAVEL_LESION=LESION))
+    if result.returncode != expect:
+        raise AssertionError(f"exit {result.returncode}, expected {expect}\nstdout: {result.stdout}\nstderr: {result.stderr}")
+    return result.stdout + result.stderr
+
+
+def info(path):
+    return subprocess.run([LESION, "info", path], capture_output=True, text=True, check=True).stdout
+
+
+def assert_in(text, output):
+    if text not in output:
+        raise AssertionError(f"«{text}» not in:\n{output}")
+
+
+def assert_fails(folder, args, message):
+    out = os.path.join(folder, "failed.h5")
+    output = export(*args, "-o", out, expect=1)
+    assert_in(message, output)
+    leftovers = [f for f in os.listdir(folder) if f.startswith("failed.h5")]
+    if leftovers:
+        raise AssertionError(f"a failed export left {leftovers}")
+
+
+# --- the published checkpoints, as users download them ---
+
+def test_akamaster_resnet20_and_56(folder):
+    for depth, checkpoint in ((20, "resnet20-12fca82f.th"), (56, "resnet56-4bfd9763.th")):
+        out = os.path.join(folder, f"resnet{depth}.h5")
+        output = export(f"{LAYOUTS}:akamaster_resnet{depth}", "--checkpoint", os.path.join(PEER, checkpoint),
+                        "--input", "3,32,32", "--preprocess", "imagenet", "-o", out)
+        assert_in("check against PyTorch", output)
+        text = info(out)
+        assert_in("preprocessing: imagenet: pixel × 0.00392157, − [0.485, 0.456, 0.406], ÷ [0.229, 0.224, 0.225], RGB", text)
+        assert_in(f"{(depth - 2) // 2} blocks", text)
+        assert_in("zero-pad (option A, split)", text)
+
+
+def test_the_family_form_still_works_and_says_its_default(folder):
+    output = export("cifar-resnet", "--depth", "20", "--checkpoint", os.path.join(PEER, "resnet20-12fca82f.th"),
+                    "-o", os.path.join(folder, "r20.h5"))
+    assert_in("preprocessing 'imagenet' (the cifar-resnet form's default", output)
+    assert_in("wrote", output)
+
+
+# --- model sources ---
+
+def test_torchvision_timm_and_transformers_models(folder):
+    cases = [("torchvision:resnet18", "{}", "3,64,64"),
+             ("torchvision:resnet50", '{"num_classes": 10}', "3,64,64"),
+             ("timm:resnet18d", "{}", "3,64,64"),
+             ("timm:seresnet18", "{}", "3,64,64"),
+             ("timm:resnet26d", '{"num_classes": 10}', "3,64,64")]
+    for model, arguments, size in cases:
+        out = os.path.join(folder, model.replace(":", "_") + ".h5")
+        output = export(model, "--model-args", arguments, "--input", size, "--preprocess", "imagenet", "-o", out)
+        assert_in("check against PyTorch", output)
+    config = os.path.join(folder, "config.json")
+    zoo.small_hf_config("basic").to_json_file(config)
+    export(f"hf:{config}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf.h5"))
+
+
+def test_stochastic_depth_is_recorded(folder):
+    out = os.path.join(folder, "sd.h5")
+    export("timm:resnet18", "--model-args", '{"drop_path_rate": 0.1, "num_classes": 10}', "--input", "3,32,32",
+           "--preprocess", "imagenet", "-o", out)
+    assert_in("trained with stochastic depth (7 blocks, drop rates 0.0143 to 0.1)", info(out))
+
+
+# --- checkpoint forms ---
+
+def test_checkpoint_forms(folder):
+    torch.manual_seed(0)
+    model = zoo.randomize(zoo.KuangliuResNet18(width=4), 1).eval()
+    state = model.state_dict()
+    forms = {
+        "plain.pth": state,
+        "wrapped.pth": {"state_dict": {"module." + k: v for k, v in state.items()}, "best_prec1": 90.0},
+        "kuangliu.pth": {"net": state, "acc": 95.0, "epoch": 200},
+        "legacy.pth": state,
+        "whole.pth": model,
+    }
+    for name, value in forms.items():
+        path = os.path.join(folder, name)
+        torch.save(value, path, **({"_use_new_zipfile_serialization": False} if name == "legacy.pth" else {}))
+        out = os.path.join(folder, name + ".h5")
+        export(f"{LAYOUTS}:KuangliuResNet18", "--model-args", '{"width": 4}', "--checkpoint", path, "--input", "3,32,32",
+               "--preprocess", "cifar10", "-o", out)
+        with h5py.File(out) as f:
+            if not np.array_equal(f["weights/layer1.0.bn1.running_mean"][()], state["layer1.0.bn1.running_mean"].numpy()):
+                raise AssertionError(f"{name}: the exported weights are not the checkpoint's")
+
+
+def test_a_mean_image_is_exported_and_checked(folder):
+    image = np.random.default_rng(1).uniform(100, 150, (3, 32, 32)).astype(np.float32)
+    np.save(os.path.join(folder, "mean.npy"), image)
+    out = os.path.join(folder, "mean.h5")
+    export(f"{LAYOUTS}:KuangliuResNet18", "--model-args", '{"width": 4}', "--input", "3,32,32", "--scale", "1",
+           "--mean-image", os.path.join(folder, "mean.npy"), "--std", "58,57,57", "--channel-order", "BGR", "-o", out)
+    assert_in("− mean image", info(out))
+    with h5py.File(out) as f:
+        if not np.array_equal(f["mean_image"][()], image):
+            raise AssertionError("the mean image was not stored as given")
+
+
+# --- errors ---
+
+def test_a_key_mismatch_lists_the_keys(folder):
+    assert_fails(folder, [f"{LAYOUTS}:KuangliuResNet18", "--checkpoint", os.path.join(PEER, "resnet20-12fca82f.th"),
+                          "--input", "3,32,32", "--preprocess", "imagenet"],
+                 "does not fit the model _Kuangliu: ")
+    assert_fails(folder, ["torchvision:resnet18", "--checkpoint", os.path.join(PEER, "resnet20-12fca82f.th"),
+                          "--input", "3,32,32", "--preprocess", "imagenet"], "37 keys missing: fc.bias, fc.weight")
+
+
+def test_an_unsupported_op_names_the_node(folder):
+    path = os.path.join(folder, "broken.py")
+    with open(path, "w") as f:
+        f.write(BROKEN)
+    assert_fails(folder, [f"{path}:Gelu", "--input", "3,8,8", "--preprocess", "none"],
+                 "graph node 'gelu' (aten.gelu.default) in module 'block.1': the op 'gelu' has no exact counterpart")
+
+
+def test_a_forward_that_cannot_be_captured(folder):
+    path = os.path.join(folder, "broken.py")
+    with open(path, "w") as f:
+        f.write(BROKEN)
+    assert_fails(folder, [f"{path}:DataDependent", "--input", "3,8,8", "--preprocess", "none"],
+                 "torch.export could not capture the forward pass of DataDependent")
+
+
+def test_missing_preprocessing_says_what_to_pass(folder):
+    assert_fails(folder, ["torchvision:resnet18", "--input", "3,32,32"], "say how stored pixels become network input: --preprocess")
+    assert_fails(folder, ["torchvision:resnet18", "--preprocess", "imagenet"], "pass --input C,H,W")
+
+
+def test_a_check_that_fails_removes_the_file(folder):
+    path = os.path.join(folder, "broken.py")
+    with open(path, "w") as f:
+        f.write(BROKEN)
+    assert_fails(folder, [f"{path}:Drifting", "--input", "3,8,8", "--preprocess", "none"],
+                 "the exported network does not match PyTorch")
+
+
+def test_no_check_says_so(folder):
+    output = export("timm:resnet18", "--input", "3,32,32", "--preprocess", "imagenet", "--no-check",
+                    "-o", os.path.join(folder, "unchecked.h5"))
+    assert_in("not checked against PyTorch: --no-check", output)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only")
+    args = parser.parse_args()
+    if not os.access(LESION, os.X_OK):
+        raise SystemExit(f"test_export_pytorch: build {LESION} first (make release)")
+    passed = failed = 0
+    for name, test in sorted((k, v) for k, v in globals().items() if k.startswith("test_")):
+        if args.only and args.only not in name:
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                test(folder)
+                passed += 1
+                print(f"ok {name}")
+            except Exception as error:  # report every failure, then fail
+                failed += 1
+                print(f"FAILED {name}: {type(error).__name__}: {error}")
+    print(f"test_export_pytorch: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
