@@ -1,5 +1,6 @@
-"""Tests make_dataset.py's loaders on small files made here: a CIFAR-10 python batch, MNIST idx
-files (plain and gzipped), and npz arrays in both layouts. `make test` runs it.
+"""Tests make_dataset.py's loaders on small files made here: a CIFAR-10 python batch and the
+folder torchvision leaves, MNIST idx files (plain and gzipped), npz arrays in both layouts, and
+image folders (class folders or a labels file; resize and center crop). `make test` runs it.
 
     python3 notebooks-export/test_make_dataset.py
 """
@@ -63,6 +64,84 @@ def test_npz_layouts(folder):
     with h5py.File(os.path.join(folder, "a.h5")) as f:
         assert f["images"].dtype == np.float32
         assert np.array_equal(f["images"][()], x.transpose(0, 3, 1, 2))
+
+
+def test_torchvision_cifar10_folder(folder):
+    root = os.path.join(folder, "cifar-10-batches-py")
+    os.makedirs(root)
+    data = np.random.default_rng(2).integers(0, 256, (2, 3072), dtype=np.uint8)
+    with open(os.path.join(root, "test_batch"), "wb") as f:
+        pickle.dump({b"data": data, b"labels": [9, 0]}, f)
+    out = os.path.join(folder, "test.h5")
+    run("torchvision-cifar10", folder, "--split", "test", "-o", out)
+    with h5py.File(out) as f:
+        assert np.array_equal(f["images"][()], data.reshape(2, 3, 32, 32)) and list(f["labels"][()]) == [9, 0]
+    result = subprocess.run([sys.executable, SCRIPT, "torchvision-cifar10", folder, "--split", "train", "-o", out],
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "data_batch_1 is missing" in result.stderr, result.stderr
+
+
+def _picture(path, width, height, left_colour, right_colour):
+    """A picture whose left and right halves have two colours."""
+    from PIL import Image
+
+    pixels = np.zeros((height, width, 3), dtype=np.uint8)
+    pixels[:, : width // 2] = left_colour
+    pixels[:, width // 2:] = right_colour
+    Image.fromarray(pixels).save(path)
+
+
+def test_imagefolder_classes_resize_and_crop(folder):
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        print("test_make_dataset: Pillow missing; skipped the image-folder tests")
+        return
+    root = os.path.join(folder, "train")
+    for name in ("dog", "cat"):
+        os.makedirs(os.path.join(root, name))
+    # Landscape 60x40: shorter side 40 -> 32 makes it 48x32; the 32x32 center crop starts 8 in.
+    _picture(os.path.join(root, "cat", "a.png"), 60, 40, (255, 0, 0), (0, 0, 255))
+    _picture(os.path.join(root, "cat", "b.png"), 32, 32, (0, 255, 0), (0, 255, 0))
+    _picture(os.path.join(root, "dog", "c.png"), 40, 80, (10, 20, 30), (10, 20, 30))
+    out = os.path.join(folder, "folder.h5")
+    run("imagefolder", root, "--resize", "32", "--crop", "32", "-o", out)
+    with h5py.File(out) as f:
+        assert f["images"].shape == (3, 3, 32, 32), f["images"].shape
+        assert [n.decode() if isinstance(n, bytes) else n for n in f["class_names"][()]] == ["cat", "dog"]
+        assert list(f["labels"][()]) == [0, 0, 1], "classes are the sorted folder names"
+        first = f["images"][0]
+        assert tuple(first[:, 16, 0]) == (255, 0, 0) and tuple(first[:, 16, 31]) == (0, 0, 255), "left red, right blue"
+        assert (f["images"][2] == np.array([10, 20, 30], dtype=np.uint8)[:, None, None]).all()
+        assert f["images"].chunks[0] == 64 and f["images"].maxshape[0] is None, "streamed into an extendable dataset"
+
+
+def test_imagefolder_labels_file_batches_and_errors(folder):
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return
+    sys.path.insert(0, HERE)
+    import make_dataset
+
+    for i in range(5):
+        _picture(os.path.join(folder, f"img{i}.png"), 8, 8, (i, i, i), (i, i, i))
+    with open(os.path.join(folder, "labels.txt"), "w") as f:
+        f.write("".join(f"img{i}.png {i % 2}\n" for i in range(5)))
+    out = os.path.join(folder, "flat.h5")
+    make_dataset.write_imagefolder(out, folder, None, None, os.path.join(folder, "labels.txt"), batch=2)
+    with h5py.File(out) as f:
+        assert list(f["labels"][()]) == [0, 1, 0, 1, 0]
+        assert [int(f["images"][i, 0, 0, 0]) for i in range(5)] == [0, 1, 2, 3, 4], "every batch in order"
+    _picture(os.path.join(folder, "img9.png"), 9, 8, (0, 0, 0), (0, 0, 0))
+    with open(os.path.join(folder, "labels.txt"), "a") as f:
+        f.write("img9.png 1\n")
+    try:
+        make_dataset.write_imagefolder(os.path.join(folder, "mixed.h5"), folder, None, None, os.path.join(folder, "labels.txt"))
+        raise AssertionError("mixed sizes without --crop were accepted")
+    except SystemExit as error:
+        assert "pass --crop" in str(error), error
+    assert not os.path.exists(os.path.join(folder, "mixed.h5.partial")), "nothing half-written"
 
 
 def main():
