@@ -127,9 +127,12 @@ def test_torchvision_timm_and_transformers_models(folder):
         out = os.path.join(folder, model.replace(":", "_") + ".h5")
         output = export(model, "--model-args", arguments, "--input", size, "--preprocess", "imagenet", "-o", out)
         assert_in("check against PyTorch", output)
-    config = os.path.join(folder, "config.json")
-    zoo.small_hf_config("basic").to_json_file(config)
-    export(f"hf:{config}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf.h5"))
+    for layer_type, stride_on_1x1 in (("basic", False), ("bottleneck", True)):
+        config = zoo.small_hf_config(layer_type)
+        config.downsample_in_bottleneck = stride_on_1x1   # the stride on the first 1x1, as in ResNet v1
+        path = os.path.join(folder, f"{layer_type}.json")
+        config.to_json_file(path)
+        export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, f"hf_{layer_type}.h5"))
 
 
 def test_stochastic_depth_is_recorded(folder):

@@ -4,24 +4,24 @@ import Nets
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a Keras model (.h5, .weights.h5, .keras) as an Unravel model file.",
+        abstract: "Write a Keras model, or a model file holding a layer graph, with its blocks found.",
         discussion: """
-            Every lesion command reads Keras files directly; converting once saves the parsing and
-            records the architecture Unravel found (see it with `lesion info`).
+            Every lesion command reads Keras files (.h5, .weights.h5, .keras) and the layer graphs
+            that export_pytorch.py writes directly; converting once saves the parsing and records
+            the blocks Unravel found (see them with `lesion info`).
 
-            Example:
+            Examples:
               lesion convert resnet50.keras -o resnet50.h5
+              lesion convert resnet18d.h5 -o resnet18d-blocks.h5
             """)
 
-    @Argument(help: "A Keras model file.") var keras: String
+    @Argument(help: "A Keras model file, or an Unravel model file.") var keras: String
     @Option(name: .shortAndLong, help: "The Unravel model file to write.") var output: String
     @Flag(help: "Replace OUTPUT if it exists.") var force = false
 
     func run() throws {
         let (architecture, weights) = try reportingBadInput { () -> (Architecture, Weights) in
-            guard let read = try KerasModel.readIfKeras(keras) else {
-                throw NetsError("\(keras): not a Keras model file (.h5 with model_config, .weights.h5 or .keras)")
-            }
+            let read = try ModelFile.read(keras)
             _ = try Network(read.architecture, weights: read.weights)   // refuse to write what cannot run
             return read
         }

@@ -85,7 +85,19 @@ final class CLITests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any]
         XCTAssertEqual((json?["blocks"] as? [Any])?.count, 9)
         XCTAssertEqual(try CLI.run(["convert", keras, "-o", out]).status, 3, "refuses to overwrite")
-        XCTAssertEqual(try CLI.run(["convert", netsFixture("resnet8_c.model.h5"), "-o", out + "2"]).status, 3, "not Keras")
+        XCTAssertEqual(try CLI.run(["convert", netsFixture("resnet8_c.expected.h5"), "-o", out + "2"]).status, 3, "not a model")
+    }
+
+    /// A layer graph (what export_pytorch.py writes) becomes the block form Unravel found in it.
+    func testConvertWritesTheBlocksFoundInALayerGraph() throws {
+        let graph = netsFixture("timm_seresnet18.model.h5")
+        XCTAssertTrue(try File.open(graph).root.stringAttribute("architecture").contains("\"graph\""))
+        let out = folder.appendingPathComponent("blocks.h5").path
+        XCTAssertEqual(try CLI.run(["convert", graph, "-o", out]).status, 0)
+        let json = try File.open(out).root.stringAttribute("architecture")
+        XCTAssertFalse(json.contains("\"graph\""))
+        XCTAssertTrue(json.contains("\"squeeze_excitation\""))
+        XCTAssertEqual(try CLI.run(["info", out]).stdout, try CLI.run(["info", graph]).stdout)
     }
 
     func testUsageErrorsExitWith64() throws {
