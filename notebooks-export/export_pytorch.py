@@ -472,7 +472,7 @@ def export(args):
         raise
     verdict = logit_error <= MAX_LOGIT_ERROR and cosine >= MIN_GRADIENT_COSINE
     print(f"check against PyTorch: largest relative logit difference {logit_error:.2e} (at most {MAX_LOGIT_ERROR:g}), "
-          f"smallest input-gradient cosine {cosine:.7f} (at least {MIN_GRADIENT_COSINE})")
+          f"smallest input-gradient cosine {cosine:.9f} (at least {MIN_GRADIENT_COSINE})")
     if not verdict:
         os.remove(args.output)
         raise ExportError(f"the exported network does not match PyTorch; {args.output} was removed")
