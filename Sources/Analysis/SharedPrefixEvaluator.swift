@@ -70,17 +70,17 @@ public final class SharedPrefixEvaluator {
             members = members.filter { variants[$0].steps.count > depth }
             if members.isEmpty { return }
             let groups = Dictionary(grouping: members) { variants[$0].steps[depth] }
-            let keys = groups.keys.sorted { ($0.block, $0.dropped ? 1 : 0) < ($1.block, $1.dropped ? 1 : 0) }
+            let keys = groups.keys.sorted { $0.sortKey < $1.sortKey }
             if keys.count == 1 {
-                current = try network.runBlock(keys[0].block, &current, dropped: keys[0].dropped)
-                blockEvaluations += 1
+                current = try network.runBlock(keys[0].block, &current, action: keys[0].action)
+                blockEvaluations += keys[0].action.evaluations
                 depth += 1
                 continue
             }
             for key in keys {
                 var branchInput = current   // shared: the block copies rather than overwrite it
-                let output = try network.runBlock(key.block, &branchInput, dropped: key.dropped)
-                blockEvaluations += 1
+                let output = try network.runBlock(key.block, &branchInput, action: key.action)
+                blockEvaluations += key.action.evaluations
                 try descend(output, depth: depth + 1, members: groups[key]!, variants: variants, results: &results)
             }
             return

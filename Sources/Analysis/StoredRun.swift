@@ -53,6 +53,15 @@ struct StoredRun {
         try v.createDataset("dropped", shape: [variants.count, blocks], values: dropped, options: .compressed)
         try v.createDataset("order", shape: [variants.count, blocks],
                             values: variants.flatMap { $0.order.map { Int32($0) } }, options: .compressed)
+        // What happens at each position beyond run and skip (duplicate, scale), by BlockAction.code.
+        if variants.contains(where: { !$0.interventions.isEmpty }) {
+            try v.createDataset("action", shape: [variants.count, blocks],
+                                values: variants.flatMap { $0.steps.map(\.action.code) }, options: .compressed)
+                .setAttribute("codes", "0 run, 1 skip (the lesion), 2 twice (duplicate), 3 scale (see alpha)")
+            try v.createDataset("alpha", shape: [variants.count, blocks],
+                                values: variants.flatMap { $0.steps.map(\.action.alpha) }, options: .compressed)
+                .setAttribute("units", "factor on the branch's output at each position")
+        }
         for (name, values) in columns.sorted(by: { $0.key < $1.key }) {
             try v.createDataset(name, shape: [values.count], values: values)
         }
@@ -98,14 +107,22 @@ struct StoredRun {
         let (count, blocks) = (shape[0], shape[1])
         let mask = try dropped.read(as: UInt8.self)
         let order = try group.dataset("variants/order").read(as: Int32.self)
-        variants = (0..<count).map { i in
-            Variant(steps: (0..<blocks).map { p in
+        let hasActions = group.contains("variants/action")
+        let codes = hasActions ? try group.dataset("variants/action").read(as: UInt8.self, expectingShape: [count, blocks]) : []
+        let alphas = hasActions ? try group.dataset("variants/alpha").read(as: Float.self, expectingShape: [count, blocks]) : []
+        variants = try (0..<count).map { i in
+            Variant(steps: try (0..<blocks).map { p in
                 let block = Int(order[i * blocks + p])
-                return Variant.Step(block: block, dropped: mask[i * blocks + block] == 1)
+                guard hasActions else { return Variant.Step(block: block, dropped: mask[i * blocks + block] == 1) }
+                guard let action = BlockAction(code: codes[i * blocks + p], alpha: alphas[i * blocks + p]) else {
+                    throw AnalysisError("\(group.path)/variants/action: unknown code \(codes[i * blocks + p])")
+                }
+                return Variant.Step(block: block, action: action)
             })
         }
         var columns: [String: [Double]] = [:]
-        for (name, kind) in try group.group("variants").members() where kind == .dataset && name != "dropped" && name != "order" {
+        for (name, kind) in try group.group("variants").members()
+        where kind == .dataset && !["dropped", "order", "action", "alpha"].contains(name) {
             columns[name] = try group.dataset("variants/\(name)").read(as: Double.self)
         }
         self.columns = columns

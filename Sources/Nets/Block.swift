@@ -16,6 +16,8 @@ final class Block: @unchecked Sendable {
         let shortcutTrace: [Tensor]
         let output: Tensor
         let dropped: Bool
+        /// The factor the branch was scaled by (1 as trained).
+        var alpha: Float = 1
         /// Highway: H(x) and T(x).
         let transform: Tensor?
         let gateValues: Tensor?
@@ -61,18 +63,35 @@ final class Block: @unchecked Sendable {
 
     /// Runs the block on `x`. When the caller holds the only reference to `x`, an identity
     /// shortcut reuses its buffer for the output instead of copying 8 MB per block.
-    func forward(_ x: inout Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    /// `action` is run, skip or scale; `Network` runs a duplicated block twice.
+    func forward(_ x: inout Tensor, action: BlockAction, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard Array(x.shape.dropFirst()) == inputShape else {
             throw NetsError("block \(index) ('\(spec.name)') expects input [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
         }
+        let dropped = action == .skip
         if dropped, let dropRefusal { throw NetsError(dropRefusal) }
-        switch spec.kind {
-        case .highway: return try forwardHighway(x, dropped: dropped, record: record, hooks: hooks)
-        case .residual, .plain: return try forwardResidual(&x, dropped: dropped, record: record, hooks: hooks)
+        if case .scale(let alpha) = action {
+            if let scaleRefusal { throw NetsError(scaleRefusal) }
+            guard alpha.isFinite else { throw NetsError("block \(index) ('\(spec.name)'): the branch scale \(alpha) is not finite") }
+            if record && spec.kind == .highway {
+                throw NetsError("block \(index) ('\(spec.name)'): gradients through a scaled highway layer are not supported")
+            }
         }
+        if action == .twice { throw NetsError("block \(index): a duplicated block is run twice by the network, not by the block") }
+        var (output, kept) = spec.kind == .highway
+            ? try forwardHighway(x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
+            : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
+        kept?.alpha = dropped ? 1 : action.alpha
+        return (output, kept)
     }
 
-    private func forwardResidual(_ x: inout Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    /// Why the branch cannot be scaled, or nil if it can: a plain block has no shortcut to keep.
+    var scaleRefusal: String? {
+        spec.kind == .plain ? "block \(index) ('\(spec.name)') is a plain block: without a shortcut, scaling its branch "
+            + "scales the whole signal rather than one path" : nil
+    }
+
+    private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         let reusable = !record && isKnownUniquelyReferenced(&x)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
@@ -109,12 +128,18 @@ final class Block: @unchecked Sendable {
             if !dropped {
                 bodyTrace = try body.forward(branchInput, record: record)
                 let hidden = bodyTrace.last!
-                if let lastConv, !hooks.has(.blockBranch(index)) {
+                if let lastConv, !hooks.has(.blockBranch(index)), alpha == 1 {
                     // The add (and the post-activation ReLU) fused into the last convolution.
                     try lastConv.forward(hidden, into: output, accumulate: true, relu: spec.mergeReLU)
                     return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
                 }
                 var branch = try lastConv.map { try $0.forward(hidden) } ?? hidden
+                if alpha != 1 {
+                    // A new tensor: `hidden` may be a recorded activation.
+                    let scaled = branch.copy()
+                    parallelRanges(scaled.count) { scaleInPlace(scaled.pointer + $0.lowerBound, alpha, $0.count) }
+                    branch = scaled
+                }
                 branch = try hooks.run(.blockBranch(index), branch)
                 try ParallelElementwise.add(output, branch)
             }
@@ -129,7 +154,7 @@ final class Block: @unchecked Sendable {
                output: output, dropped: dropped, transform: nil, gateValues: nil)
     }
 
-    private func forwardHighway(_ x: Tensor, dropped: Bool, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    private func forwardHighway(_ x: Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
         var gateValues = try gate.forward(x, sigmoid: true)
         gateValues = try hooks.run(.blockGate(index), gateValues)
@@ -137,7 +162,12 @@ final class Block: @unchecked Sendable {
         var transform: Tensor? = nil
         if !dropped {
             bodyTrace = try body.forward(x, record: record)
-            transform = try hooks.run(.blockBranch(index), bodyTrace.last!)
+            var h = bodyTrace.last!
+            if alpha != 1 {
+                h = h.copy()
+                parallelRanges(h.count) { scaleInPlace(h.pointer + $0.lowerBound, alpha, $0.count) }
+            }
+            transform = try hooks.run(.blockBranch(index), h)
         }
         let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
         let kept = record ? Record(input: x, preactTrace: [x], bodyTrace: bodyTrace, shortcutTrace: [], output: output,
@@ -162,13 +192,18 @@ final class Block: @unchecked Sendable {
                 branchInputGradient = try branchBackward(g, record: record)
             }
         } else if case .identity = shortcut, spec.shortcutFrom == "input", preact.steps.isEmpty, !body.steps.isEmpty,
-                  route == .both, !record.dropped {
+                  route == .both, !record.dropped, record.alpha == 1 {
             // The common case: the shortcut's gradient is g itself, and the branch's input
             // gradient is added into it by its first convolution.
             return try branchBackward(g, record: record, accumulatingInto: g)
         } else {
             if route.usesBranch && !record.dropped {
-                try accumulate(&branchInputGradient, branchBackward(g, record: record))
+                var branchGradient = g
+                if record.alpha != 1 {
+                    branchGradient = g.copy()
+                    scaleInPlace(branchGradient.pointer, record.alpha, branchGradient.count)
+                }
+                try accumulate(&branchInputGradient, branchBackward(branchGradient, record: record))
             }
             if route.usesShortcut || record.dropped {
                 let shortcutGradient: Tensor

@@ -1,16 +1,32 @@
-/// How one forward pass runs.
+/// How one forward pass runs: a variant (which blocks, in what order, each with what happens to
+/// it) and hooks.
 public struct RunOptions {
-    /// Blocks whose branch is removed: each becomes its shortcut.
-    public var dropped: Set<Int>
-    /// The blocks to run, in order (architecture numbers). nil runs them all in order.
-    public var order: [Int]?
+    /// nil: the intact network.
+    public var variant: Variant?
     /// Read or replace values at hook points during this run only.
     public var hooks: Hooks
+    private var dropped: Set<Int> = []
+    private var order: [Int]? = nil
 
+    public init(variant: Variant? = nil, hooks: Hooks = Hooks()) {
+        self.variant = variant
+        self.hooks = hooks
+    }
+
+    /// The blocks in `order` (architecture numbers; nil: all in order), those in `dropped` with
+    /// their branch removed.
     public init(dropped: Set<Int> = [], order: [Int]? = nil, hooks: Hooks = Hooks()) {
         self.dropped = dropped
         self.order = order
         self.hooks = hooks
+    }
+
+    func steps(blocks: Int) throws -> [Variant.Step] {
+        if let variant { return variant.steps }
+        for block in dropped where !(0..<blocks).contains(block) {
+            throw NetsError("cannot drop block \(block): the network has blocks 0..<\(blocks)")
+        }
+        return (order ?? Array(0..<blocks)).map { Variant.Step(block: $0, dropped: dropped.contains($0)) }
     }
 }
 
@@ -54,13 +70,10 @@ extension Network {
 
     /// From the image when `startPosition` is nil, else from a cached input to that position.
     func run(_ input: Tensor, options: RunOptions, startPosition: Int?, record: Bool) throws -> ForwardRecord {
-        let order = options.order ?? Array(blocks.indices)
-        try checkOrder(order)
-        if let startPosition, !(0..<order.count).contains(startPosition) {
-            throw NetsError("start position \(startPosition) is outside 0..<\(order.count)")
-        }
-        for block in options.dropped where !blocks.indices.contains(block) {
-            throw NetsError("cannot drop block \(block): the network has blocks 0..<\(blocks.count)")
+        let steps = try options.steps(blocks: blocks.count)
+        try checkOrder(steps.map(\.block))
+        if let startPosition, !(0..<steps.count).contains(startPosition) {
+            throw NetsError("start position \(startPosition) is outside 0..<\(steps.count)")
         }
         var stemTrace: [Tensor] = []
         var current = input
@@ -74,11 +87,17 @@ extension Network {
             if !record { stemTrace = [] }
         }
         var blockRecords: [(Int, Block.Record)] = []
-        for index in order[(startPosition ?? 0)...] {
+        for step in steps[(startPosition ?? 0)...] {
+            let index = step.block
+            if step.action == .twice, let refusal = duplicateRefusal(index) { throw NetsError(refusal) }
             current = try options.hooks.run(.blockInput(index), current)
-            let (output, kept) = try blocks[index].forward(&current, dropped: options.dropped.contains(index),
-                                                           record: record, hooks: options.hooks)
-            if let kept { blockRecords.append((index, kept)) }
+            var output = current
+            for _ in 0..<step.action.evaluations {
+                let (result, kept) = try blocks[index].forward(&output, action: step.action == .twice ? .run : step.action,
+                                                               record: record, hooks: options.hooks)
+                if let kept { blockRecords.append((index, kept)) }
+                output = result
+            }
             current = try options.hooks.run(.blockOutput(index), output)
         }
         let headTrace = try head.forward(current, record: record)
@@ -123,11 +142,21 @@ extension Network {
         try stem.forward(input, record: false).last!
     }
 
-    /// Block `index` on `input`, with its branch removed when `dropped`. When the caller holds the
-    /// only reference to `input`, its buffer may be reused for the output.
-    public func runBlock(_ index: Int, _ input: inout Tensor, dropped: Bool = false) throws -> Tensor {
+    /// Block `index` on `input`, with `action` (run, skip, twice, scale). When the caller holds
+    /// the only reference to `input`, its buffer may be reused for the output.
+    public func runBlock(_ index: Int, _ input: inout Tensor, action: BlockAction = .run) throws -> Tensor {
         guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
-        return try blocks[index].forward(&input, dropped: dropped, record: false, hooks: Hooks()).0
+        if action == .twice {
+            if let refusal = duplicateRefusal(index) { throw NetsError(refusal) }
+            var once = try blocks[index].forward(&input, action: .run, record: false, hooks: Hooks()).0
+            return try blocks[index].forward(&once, action: .run, record: false, hooks: Hooks()).0
+        }
+        return try blocks[index].forward(&input, action: action, record: false, hooks: Hooks()).0
+    }
+
+    /// Block `index` on `input`, with its branch removed when `dropped`.
+    public func runBlock(_ index: Int, _ input: inout Tensor, dropped: Bool) throws -> Tensor {
+        try runBlock(index, &input, action: dropped ? .skip : .run)
     }
 
     /// The head (pooling, classifier) on the last block's output: the logits.

@@ -120,6 +120,18 @@ public final class Network: @unchecked Sendable {
     /// Why block `index`'s branch cannot be removed, or nil if it can.
     public func dropRefusal(_ index: Int) -> String? { blocks[index].dropRefusal }
 
+    /// Why block `index` cannot run twice in place, or nil if it can: its output must have its
+    /// input's shape.
+    public func duplicateRefusal(_ index: Int) -> String? {
+        let block = blocks[index]
+        return block.isDownsampling
+            ? "block \(index) ('\(block.spec.name)') maps \(block.inputShape) to \(block.outputShape): its output cannot be its input"
+            : nil
+    }
+
+    /// Why block `index`'s branch cannot be scaled, or nil if it can.
+    public func scaleRefusal(_ index: Int) -> String? { blocks[index].scaleRefusal }
+
     /// [height, width, channels] at the input and output of each block.
     public func blockShapes(_ index: Int) -> (input: [Int], output: [Int]) {
         (blocks[index].inputShape, blocks[index].outputShape)
