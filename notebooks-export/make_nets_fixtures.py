@@ -52,6 +52,49 @@ class Lesioned(nn.Module):
         raise TypeError(type(b))
 
 
+class Scaled(nn.Module):
+    """A residual block with its branch's output multiplied by alpha before the merge."""
+
+    def __init__(self, block, alpha):
+        super().__init__()
+        self.block, self.alpha = block, alpha
+
+    def forward(self, x):
+        b, a = self.block, self.alpha
+        if isinstance(b, um.BasicBlock):
+            return torch.relu(a * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(x))))) + b.shortcut(x))
+        if isinstance(b, um.PreActBlock):
+            pre = torch.relu(b.bn1(x))
+            skip = b.shortcut(pre) if b.projection else b.shortcut(x)
+            return a * b.conv2(torch.relu(b.bn2(b.conv1(pre)))) + skip
+        if isinstance(b, um.HighwayLayer):
+            t = torch.sigmoid(b.gate(x))
+            return a * torch.relu(b.bn(b.conv(x))) * t + x * (1 - t)
+        if type(b).__name__ == "Bottleneck":   # torchvision
+            out = torch.relu(b.bn1(b.conv1(x)))
+            out = b.bn3(b.conv3(torch.relu(b.bn2(b.conv2(out)))))
+            return torch.relu(a * out + (b.downsample(x) if b.downsample is not None else x))
+        raise TypeError(type(b))
+
+
+def replaced_logits(model, x, index, replacement):
+    """Logits with block `index` replaced by replacement(block)."""
+    parent, key = blocks_in_order(model)[index]
+    block = parent[key] if isinstance(key, int) else getattr(parent, key)
+    if isinstance(key, int):
+        parent[key] = replacement(block)
+    else:
+        setattr(parent, key, replacement(block))
+    try:
+        with torch.no_grad():
+            return logits_of(model(x))
+    finally:
+        if isinstance(key, int):
+            parent[key] = block
+        else:
+            setattr(parent, key, block)
+
+
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
                "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer"}
 
@@ -182,7 +225,22 @@ def well_conditioned_inputs(model, batch, input_shape, generator, margin=1e-6):
     raise SystemExit("make_nets_fixtures: could not draw well-conditioned inputs")
 
 
-def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=()):
+def replaced_gradient(model, x, labels, index, replacement):
+    """The input gradient of the summed cross-entropy with block `index` replaced."""
+    parent, key = blocks_in_order(model)[index]
+    block = parent[key] if isinstance(key, int) else getattr(parent, key)
+    parent[key] = replacement(block)
+    try:
+        x = x.clone().requires_grad_(True)
+        loss = nn.functional.cross_entropy(logits_of(model(x)), labels, reduction="sum")
+        (gradient,) = torch.autograd.grad(loss, x)
+        return gradient
+    finally:
+        parent[key] = block
+
+
+def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
+         gradients=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -205,6 +263,14 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
         for path in paths:
             key = "path_" + ("_".join(map(str, path)) if path else "none")
             f[key] = path_gradient(model, x.detach(), labels, set(path)).numpy().astype(np.float32)
+        for index in duplicates:   # the block run twice: nn.Sequential(block, block)
+            f[f"duplicated_{index}"] = replaced_logits(model, x.detach(), index, lambda b: nn.Sequential(b, b)).numpy()
+        for index, alpha in scales:
+            f[f"scaled_{index}_{alpha}"] = replaced_logits(model, x.detach(), index, lambda b: Scaled(b, alpha)).numpy()
+        for kind, index, alpha in gradients:   # through an intervention
+            replacement = (lambda b: nn.Sequential(b, b)) if kind == "duplicated" else (lambda b: Scaled(b, alpha))
+            key = f"gradient_{kind}_{index}" + (f"_{alpha}" if kind == "scaled" else "")
+            f[key] = replaced_gradient(model, x.detach(), labels, index, replacement).numpy()
         if reorder:
             f["reordered_" + "_".join(map(str, reorder))] = reordered_logits(model, x.detach(), reorder).numpy()
         f.attrs["torch_version"] = str(torch.__version__)
@@ -216,16 +282,20 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
-         reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))])
+         reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],
+         duplicates=[0, 4, 8], scales=[(1, 0.5), (3, 2.0), (7, -1.0)],
+         gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
     make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
-         reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8])
+         reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8], duplicates=[2, 5], scales=[(0, 1.5), (6, 0.25)],
+         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
-    make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)])
-    make(out, "bottleneck_small", um.small_bottleneck_resnet(), (3, 64, 64), drops=[(0,), (2,)])
+    make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)], duplicates=[1], scales=[(4, 0.5)])
+    make(out, "bottleneck_small", um.small_bottleneck_resnet(), (3, 64, 64), drops=[(0,), (2,)], duplicates=[2],
+         scales=[(2, 0.5)])
     # The layouts users bring.
     make(out, "kuangliu_resnet18", zoo.KuangliuResNet18(width=4), (3, 32, 32), drops=[(0,), (2,), (7,)])
     make(out, "kuangliu_preact18", zoo.KuangliuPreActResNet18(width=4), (3, 32, 32), drops=[(1,), (2,)])

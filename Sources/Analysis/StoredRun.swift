@@ -55,10 +55,10 @@ struct StoredRun {
                             values: variants.flatMap { $0.order.map { Int32($0) } }, options: .compressed)
         // What happens at each position beyond run and skip (duplicate, scale), by BlockAction.code.
         if variants.contains(where: { !$0.interventions.isEmpty }) {
-            try v.createDataset("action", shape: [variants.count, blocks],
+            try v.createDataset("actions", shape: [variants.count, blocks],
                                 values: variants.flatMap { $0.steps.map(\.action.code) }, options: .compressed)
                 .setAttribute("codes", "0 run, 1 skip (the lesion), 2 twice (duplicate), 3 scale (see alpha)")
-            try v.createDataset("alpha", shape: [variants.count, blocks],
+            try v.createDataset("alphas", shape: [variants.count, blocks],
                                 values: variants.flatMap { $0.steps.map(\.action.alpha) }, options: .compressed)
                 .setAttribute("units", "factor on the branch's output at each position")
         }
@@ -107,9 +107,9 @@ struct StoredRun {
         let (count, blocks) = (shape[0], shape[1])
         let mask = try dropped.read(as: UInt8.self)
         let order = try group.dataset("variants/order").read(as: Int32.self)
-        let hasActions = group.contains("variants/action")
-        let codes = hasActions ? try group.dataset("variants/action").read(as: UInt8.self, expectingShape: [count, blocks]) : []
-        let alphas = hasActions ? try group.dataset("variants/alpha").read(as: Float.self, expectingShape: [count, blocks]) : []
+        let hasActions = group.contains("variants/actions")
+        let codes = hasActions ? try group.dataset("variants/actions").read(as: UInt8.self, expectingShape: [count, blocks]) : []
+        let alphas = hasActions ? try group.dataset("variants/alphas").read(as: Float.self, expectingShape: [count, blocks]) : []
         variants = try (0..<count).map { i in
             Variant(steps: try (0..<blocks).map { p in
                 let block = Int(order[i * blocks + p])
@@ -122,7 +122,7 @@ struct StoredRun {
         }
         var columns: [String: [Double]] = [:]
         for (name, kind) in try group.group("variants").members()
-        where kind == .dataset && !["dropped", "order", "action", "alpha"].contains(name) {
+        where kind == .dataset && !["dropped", "order", "actions", "alphas"].contains(name) {
             columns[name] = try group.dataset("variants/\(name)").read(as: Double.self)
         }
         self.columns = columns

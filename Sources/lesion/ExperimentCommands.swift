@@ -74,6 +74,60 @@ struct ReorderCommand: ParsableCommand {
     }
 }
 
+struct DuplicateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "duplicate",
+        abstract: "Run each block twice in place, one block at a time (the original lesion code's third operation).",
+        discussion: """
+            The block's output is fed back as its input, so only blocks that keep the shape can be
+            duplicated; the others are listed. If blocks refine one representation (Greff et al.
+            2017), a repeated block should cost little.
+
+            Example:
+              lesion duplicate resnet56.h5 test.h5 -o results.h5
+            """)
+
+    @OptionGroup var study: StudyOptions
+
+    func run() throws {
+        let (opened, runs, _) = try study.run([Duplicate()], label: "duplicate")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
+struct ScaleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Multiply each block's branch by α, one block at a time, for each α.",
+        discussion: """
+            y = merge(shortcut(x) + α·f(x)): α = 0 is the drop-one lesion (and gives its numbers
+            exactly), α = 1 the network as trained. Plain blocks have no shortcut and are listed.
+
+            Example:
+              lesion scale resnet56.h5 test.h5 -o results.h5 --alphas 0,0.5,1.5,2
+            """)
+
+    @OptionGroup var study: StudyOptions
+    @Option(help: "Comma-separated branch scales.") var alphas = "0,0.5,1.5,2"
+
+    func validate() throws { _ = try parsedAlphas() }
+
+    func parsedAlphas() throws -> [Float] {
+        let values = alphas.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--alphas must be comma-separated numbers, like 0,0.5,1.5,2; got '\(alphas)'")
+        }
+        if let bad = values.first(where: { !$0!.isFinite }) { throw ValidationError("--alphas: \(bad!) is not a finite number") }
+        return values.map { $0! }
+    }
+
+    func run() throws {
+        let experiment = try ScaleBranches(alphas: try parsedAlphas())
+        let (opened, runs, _) = try study.run([experiment], label: "scale")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",

@@ -78,15 +78,52 @@ struct ExperimentReport: Encodable {
                 let taus = rows.compactMap { $0.columns["kendall_tau"] }
                 line += String(format: "  %.3f", taus.reduce(0, +) / Double(max(taus.count, 1)))
             }
-            lines.append(line)
+            lines.append(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
         return lines.joined(separator: "\n")
     }
 
+    /// Duplicate and scale: a line per block, a column per α.
+    static func perBlockTable(_ run: ExperimentRun, network: Network, title: String, skipped: [Int], why: String) -> String {
+        let report = ExperimentReport(run)
+        let alphas = Array(Set(report.variants.dropFirst().compactMap { $0.columns["alpha"] })).sorted()
+        let byAlpha = !alphas.isEmpty && run.id.hasSuffix("scale")
+        var header = "  block  name          "
+        header += byAlpha ? alphas.map { String(format: "α=%-9g", $0) }.joined() : "error    Δ error, points [95% CI]"
+        var lines = ["\(title): \(Int(report.images)) images, intact error \(percent(report.intactError))"
+                     + (report.complete ? "" : " (partial: this shard's part only)"), header]
+        let downsampling = Set(network.downsamplingBlocks)
+        let rows = Dictionary(grouping: report.variants.dropFirst()) { Int($0.columns["block"] ?? -1) }
+        for block in rows.keys.sorted() {
+            let name = network.architecture.blocks[block].name
+            var line = String(format: "  %3d%@  ", block, downsampling.contains(block) ? "*" : " ")
+                + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  "
+            if byAlpha {
+                let errors = Dictionary(rows[block]!.map { ($0.columns["alpha"] ?? 1, $0.error) }, uniquingKeysWith: { a, _ in a })
+                line += alphas.map { percent(errors[$0] ?? .nan).padding(toLength: 11, withPad: " ", startingAt: 0) }.joined()
+            } else {
+                let row = rows[block]![0]
+                line += percent(row.error).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + points(row.deltaError)
+            }
+            lines.append(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
+        }
+        if !skipped.isEmpty { lines.append("  left out (\(why)): \(skipped.map(String.init).joined(separator: ", "))") }
+        lines.append("  * downsampling block")
+        return lines.joined(separator: "\n")
+    }
+
     static func table(_ run: ExperimentRun, network: Network) -> String {
-        switch run.id {
+        // A multi-network study prefixes the id with the network's group ("resnet56/drop_one").
+        switch run.id.split(separator: "/").last.map(String.init) ?? run.id {
         case "drop_one": return dropOneTable(run, network: network)
         case "drop_many": return groupedTable(run, key: "k", title: "drop k random blocks", keyName: "k")
+        case "duplicate":
+            return perBlockTable(run, network: network, title: "duplicate each block", skipped: Duplicate().skipped(for: network),
+                                 why: "they change the shape")
+        case "scale":
+            let skipped = (0..<network.blockCount).filter { network.scaleRefusal($0) != nil || network.dropRefusal($0) != nil }
+            return perBlockTable(run, network: network, title: "scale each branch by α (error)", skipped: skipped,
+                                 why: "plain blocks, which have no shortcut")
         default: return groupedTable(run, key: "swaps", title: "reorder by k swaps", keyName: "swaps")
         }
     }

@@ -18,11 +18,13 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         let evaluator = try SharedPrefixEvaluator(network: network, images: batch)
         let shared = try evaluator.logits(variants)
         for (variant, logits) in zip(variants, shared) {
-            let naive = try network.forward(batch, options: RunOptions(dropped: Set(variant.droppedBlocks), order: variant.order))
+            let naive = try network.forward(batch, options: RunOptions(variant: variant))
             XCTAssertEqual(logits.values, naive.values, "\(model) \(experiment.id) \(variant.droppedBlocks) \(variant.order)")
             XCTAssertEqual(Loss.predictions(logits), Loss.predictions(naive))
         }
-        XCTAssertLessThan(evaluator.blockEvaluations, variants.count * network.blockCount, "sharing saved work")
+        if variants.count > 1 {
+            XCTAssertLessThan(evaluator.blockEvaluations, variants.count * network.blockCount, "sharing saved work")
+        }
     }
 
     func testDropOneEqualsTheNaiveLoopExactly() throws {
@@ -37,6 +39,47 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         _ = try evaluator.logits(try DropOne().variants(for: network))
         // n = 9: intact 9, then variant i runs blocks i...8 = 9 - i evaluations: 9 + 45 = 54, against 10 × 9 = 90 naively.
         XCTAssertEqual(evaluator.blockEvaluations, 54)
+    }
+
+    func testDuplicateAndScaleEqualTheNaiveLoop() throws {
+        for model in ["resnet20_a", "preact20_a", "highway", "plain20"] {
+            try checkAgainstNaiveLoop(model, Duplicate())
+            try checkAgainstNaiveLoop(model, try ScaleBranches(alphas: [0, 0.5, 2]))
+        }
+        let plain = try ModelFile.load(modelFixture("plain20"))
+        XCTAssertEqual(try ScaleBranches(alphas: [0.5]).skipped(for: plain), Array(0..<9), "plain blocks have no shortcut to keep")
+    }
+
+    /// Each duplicate variant starts at its block's cached input and runs the rest of the network
+    /// with that block twice: drop-one's cost plus one block per variant.
+    func testDuplicateCostsDropOnePlusOneBlockPerVariant() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        let batch = try images(network, count: 2)
+        let n = network.blockCount
+        let duplicable = (0..<n).filter { network.duplicateRefusal($0) == nil }
+        XCTAssertEqual(Duplicate().skipped(for: network), network.downsamplingBlocks, "blocks that change the shape are left out")
+        let evaluator = try SharedPrefixEvaluator(network: network, images: batch)
+        _ = try evaluator.logits(try Duplicate().variants(for: network))
+        XCTAssertEqual(evaluator.blockEvaluations, n + duplicable.map { (n - $0) + 1 }.reduce(0, +))
+        let dropping = try SharedPrefixEvaluator(network: network, images: batch)
+        _ = try dropping.logits(duplicable.map { Variant.dropping([$0], blocks: n) })
+        XCTAssertEqual(evaluator.blockEvaluations, dropping.blockEvaluations + duplicable.count)
+    }
+
+    /// α = 0 is the lesion: the same numbers as drop-one, bit for bit, and no extra work.
+    func testScaleByZeroIsDropOneExactly() throws {
+        let network = try ModelFile.load(modelFixture("preact20_a"))
+        let batch = try images(network, count: 4)
+        let evaluator = try SharedPrefixEvaluator(network: network, images: batch)
+        let scaled = try evaluator.logits(try ScaleBranches(alphas: [0]).variants(for: network))
+        let dropped = try evaluator.logits(try DropOne().variants(for: network))
+        XCTAssertEqual(scaled.map(\.values), dropped.map(\.values))
+        XCTAssertThrowsError(try ScaleBranches(alphas: [1, .infinity])) { error in
+            XCTAssertTrue("\(error)".contains("the branch scale α = inf is not finite"), "\(error)")
+        }
+        XCTAssertThrowsError(try network.forward(batch, options: RunOptions(variant: .acting(.twice, on: 3, blocks: 9)))) { error in
+            XCTAssertTrue("\(error)".contains("block 3 ('layer2.0') maps [32, 32, 16] to [16, 16, 32]"), "\(error)")
+        }
     }
 
     func testDropManyAndReorderEqualTheNaiveLoop() throws {

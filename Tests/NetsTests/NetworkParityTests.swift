@@ -29,6 +29,41 @@ final class NetworkParityTests: XCTestCase {
             lesions += 1
         }
         XCTAssertGreaterThan(lesions, 0, "\(name) has lesion fixtures", file: file, line: line)
+
+        // Interventions, against PyTorch with the block replaced by nn.Sequential(block, block)
+        // or by the block with its branch scaled.
+        let blocks = network.blockCount
+        for (member, _) in try expected.members() {
+            var parts = member.split(separator: "_")
+            let variant: Variant
+            if member.hasPrefix("gradient_") {
+                parts.removeFirst()
+                let block = Int(parts[1])!
+                let gradientVariant = Variant.acting(parts[0] == "duplicated" ? .twice : .scaled(Float(parts[2])!), on: block, blocks: blocks)
+                let (_, gradient) = try network.inputGradient(input, target: .crossEntropy(labels: labels),
+                                                              options: RunOptions(variant: gradientVariant))
+                assertClose(nchw(gradient), try expected.dataset(member).read(as: Float.self), "\(name) \(member)", file: file, line: line)
+                continue
+            } else if member.hasPrefix("duplicated_") {
+                variant = .acting(.twice, on: Int(parts[1])!, blocks: blocks)
+            } else if member.hasPrefix("scaled_") {
+                variant = .acting(.scaled(Float(parts[2])!), on: Int(parts[1])!, blocks: blocks)
+            } else {
+                continue
+            }
+            assertClose(try network.forward(input, options: RunOptions(variant: variant)).values,
+                        try expected.dataset(member).read(as: Float.self), "\(name) \(member)", file: file, line: line)
+        }
+    }
+
+    func testInterventionFixturesArePresent() throws {
+        for name in ["resnet20_a", "preact20_a", "highway", "bottleneck_small"] {
+            let members = try File.open(fixture("\(name).expected.h5")).root.members().map(\.0)
+            XCTAssertTrue(members.contains { $0.hasPrefix("duplicated_") } && members.contains { $0.hasPrefix("scaled_") }, name)
+            if ["resnet20_a", "preact20_a"].contains(name) {
+                XCTAssertTrue(members.contains { $0.hasPrefix("gradient_duplicated_") } && members.contains { $0.hasPrefix("gradient_scaled_") }, name)
+            }
+        }
     }
 
     func testResNet20OptionA() throws { try check("resnet20_a") }

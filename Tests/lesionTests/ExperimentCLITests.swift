@@ -117,6 +117,43 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("a shard is missing or unfinished"), missing.stderr)
     }
 
+    /// Duplicate and scale: shards merge to the whole run, the file records each variant's actions,
+    /// α = 0 gives drop-one's errors, and bad α values are usage errors.
+    func testInterventionsShardMergeAndMatchDropOne() throws {
+        let data = try makeData()
+        let whole = path("whole.h5")
+        for command in [["duplicate"], ["scale", "--alphas", "0,0.5,2"], ["drop"]] {
+            let result = try CLI.run(command + [model, data, "-o", whole, "--batch-size", "8", "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        var parts: [String] = []
+        for i in 0..<2 {
+            let part = path("part\(i).h5")
+            XCTAssertEqual(try CLI.run(["scale", model, data, "-o", part, "--batch-size", "8", "--alphas", "0,0.5,2",
+                                        "--shard", "\(i)/2", "--quiet"]).status, 0)
+            parts.append(part)
+        }
+        let merged = path("merged.h5")
+        XCTAssertEqual(try CLI.run(["merge"] + parts + ["-o", merged]).status, 0)
+        try assertSameResults(whole, merged, group: "scale")
+
+        let root = try File.open(whole).root
+        let actions = try root.dataset("scale/variants/actions")
+        XCTAssertEqual(try actions.shape, [1 + 9 * 3, 9], "intact, then 3 scales for each of the 9 blocks")
+        let alpha = try root.dataset("scale/variants/alpha").read(as: Double.self)
+        let scaleError = try root.dataset("scale/error").read(as: Double.self)
+        let dropError = try root.dataset("drop_one/error").read(as: Double.self)
+        let zeroRows = alpha.indices.filter { alpha[$0] == 0 }
+        XCTAssertEqual(zeroRows.map { scaleError[$0] }, Array(dropError.dropFirst()), "α = 0 is the lesion")
+        XCTAssertEqual(try root.dataset("duplicate/variants/block").read(as: Double.self), [-1, 0, 1, 2, 4, 5, 7, 8])
+
+        for bad in ["1,nan", "a,b", ""] {
+            let result = try CLI.run(["scale", model, data, "-o", path("bad.h5"), "--alphas", bad])
+            XCTAssertEqual(result.status, 64, "--alphas \(bad): \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad.h5")))
+    }
+
     func testGradientsByPathLengthAddUpAndFindTheEffectivePaths() throws {
         let data = try makeData(count: 8)
         let output = path("grads.h5")
