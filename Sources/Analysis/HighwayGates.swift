@@ -26,7 +26,7 @@ public final class HighwayGates: Probe, ResultsGroup {
 
     public func observe(_ batch: Batch) throws {
         for (row, layer) in layers.enumerated() {
-            guard let gate = batch.activation(.blockGate(layer)) else { continue }
+            let gate = try batch.activation(.blockGate(layer))
             for i in 0..<gate.count {
                 let t = Double(gate.pointer[i])
                 sums[row] += t

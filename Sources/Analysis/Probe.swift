@@ -3,19 +3,47 @@ import Nets
 /// A custom measurement over a dataset: what it reads, what it computes per batch, and how it
 /// reduces across batches. The built-in lesion experiments are probes too.
 ///
+/// A complete probe, run over a dataset:
+///
 /// ```swift
+/// import Analysis
+/// import Nets
+///
+/// /// How large each block's branch is next to its input, averaged over batches.
 /// final class BranchNorms: Probe {
-///     var name: String { "branch_norms" }
-///     var reads: [HookPoint] { (0..<54).flatMap { [.blockInput($0), .blockBranch($0)] } }
-///     var ratios = [Double](repeating: 0, count: 54)
-///     func observe(_ batch: Batch) throws {
-///         for block in 0..<54 {
-///             ratios[block] += norm(batch.activation(.blockBranch(block))!) / norm(batch.activation(.blockInput(block))!)
-///         }
+///     let blocks: Int
+///     var ratios: [Double]
+///     var batches = 0.0
+///
+///     init(blocks: Int) {
+///         self.blocks = blocks
+///         ratios = [Double](repeating: 0, count: blocks)
 ///     }
+///
+///     var name: String { "branch_norms" }
+///     var reads: [HookPoint] { (0..<blocks).flatMap { [.blockInput($0), .blockBranch($0)] } }
+///
+///     func observe(_ batch: Batch) throws {
+///         for block in 0..<blocks {
+///             ratios[block] += norm(try batch.activation(.blockBranch(block))) / norm(try batch.activation(.blockInput(block)))
+///         }
+///         batches += 1
+///     }
+///
+///     func finish() throws { ratios = ratios.map { $0 / batches } }
 /// }
+///
+/// let network = try ModelFile.load("resnet56.h5")
+/// let probe = BranchNorms(blocks: network.blockCount)
+/// try Runner(network: network, data: try DatasetFile("test.h5")).run([probe])
+/// print(probe.ratios)
 /// ```
+///
+/// The runner checks every point in `reads` against `Network.hookPoints` before the first batch,
+/// and `Batch.activation` throws for a point the probe did not declare: a misspelt point fails
+/// at once instead of returning nothing.
 public protocol Probe: AnyObject {
+    /// Names the probe in errors; the built-in experiments also use it as their results group.
     var name: String { get }
     /// Hook points of the intact forward pass this probe reads in `observe`.
     var reads: [HookPoint] { get }
@@ -59,8 +87,15 @@ public final class Batch {
         self.evaluator = evaluator
     }
 
-    /// The intact pass's value at `point` (a copy, yours to keep), if a probe declared it in `reads`.
-    public func activation(_ point: HookPoint) -> Tensor? { activations[point] }
+    /// The intact pass's value at `point` (a copy, yours to keep). Throws if no probe declared
+    /// `point` in `reads`.
+    public func activation(_ point: HookPoint) throws -> Tensor {
+        guard let value = activations[point] else {
+            throw ProbeError("batch \(index): no value at '\(point)': declare it in the probe's `reads` "
+                             + "(declared here: \(activations.keys.map(\.name).sorted().prefix(4).joined(separator: ", "))\(activations.count > 4 ? ", ..." : ""))")
+        }
+        return value
+    }
 
     /// The logits of each variant on this batch, sharing every common prefix of computation with
     /// the intact pass and with each other.

@@ -30,6 +30,7 @@ public final class Runner {
     /// Runs every probe over every batch it wants. `afterBatch` is called after each batch (to
     /// checkpoint results, draw progress).
     public func run(_ probes: [Probe], afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
+        try check(probes)
         let classes = network.architecture.classes
         for (index, range) in batches.enumerated() {
             let active = probes.filter { $0.wants(batch: index) }
@@ -62,5 +63,18 @@ public final class Runner {
             try afterBatch?(index, range)
         }
         for probe in probes { try probe.finish() }
+    }
+
+    /// Every point every probe reads must exist, before any work is done.
+    public func check(_ probes: [Probe]) throws {
+        for probe in probes {
+            for point in probe.reads {
+                do {
+                    try network.checkHookPoint(point, for: "probe '\(probe.name)'")
+                } catch let error as NetsError {
+                    throw ProbeError(error.message)
+                }
+            }
+        }
     }
 }

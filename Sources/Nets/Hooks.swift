@@ -18,6 +18,41 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
     public static func blockGate(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).gate") }
 }
 
+extension Network {
+    /// Every hook point this network has, in the order a forward pass reaches them: "stem", then
+    /// per block its input, branch (and gate, for a highway layer) and output, then "logits".
+    public var hookPoints: [HookPoint] {
+        [.stem] + blocks.flatMap { block -> [HookPoint] in
+            [.blockInput(block.index), .blockBranch(block.index)]
+                + (block.spec.kind == .highway ? [.blockGate(block.index)] : []) + [.blockOutput(block.index)]
+        } + [.logits]
+    }
+
+    /// Throws unless the network has `point`, naming the nearest points it has.
+    public func checkHookPoint(_ point: HookPoint, for reader: String) throws {
+        let points = hookPoints
+        guard !points.contains(point) else { return }
+        let nearest = points.sorted { editDistance($0.name, point.name) < editDistance($1.name, point.name) }.prefix(3)
+        throw NetsError("\(reader) reads the hook point '\(point)', which '\(architecture.name)' does not have; "
+                        + "the nearest it has: \(nearest.map { "'\($0)'" }.joined(separator: ", ")) (all: Network.hookPoints)")
+    }
+}
+
+/// The Levenshtein distance: how many one-character edits turn `a` into `b`.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let (x, y) = (Array(a.utf8), Array(b.utf8))
+    guard !x.isEmpty, !y.isEmpty else { return max(x.count, y.count) }
+    var previous = Array(0...y.count)
+    for i in 1...x.count {
+        var current = [i] + [Int](repeating: 0, count: y.count)
+        for j in 1...y.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[y.count]
+}
+
 /// A hook sees the tensor at its point. It returns nil to leave it alone, or a tensor of the
 /// same shape to replace it. It must not keep the tensor past the call unless it copies it
 /// (buffers are reused).

@@ -21,8 +21,8 @@ final class IterativeEstimation: Probe {
 
     func observe(_ batch: Batch) throws {
         for i in 0..<blocks {
-            relativeUpdate[i] += norm(batch.activation(.blockBranch(i))!) / norm(batch.activation(.blockInput(i))!)
-            if i > 0, let c = cosineSimilarity(batch.activation(.blockOutput(i - 1))!, batch.activation(.blockOutput(i))!) {
+            relativeUpdate[i] += norm(try batch.activation(.blockBranch(i))) / norm(try batch.activation(.blockInput(i)))
+            if i > 0, let c = cosineSimilarity(try batch.activation(.blockOutput(i - 1)), try batch.activation(.blockOutput(i))) {
                 cosine[i - 1] = cosine[i - 1].map { $0 + c }
             } else if i > 0 { cosine[i - 1] = nil }  // a downsampling block changes the shape
         }

@@ -1,0 +1,7 @@
+/// A probe asked for something the network or the batch does not have: a hook point the network
+/// lacks, or a value it did not declare in `reads`. Raised before any work where it can be.
+public struct ProbeError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
