@@ -95,6 +95,67 @@ def replaced_logits(model, x, index, replacement):
             setattr(parent, key, block)
 
 
+MASK64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    """The generator Unravel's seeded experiments use (Sources/Nets/SplitMix64.swift), written
+    again from its definition."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK64
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE5E4B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049EB2D7C98BB) & MASK64
+        return z ^ (z >> 31)
+
+
+def reinitialized_state(block_module, block_index, seed, prefix):
+    """A block's weights redrawn as docs/results-format.md specifies for `lesion reinit`:
+    He-normal (fan out) convolutions, zero biases, identity batch norms; SplitMix64 seeded with
+    seed + block, names in sorted order, one Box-Muller pair per value."""
+    import math
+
+    generator = SplitMix64(seed + block_index)
+    state = {prefix + k: v for k, v in block_module.state_dict().items() if not k.endswith("num_batches_tracked")}
+    redrawn = {}
+    for name in sorted(state):
+        shape = tuple(state[name].shape)
+        base = name.rsplit(".", 1)[0]
+        batchnorm = base + ".running_mean" in state
+        if name.endswith(".running_var") or (batchnorm and name.endswith(".weight")):
+            values = np.ones(shape, np.float32)
+        elif name.endswith(".weight") and len(shape) >= 2:
+            std = math.sqrt(2 / (shape[0] * int(np.prod(shape[2:]))))
+            flat = []
+            for _ in range(int(np.prod(shape))):
+                u1 = ((generator.next() >> 11) + 1) / 9007199254740992
+                u2 = (generator.next() >> 11) / 9007199254740992
+                flat.append(np.float32(std * (math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2))))
+            values = np.array(flat, np.float32).reshape(shape)
+        else:
+            values = np.zeros(shape, np.float32)
+        redrawn[name] = values
+    return redrawn
+
+
+def reinitialized_logits(model, x, index, seed):
+    """Logits with block `index`'s weights redrawn; also the redrawn weights by state_dict name."""
+    parent, key = blocks_in_order(model)[index]
+    block = parent[key]
+    prefix = next(name for name, m in model.named_modules() if m is block) + "."
+    redrawn = reinitialized_state(block, index, seed, prefix)
+    saved = {k: v.clone() for k, v in block.state_dict().items()}
+    with torch.no_grad():
+        block.load_state_dict({k[len(prefix):]: torch.from_numpy(v) for k, v in redrawn.items()}, strict=False)
+        logits = logits_of(model(x))
+        block.load_state_dict(saved)
+    return logits, redrawn
+
+
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
                "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer"}
 
@@ -240,7 +301,7 @@ def replaced_gradient(model, x, labels, index, replacement):
 
 
 def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
-         gradients=()):
+         gradients=(), reinits=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -267,6 +328,11 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
             f[f"duplicated_{index}"] = replaced_logits(model, x.detach(), index, lambda b: nn.Sequential(b, b)).numpy()
         for index, alpha in scales:
             f[f"scaled_{index}_{alpha}"] = replaced_logits(model, x.detach(), index, lambda b: Scaled(b, alpha)).numpy()
+        for index, reinit_seed in reinits:
+            logits_reinit, redrawn = reinitialized_logits(model, x.detach(), index, reinit_seed)
+            f[f"reinit_{index}_{reinit_seed}"] = logits_reinit.numpy()
+            for weight, values in redrawn.items():
+                f[f"reinit_weights_{index}_{reinit_seed}/{weight}"] = values
         for kind, index, alpha in gradients:   # through an intervention
             replacement = (lambda b: nn.Sequential(b, b)) if kind == "duplicated" else (lambda b: Scaled(b, alpha))
             key = f"gradient_{kind}_{index}" + (f"_{alpha}" if kind == "scaled" else "")
@@ -284,13 +350,13 @@ def main():
     make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
          reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],
          duplicates=[0, 4, 8], scales=[(1, 0.5), (3, 2.0), (7, -1.0)],
-         gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)])
+         gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)], reinits=[(2, 7), (3, 7)])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
     make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
          reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8], duplicates=[2, 5], scales=[(0, 1.5), (6, 0.25)],
-         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)])
+         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)], reinits=[(4, 11)])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
     make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)], duplicates=[1], scales=[(4, 0.5)])

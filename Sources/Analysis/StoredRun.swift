@@ -57,10 +57,13 @@ struct StoredRun {
         if variants.contains(where: { !$0.interventions.isEmpty }) {
             try v.createDataset("actions", shape: [variants.count, blocks],
                                 values: variants.flatMap { $0.steps.map(\.action.code) }, options: .compressed)
-                .setAttribute("codes", "0 run, 1 skip (the lesion), 2 twice (duplicate), 3 scale (see alpha)")
+                .setAttribute("codes", "0 run, 1 skip (the lesion), 2 twice (duplicate), 3 scale (see alphas), 4 reinit (see seeds)")
             try v.createDataset("alphas", shape: [variants.count, blocks],
                                 values: variants.flatMap { $0.steps.map(\.action.alpha) }, options: .compressed)
                 .setAttribute("units", "factor on the branch's output at each position")
+            try v.createDataset("seeds", shape: [variants.count, blocks],
+                                values: variants.flatMap { $0.steps.map { Int64(bitPattern: $0.action.seed) } }, options: .compressed)
+                .setAttribute("units", "the seed a re-initialised block's weights were drawn from (0 elsewhere)")
         }
         for (name, values) in columns.sorted(by: { $0.key < $1.key }) {
             try v.createDataset(name, shape: [values.count], values: values)
@@ -110,11 +113,13 @@ struct StoredRun {
         let hasActions = group.contains("variants/actions")
         let codes = hasActions ? try group.dataset("variants/actions").read(as: UInt8.self, expectingShape: [count, blocks]) : []
         let alphas = hasActions ? try group.dataset("variants/alphas").read(as: Float.self, expectingShape: [count, blocks]) : []
+        let seeds = hasActions ? try group.dataset("variants/seeds").read(as: Int64.self, expectingShape: [count, blocks]) : []
         variants = try (0..<count).map { i in
             Variant(steps: try (0..<blocks).map { p in
                 let block = Int(order[i * blocks + p])
                 guard hasActions else { return Variant.Step(block: block, dropped: mask[i * blocks + block] == 1) }
-                guard let action = BlockAction(code: codes[i * blocks + p], alpha: alphas[i * blocks + p]) else {
+                guard let action = BlockAction(code: codes[i * blocks + p], alpha: alphas[i * blocks + p],
+                                               seed: UInt64(bitPattern: seeds[i * blocks + p])) else {
                     throw AnalysisError("\(group.path)/variants/action: unknown code \(codes[i * blocks + p])")
                 }
                 return Variant.Step(block: block, action: action)
@@ -122,7 +127,7 @@ struct StoredRun {
         }
         var columns: [String: [Double]] = [:]
         for (name, kind) in try group.group("variants").members()
-        where kind == .dataset && !["dropped", "order", "actions", "alphas"].contains(name) {
+        where kind == .dataset && !["dropped", "order", "actions", "alphas", "seeds"].contains(name) {
             columns[name] = try group.dataset("variants/\(name)").read(as: Double.self)
         }
         self.columns = columns

@@ -18,6 +18,8 @@ final class Block: @unchecked Sendable {
         let dropped: Bool
         /// The factor the branch was scaled by (1 as trained).
         var alpha: Float = 1
+        /// The compiled block that ran: the trained one or a re-initialised one.
+        var ranBy: Block? = nil
         /// Highway: H(x) and T(x).
         let transform: Tensor?
         let gateValues: Tensor?
@@ -82,7 +84,17 @@ final class Block: @unchecked Sendable {
             ? try forwardHighway(x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
             : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
         kept?.alpha = dropped ? 1 : action.alpha
+        kept?.ranBy = self
         return (output, kept)
+    }
+
+    /// What the compiled block itself does for a step's action: a duplicate runs (twice, by the
+    /// network) and a re-initialised block runs its own weights.
+    func simpleAction(_ action: BlockAction) -> BlockAction {
+        switch action {
+        case .twice, .reinit: .run
+        default: action
+        }
     }
 
     /// Why the branch cannot be scaled, or nil if it can: a plain block has no shortcut to keep.

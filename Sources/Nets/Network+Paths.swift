@@ -22,7 +22,7 @@ extension Network {
         let top = try head.backward(logitGradient.copy(), trace: record.headTrace)
         var coefficients: [Tensor?] = [top] + [Tensor?](repeating: nil, count: maxLength)
         for (index, kept) in record.blockRecords.reversed() {
-            let block = blocks[index]
+            let block = kept.ranBy ?? blocks[index]
             var next = [Tensor?](repeating: nil, count: maxLength + 1)
             for k in 0...maxLength {
                 guard let c = coefficients[k] else { continue }

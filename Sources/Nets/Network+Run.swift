@@ -92,9 +92,10 @@ extension Network {
             if step.action == .twice, let refusal = duplicateRefusal(index) { throw NetsError(refusal) }
             current = try options.hooks.run(.blockInput(index), current)
             var output = current
+            let block = try runnable(index, step.action)
             for _ in 0..<step.action.evaluations {
-                let (result, kept) = try blocks[index].forward(&output, action: step.action == .twice ? .run : step.action,
-                                                               record: record, hooks: options.hooks)
+                let (result, kept) = try block.forward(&output, action: block.simpleAction(step.action),
+                                                       record: record, hooks: options.hooks)
                 if let kept { blockRecords.append((index, kept)) }
                 output = result
             }
@@ -122,7 +123,7 @@ extension Network {
         }
         var gradient = try head.backward(logitGradient.copy(), trace: record.headTrace)
         for (index, kept) in record.blockRecords.reversed() {
-            gradient = try blocks[index].backward(gradient, record: kept, route: routes[index] ?? .both)
+            gradient = try (kept.ranBy ?? blocks[index]).backward(gradient, record: kept, route: routes[index] ?? .both)
         }
         return try stem.backward(gradient, trace: record.stemTrace)
     }
@@ -151,7 +152,14 @@ extension Network {
             var once = try blocks[index].forward(&input, action: .run, record: false, hooks: Hooks()).0
             return try blocks[index].forward(&once, action: .run, record: false, hooks: Hooks()).0
         }
-        return try blocks[index].forward(&input, action: action, record: false, hooks: Hooks()).0
+        let block = try runnable(index, action)
+        return try block.forward(&input, action: block.simpleAction(action), record: false, hooks: Hooks()).0
+    }
+
+    /// The compiled block a step runs: the trained one, or a re-initialised one.
+    func runnable(_ index: Int, _ action: BlockAction) throws -> Block {
+        if case .reinit(let seed) = action { return try reinitializedBlock(index, seed: seed) }
+        return blocks[index]
     }
 
     /// Block `index` on `input`, with its branch removed when `dropped`.

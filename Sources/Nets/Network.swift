@@ -6,7 +6,11 @@ public final class Network: @unchecked Sendable {
     let head: Program
     /// Learnable parameters per block, and in all (as the weights file counts them).
     let blockParameters: [Int]
+    /// The name and shape of every weight each block reads, for re-initialising it.
+    let blockWeightShapes: [[String: [Int]]]
     public let parameterCount: Int
+    /// Re-initialised blocks, made on first use.
+    let reinitialized = ReinitializedBlocks()
 
     /// Compiles and checks: every weight the architecture names must exist with the right shape
     /// and finite values, and every weight given must be used.
@@ -18,13 +22,18 @@ public final class Network: @unchecked Sendable {
         stem = try compiler.compile(architecture.stem, context: "stem")
         var blocks: [Block] = []
         var blockParameters: [Int] = []
+        var blockWeightShapes: [[String: [Int]]] = []
         for (index, spec) in architecture.blocks.enumerated() {
             let before = reader.learnableCount
+            let usedBefore = reader.used
             blocks.append(try Network.compileBlock(spec, index: index, compiler: &compiler))
             blockParameters.append(reader.learnableCount - before)
+            let names = reader.used.subtracting(usedBefore)
+            blockWeightShapes.append(Dictionary(uniqueKeysWithValues: names.map { ($0, weights.entries[$0]!.shape) }))
         }
         self.blocks = blocks
         self.blockParameters = blockParameters
+        self.blockWeightShapes = blockWeightShapes
         head = try compiler.compile(architecture.head, context: "head")
         parameterCount = reader.learnableCount
         guard compiler.features == architecture.classes else {
@@ -33,7 +42,7 @@ public final class Network: @unchecked Sendable {
         try reader.checkAllUsed()
     }
 
-    private static func compileBlock(_ spec: BlockSpec, index: Int, compiler: inout Compiler) throws -> Block {
+    static func compileBlock(_ spec: BlockSpec, index: Int, compiler: inout Compiler) throws -> Block {
         let context = "block \(index) ('\(spec.name)')"
         let inputShape = compiler.shape
         let preact = try compiler.compile(spec.preact, context: "\(context) preact")

@@ -10,6 +10,9 @@ public enum BlockAction: Hashable, Sendable {
     /// The branch's output multiplied by α before the merge: y = merge(shortcut(x) + α·f(x));
     /// for a highway layer, H is scaled. Build it with `scaled(_:)`.
     case scale(Float)
+    /// The block with its weights redrawn as at initialisation (`Reinitialization`), from `seed`:
+    /// Zhang, Bengio & Singer's (2019) re-randomisation robustness.
+    case reinit(seed: UInt64)
 
     /// α·branch, where α = 0 is exactly the lesion and α = 1 the block as trained.
     public static func scaled(_ alpha: Float) -> BlockAction {
@@ -23,23 +26,31 @@ public enum BlockAction: Hashable, Sendable {
         case .skip: 1
         case .twice: 2
         case .scale: 3
+        case .reinit: 4
         }
+    }
+
+    /// The seed of a re-initialised block, else 0.
+    public var seed: UInt64 {
+        if case .reinit(let seed) = self { return seed }
+        return 0
     }
 
     public var alpha: Float {
         switch self {
-        case .run, .twice: 1
+        case .run, .twice, .reinit: 1
         case .skip: 0
         case .scale(let alpha): alpha
         }
     }
 
-    public init?(code: UInt8, alpha: Float) {
+    public init?(code: UInt8, alpha: Float, seed: UInt64 = 0) {
         switch code {
         case 0: self = .run
         case 1: self = .skip
         case 2: self = .twice
         case 3: self = .scale(alpha)
+        case 4: self = .reinit(seed: seed)
         default: return nil
         }
     }

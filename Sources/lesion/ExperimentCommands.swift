@@ -128,6 +128,27 @@ struct ScaleCommand: ParsableCommand {
     }
 }
 
+struct ReinitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reinit",
+        abstract: "Redraw each block's weights as at initialisation, one block at a time (Zhang, Bengio & Singer 2019).",
+        discussion: """
+            Convolutions are drawn He-normal as torchvision initialises ResNets, biases are zero and
+            batch norms are reset to the identity; the draw depends only on --seed and the block
+            (docs/results-format.md). Blocks whose error barely moves are robust to re-initialisation.
+
+            Example:
+              lesion reinit resnet56.h5 test.h5 -o results.h5 --seed 7
+            """)
+
+    @OptionGroup var study: StudyOptions
+
+    func run() throws {
+        let (opened, runs, _) = try study.run([Reinit(seed: study.seed)], label: "reinit")
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",

@@ -120,6 +120,8 @@ struct ExperimentReport: Encodable {
         case "duplicate":
             return perBlockTable(run, network: network, title: "duplicate each block", skipped: Duplicate().skipped(for: network),
                                  why: "they change the shape")
+        case "reinit":
+            return perBlockTable(run, network: network, title: "re-initialise each block", skipped: [], why: "")
         case "scale":
             let skipped = (0..<network.blockCount).filter { network.scaleRefusal($0) != nil || network.dropRefusal($0) != nil }
             return perBlockTable(run, network: network, title: "scale each branch by α (error)", skipped: skipped,

@@ -45,6 +45,7 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         for model in ["resnet20_a", "preact20_a", "highway", "plain20"] {
             try checkAgainstNaiveLoop(model, Duplicate())
             try checkAgainstNaiveLoop(model, try ScaleBranches(alphas: [0, 0.5, 2]))
+            try checkAgainstNaiveLoop(model, Reinit(seed: 3))
         }
         let plain = try ModelFile.load(modelFixture("plain20"))
         XCTAssertEqual(try ScaleBranches(alphas: [0.5]).skipped(for: plain), Array(0..<9), "plain blocks have no shortcut to keep")

@@ -44,6 +44,20 @@ final class NetworkParityTests: XCTestCase {
                                                               options: RunOptions(variant: gradientVariant))
                 assertClose(nchw(gradient), try expected.dataset(member).read(as: Float.self), "\(name) \(member)", file: file, line: line)
                 continue
+            } else if member.hasPrefix("reinit_weights_") {
+                // The redrawn weights, drawn again in Python from the documented rule: bit for bit.
+                let block = Int(parts[2])!, seed = UInt64(parts[3])!
+                let ours = network.reinitializedWeights(block, seed: seed)
+                let group = try expected.group(member)
+                let names = try group.members().map(\.0)
+                XCTAssertEqual(Set(names), Set(ours.entries.keys), "\(name) \(member)", file: file, line: line)
+                for weight in names {
+                    XCTAssertEqual(ours.entries[weight]?.values, try group.dataset(weight).read(as: Float.self),
+                                   "\(name) \(member)/\(weight)", file: file, line: line)
+                }
+                continue
+            } else if member.hasPrefix("reinit_") {
+                variant = .acting(.reinit(seed: UInt64(parts[2])!), on: Int(parts[1])!, blocks: blocks)
             } else if member.hasPrefix("duplicated_") {
                 variant = .acting(.twice, on: Int(parts[1])!, blocks: blocks)
             } else if member.hasPrefix("scaled_") {
@@ -62,6 +76,7 @@ final class NetworkParityTests: XCTestCase {
             XCTAssertTrue(members.contains { $0.hasPrefix("duplicated_") } && members.contains { $0.hasPrefix("scaled_") }, name)
             if ["resnet20_a", "preact20_a"].contains(name) {
                 XCTAssertTrue(members.contains { $0.hasPrefix("gradient_duplicated_") } && members.contains { $0.hasPrefix("gradient_scaled_") }, name)
+                XCTAssertTrue(members.contains { $0.hasPrefix("reinit_weights_") } && members.contains { $0.hasPrefix("reinit_") }, name)
             }
         }
     }

@@ -126,16 +126,21 @@ final class ExperimentCLITests: XCTestCase {
             let result = try CLI.run(command + [model, data, "-o", whole, "--batch-size", "8", "--quiet"])
             XCTAssertEqual(result.status, 0, result.stderr)
         }
-        var parts: [String] = []
-        for i in 0..<2 {
-            let part = path("part\(i).h5")
-            XCTAssertEqual(try CLI.run(["scale", model, data, "-o", part, "--batch-size", "8", "--alphas", "0,0.5,2",
-                                        "--shard", "\(i)/2", "--quiet"]).status, 0)
-            parts.append(part)
+        XCTAssertEqual(try CLI.run(["reinit", model, data, "-o", whole, "--batch-size", "8", "--seed", "5", "--quiet"]).status, 0)
+        for (command, group) in [(["scale", "--alphas", "0,0.5,2"], "scale"), (["reinit", "--seed", "5"], "reinit")] {
+            var parts: [String] = []
+            for i in 0..<2 {
+                let part = path("\(group)\(i).h5")
+                XCTAssertEqual(try CLI.run(command + [model, data, "-o", part, "--batch-size", "8", "--shard", "\(i)/2", "--quiet"]).status, 0)
+                parts.append(part)
+            }
+            let merged = path("\(group)-merged.h5")
+            let merge = try CLI.run(["merge"] + parts + ["-o", merged])
+            XCTAssertEqual(merge.status, 0, merge.stderr)
+            try assertSameResults(whole, merged, group: group)
         }
-        let merged = path("merged.h5")
-        XCTAssertEqual(try CLI.run(["merge"] + parts + ["-o", merged]).status, 0)
-        try assertSameResults(whole, merged, group: "scale")
+        let otherSeed = try CLI.run(["reinit", model, data, "-o", whole, "--batch-size", "8", "--seed", "6", "--resume", "--quiet"])
+        XCTAssertEqual(otherSeed.status, 4, "a resume with another seed is another experiment: \(otherSeed.stderr)")
 
         let root = try File.open(whole).root
         let actions = try root.dataset("scale/variants/actions")
