@@ -300,8 +300,21 @@ def replaced_gradient(model, x, labels, index, replacement):
         parent[key] = block
 
 
+def patched_logits(model, x, index, donor):
+    """Logits with block `index`'s output replaced by image `donor`'s output, for every image:
+    activation patching with a PyTorch forward hook."""
+    parent, key = blocks_in_order(model)[index]
+    block = parent[key]
+    handle = block.register_forward_hook(lambda _m, _i, output: output[donor:donor + 1].expand_as(output).clone())
+    try:
+        with torch.no_grad():
+            return logits_of(model(x))
+    finally:
+        handle.remove()
+
+
 def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
-         gradients=(), reinits=()):
+         gradients=(), reinits=(), patches=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -328,6 +341,8 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
             f[f"duplicated_{index}"] = replaced_logits(model, x.detach(), index, lambda b: nn.Sequential(b, b)).numpy()
         for index, alpha in scales:
             f[f"scaled_{index}_{alpha}"] = replaced_logits(model, x.detach(), index, lambda b: Scaled(b, alpha)).numpy()
+        for index, donor in patches:
+            f[f"patched_{index}_{donor}"] = patched_logits(model, x.detach(), index, donor).numpy()
         for index, reinit_seed in reinits:
             logits_reinit, redrawn = reinitialized_logits(model, x.detach(), index, reinit_seed)
             f[f"reinit_{index}_{reinit_seed}"] = logits_reinit.numpy()
@@ -350,7 +365,8 @@ def main():
     make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
          reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],
          duplicates=[0, 4, 8], scales=[(1, 0.5), (3, 2.0), (7, -1.0)],
-         gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)], reinits=[(2, 7), (3, 7)])
+         gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)], reinits=[(2, 7), (3, 7)],
+         patches=[(4, 1), (8, 0)])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
