@@ -313,8 +313,46 @@ def patched_logits(model, x, index, donor):
         handle.remove()
 
 
+def branch_output(b, x):
+    """What a block's branch adds, before the merge (the reference layouts)."""
+    if isinstance(b, um.BasicBlock):
+        return b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(x)))))
+    if isinstance(b, um.PreActBlock):
+        return b.conv2(torch.relu(b.bn2(b.conv1(torch.relu(b.bn1(x))))))
+    raise TypeError(type(b))
+
+
+class MeanReplaced(nn.Module):
+    """A block whose branch output is replaced by a fixed tensor (mean ablation)."""
+
+    def __init__(self, block, mean):
+        super().__init__()
+        self.block, self.mean = block, mean
+
+    def forward(self, x):
+        b = self.block
+        if isinstance(b, um.BasicBlock):
+            return torch.relu(self.mean + b.shortcut(x))
+        skip = b.shortcut(torch.relu(b.bn1(x))) if b.projection else b.shortcut(x)
+        return self.mean + skip
+
+
+def mean_ablated(model, x, index):
+    """The mean of block `index`'s branch output over the images of x, and the logits with the
+    branch replaced by it."""
+    parent, key = blocks_in_order(model)[index]
+    block = parent[key]
+    seen = []
+    handle = block.register_forward_pre_hook(lambda _m, inputs: seen.append(inputs[0].detach()))
+    with torch.no_grad():
+        model(x)
+        handle.remove()
+        mean = branch_output(block, seen[0]).mean(0, keepdim=True)
+    return mean[0], replaced_logits(model, x, index, lambda b: MeanReplaced(b, mean))
+
+
 def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
-         gradients=(), reinits=(), patches=()):
+         gradients=(), reinits=(), patches=(), ablations=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -341,6 +379,10 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
             f[f"duplicated_{index}"] = replaced_logits(model, x.detach(), index, lambda b: nn.Sequential(b, b)).numpy()
         for index, alpha in scales:
             f[f"scaled_{index}_{alpha}"] = replaced_logits(model, x.detach(), index, lambda b: Scaled(b, alpha)).numpy()
+        for index in ablations:
+            mean, logits_ablated = mean_ablated(model, x.detach(), index)
+            f[f"ablated_{index}"] = logits_ablated.numpy()
+            f[f"ablated_mean_{index}"] = mean.numpy()
         for index, donor in patches:
             f[f"patched_{index}_{donor}"] = patched_logits(model, x.detach(), index, donor).numpy()
         for index, reinit_seed in reinits:
@@ -366,13 +408,13 @@ def main():
          reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],
          duplicates=[0, 4, 8], scales=[(1, 0.5), (3, 2.0), (7, -1.0)],
          gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)], reinits=[(2, 7), (3, 7)],
-         patches=[(4, 1), (8, 0)])
+         patches=[(4, 1), (8, 0)], ablations=[0, 3, 5])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
     make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
          reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8], duplicates=[2, 5], scales=[(0, 1.5), (6, 0.25)],
-         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)], reinits=[(4, 11)])
+         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)], reinits=[(4, 11)], ablations=[1, 6])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
     make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)], duplicates=[1], scales=[(4, 0.5)])

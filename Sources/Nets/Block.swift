@@ -80,6 +80,10 @@ final class Block: @unchecked Sendable {
             }
         }
         if action == .twice { throw NetsError("block \(index): a duplicated block is run twice by the network, not by the block") }
+        if case .replaceBranch(let value) = action {
+            guard !record else { throw NetsError("block \(index) ('\(spec.name)'): gradients through a replaced branch are not supported") }
+            return (try forwardReplaced(&x, value: value, hooks: hooks), nil)
+        }
         var (output, kept) = spec.kind == .highway
             ? try forwardHighway(x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
             : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
@@ -158,6 +162,40 @@ final class Block: @unchecked Sendable {
         }
         if spec.mergeReLU { ParallelElementwise.relu(output, into: output) }
         return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
+    }
+
+    /// The block with its branch's output replaced by `value`, broadcast over the batch.
+    private func forwardReplaced(_ x: inout Tensor, value: BranchValue, hooks: Hooks) throws -> Tensor {
+        let perImage = outputShape.reduce(1, *)
+        guard let tensor = value.tensor, tensor.count == perImage else {
+            throw NetsError("block \(index) ('\(spec.name)'): the replacement '\(value.label)' has \(value.tensor?.shape ?? []), "
+                            + "the branch's output is \(outputShape)")
+        }
+        let batch = x.shape[0]
+        let broadcast = Tensor(shape: [batch] + outputShape)
+        for b in 0..<batch { (broadcast.pointer + b * perImage).update(from: tensor.pointer, count: perImage) }
+        let branch = try hooks.run(.blockBranch(index), broadcast)
+        if spec.kind == .highway {
+            guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
+            let t = try hooks.run(.blockGate(index), try gate.forward(x, sigmoid: true))
+            return HighwayMath.merge(h: branch, t: t, x: x)
+        }
+        if spec.kind == .plain {
+            if spec.mergeReLU { ParallelElementwise.relu(branch, into: branch) }
+            return branch
+        }
+        let preactTrace = try preact.forward(x, record: false)
+        let shortcutInput = spec.shortcutFrom == "preact" ? preactTrace.last! : x
+        let output: Tensor
+        switch shortcut {
+        case .identity: output = shortcutInput.copy()
+        case .zeroPad(let pad): output = pad.forward(shortcutInput)
+        case .projection(let program): output = try program.forward(shortcutInput, record: false).last!.copy()
+        case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
+        }
+        try ParallelElementwise.add(output, branch)
+        if spec.mergeReLU { ParallelElementwise.relu(output, into: output) }
+        return output
     }
 
     private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],

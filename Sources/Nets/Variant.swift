@@ -13,6 +13,9 @@ public enum BlockAction: Hashable, Sendable {
     /// The block with its weights redrawn as at initialisation (`Reinitialization`), from `seed`:
     /// Zhang, Bengio & Singer's (2019) re-randomisation robustness.
     case reinit(seed: UInt64)
+    /// The branch's output replaced by a fixed value, the same for every image (mean ablation):
+    /// y = merge(shortcut(x) + v); for a highway layer H = v; for a plain block y = merge(v).
+    case replaceBranch(BranchValue)
 
     /// α·branch, where α = 0 is exactly the lesion and α = 1 the block as trained.
     public static func scaled(_ alpha: Float) -> BlockAction {
@@ -27,6 +30,7 @@ public enum BlockAction: Hashable, Sendable {
         case .twice: 2
         case .scale: 3
         case .reinit: 4
+        case .replaceBranch: 5
         }
     }
 
@@ -38,7 +42,7 @@ public enum BlockAction: Hashable, Sendable {
 
     public var alpha: Float {
         switch self {
-        case .run, .twice, .reinit: 1
+        case .run, .twice, .reinit, .replaceBranch: 1
         case .skip: 0
         case .scale(let alpha): alpha
         }
@@ -51,12 +55,29 @@ public enum BlockAction: Hashable, Sendable {
         case 2: self = .twice
         case 3: self = .scale(alpha)
         case 4: self = .reinit(seed: seed)
+        case 5: self = .replaceBranch(BranchValue(label: "mean"))
         default: return nil
         }
     }
 
     /// Block evaluations this action costs: a duplicated block runs twice.
     public var evaluations: Int { self == .twice ? 2 : 1 }
+}
+
+/// A value that replaces a branch's output: [height, width, channels], broadcast over the batch.
+/// Variants compare it by label ("mean"), so that a resumed run, which computes it again from the
+/// same data, continues the same experiment.
+public final class BranchValue: Hashable, @unchecked Sendable {
+    public let label: String
+    public let tensor: Tensor?
+
+    public init(label: String, tensor: Tensor? = nil) {
+        self.label = label
+        self.tensor = tensor
+    }
+
+    public static func == (a: BranchValue, b: BranchValue) -> Bool { a.label == b.label }
+    public func hash(into hasher: inout Hasher) { hasher.combine(label) }
 }
 
 /// One way to run a network: the blocks in order, each with what happens to it. Every lesion and

@@ -149,6 +149,44 @@ struct ReinitCommand: ParsableCommand {
     }
 }
 
+struct AblateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "Replace each block's branch output by its mean over the data, one block at a time.",
+        discussion: """
+            A first pass computes every branch's mean output per channel and position over the images
+            used (--limit); the results file records it under /ablate_means. Removing a branch also
+            removes what it adds on average; mean ablation removes only what it says about each image.
+
+            Example:
+              lesion ablate --mean resnet56.h5 test.h5 -o results.h5
+            """)
+
+    @OptionGroup var study: StudyOptions
+    @Flag(help: "Replace each branch by its mean over the data (the only ablation so far).") var mean = false
+
+    func validate() throws {
+        guard mean else { throw ValidationError("say what replaces each branch: --mean") }
+    }
+
+    func run() throws {
+        guard let model = study.model, let data = study.data else { throw ValidationError("give a MODEL file and a DATA file") }
+        if let threads = study.threads { Compute.threads = threads }
+        let means = try reportingBadInput { () -> BranchMeans in
+            let network = try ModelFile.load(model)
+            let runner = try Runner(network: network, data: try DatasetFile(data), batchSize: study.batchSize, limit: study.limit)
+            let means = BranchMeans(network: network)
+            let progress = Progress("means", total: runner.batches.count, quiet: study.quiet)
+            try runner.run([means]) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
+            progress.finish()
+            return means
+        }
+        let (opened, runs, _) = try study.run([MeanAblation(means: means)], label: "ablate", model: model, data: data, prefix: nil,
+                                              groups: { _, _ in [] }, also: { _ in [means] })
+        try printResults(runs, network: opened.network, json: study.json, output: study.output)
+    }
+}
+
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",

@@ -120,6 +120,8 @@ struct ExperimentReport: Encodable {
         case "duplicate":
             return perBlockTable(run, network: network, title: "duplicate each block", skipped: Duplicate().skipped(for: network),
                                  why: "they change the shape")
+        case "ablate":
+            return perBlockTable(run, network: network, title: "replace each branch by its mean", skipped: [], why: "")
         case "reinit":
             return perBlockTable(run, network: network, title: "re-initialise each block", skipped: [], why: "")
         case "scale":

@@ -26,7 +26,7 @@ struct Lesion: ParsableCommand {
             4 a results file in use or holding a different experiment, 64 bad usage.
             """,
         version: UnravelVersion.string,
-        subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, Paths.self, Grads.self, Report.self, Merge.self,
+        subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self, Report.self, Merge.self,
                       Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
     )
 }

@@ -2,7 +2,6 @@ import Foundation
 import XCTest
 import Analysis
 import Nets
-import HDF5
 
 // README-PATCHING-BEGIN
 /// Causal tracing over blocks (after Meng et al. 2022): corrupt the stem's output with noise,
@@ -91,46 +90,5 @@ final class ReadmePatchingTests: XCTestCase {
             }
         }
         try Runner(network: network, data: data, batchSize: 4).run([Check()])
-    }
-}
-
-/// Against PyTorch: every image's block output replaced by one donor image's, with a forward hook
-/// there and `batch.run` here (notebooks-export/make_nets_fixtures.py).
-final class PatchingParityTests: XCTestCase {
-    func testPatchingMatchesPyTorchForwardHooks() throws {
-        let folder = Folder()
-        let network = try ModelFile.load(modelFixture("resnet20_a"))
-        let expected = try HDF5.File.open(netsFixtures.appendingPathComponent("resnet20_a.expected.h5").path).root
-        let input = try expected.dataset("input")
-        let shape = try input.shape
-        let root = try HDF5.File.create(folder.path("input.h5")).root
-        try root.createDataset("images", shape: shape, values: try input.read(as: Float.self))
-        try root.createDataset("labels", shape: [shape[0]], values: try expected.dataset("labels").read(as: Int64.self))
-        final class Patch: Probe {
-            let cases: [(block: Int, donor: Int)]
-            var logits: [[Float]] = []
-            init(_ cases: [(Int, Int)]) { self.cases = cases }
-            var name: String { "patch" }
-            var reads: [HookPoint] { cases.map { .blockOutput($0.block) } }
-            func observe(_ batch: Batch) throws {
-                for (block, donor) in cases {
-                    let output = try batch.activation(.blockOutput(block))
-                    let per = output.count / output.shape[0]
-                    let donated = Tensor(shape: output.shape)
-                    for b in 0..<output.shape[0] { (donated.pointer + b * per).update(from: output.pointer + donor * per, count: per) }
-                    logits.append(try batch.run([.blockOutput(block): donated]).logits.values)
-                }
-            }
-        }
-        let members = try expected.members().map(\.0).filter { $0.hasPrefix("patched_") }
-        XCTAssertEqual(members.count, 2)
-        let cases = members.map { m -> (Int, Int) in let p = m.split(separator: "_"); return (Int(p[1])!, Int(p[2])!) }
-        let probe = Patch(cases)
-        try Runner(network: network, data: try DatasetFile(folder.path("input.h5")), batchSize: shape[0]).run([probe])
-        for (member, logits) in zip(members, probe.logits) {
-            let want = try expected.dataset(member).read(as: Float.self)
-            let scale = want.map(abs).max()!
-            XCTAssertLessThanOrEqual(zip(logits, want).map { abs($0 - $1) }.max()! / scale, 1e-4, member)
-        }
     }
 }

@@ -127,7 +127,11 @@ final class ExperimentCLITests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stderr)
         }
         XCTAssertEqual(try CLI.run(["reinit", model, data, "-o", whole, "--batch-size", "8", "--seed", "5", "--quiet"]).status, 0)
-        for (command, group) in [(["scale", "--alphas", "0,0.5,2"], "scale"), (["reinit", "--seed", "5"], "reinit")] {
+        XCTAssertEqual(try CLI.run(["ablate", "--mean", model, data, "-o", whole, "--batch-size", "8", "--quiet"]).status, 0)
+        XCTAssertEqual(try File.open(whole).root.dataset("ablate_means/block_3").shape, [32, 16, 16])
+        XCTAssertEqual(try CLI.run(["ablate", model, data, "-o", path("no-mean.h5")]).status, 64, "--mean is required")
+        for (command, group) in [(["scale", "--alphas", "0,0.5,2"], "scale"), (["reinit", "--seed", "5"], "reinit"),
+                                 (["ablate", "--mean"], "ablate")] {
             var parts: [String] = []
             for i in 0..<2 {
                 let part = path("\(group)\(i).h5")
