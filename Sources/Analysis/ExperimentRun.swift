@@ -19,6 +19,10 @@ public final class ExperimentRun: Probe {
     /// Statistics per variant and batch.
     var rows: [Int: [Int: VariantStatistics]] = [:]
     var unitsDone: Set<Int> = []
+    /// Block evaluations this process spent on the variants, beyond each batch's intact pass, and
+    /// the batches it did: what the shared prefixes saved is reported against the naive loop.
+    public private(set) var blockEvaluations = 0
+    public private(set) var batchesEvaluated = 0
 
     public static let chunkSize = 64
 
@@ -67,7 +71,18 @@ public final class ExperimentRun: Probe {
         (0..<chunks.count).contains { shard.owns(unit: unit(batch: index, chunk: $0)) && !unitsDone.contains(unit(batch: index, chunk: $0)) }
     }
 
+    /// Block evaluations per batch if every variant ran from the image: Σ over variants of its
+    /// steps (a duplicated block counts twice).
+    public var naiveBlockEvaluations: Int {
+        variants.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.action.evaluations } }
+    }
+
     public func observe(_ batch: Batch) throws {
+        let before = batch.blockEvaluations
+        defer {
+            blockEvaluations += batch.blockEvaluations - before
+            batchesEvaluated += 1
+        }
         for (c, chunk) in chunks.enumerated() {
             let u = unit(batch: batch.index, chunk: c)
             guard shard.owns(unit: u), !unitsDone.contains(u) else { continue }

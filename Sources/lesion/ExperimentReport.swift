@@ -113,6 +113,16 @@ struct ExperimentReport: Encodable {
     }
 
     static func table(_ run: ExperimentRun, network: Network) -> String {
+        var text = experimentTable(run, network: network)
+        if run.batchesEvaluated > 0 {
+            // The intact pass (n blocks) is shared by every experiment on the batch.
+            let ours = Double(run.blockEvaluations) / Double(run.batchesEvaluated) + Double(network.blockCount)
+            text += String(format: "\n  block evaluations per batch: %.0f (a naive loop: %d)", ours, run.naiveBlockEvaluations)
+        }
+        return text
+    }
+
+    static func experimentTable(_ run: ExperimentRun, network: Network) -> String {
         // A multi-network study prefixes the id with the network's group ("resnet56/drop_one").
         switch run.id.split(separator: "/").last.map(String.init) ?? run.id {
         case "drop_one": return dropOneTable(run, network: network)

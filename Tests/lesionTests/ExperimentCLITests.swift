@@ -122,9 +122,13 @@ final class ExperimentCLITests: XCTestCase {
     func testInterventionsShardMergeAndMatchDropOne() throws {
         let data = try makeData()
         let whole = path("whole.h5")
+        // Per batch (n = 9): drop-one costs n + Σ (n − b) block evaluations, duplicate one more per variant
+        // (over the 7 blocks that keep the shape), scale by 3 values of α three times drop-one's variants.
+        let counts = ["drop": "54 (a naive loop: 90)", "duplicate": "52 (a naive loop: 79)", "scale": "144 (a naive loop: 252)"]
         for command in [["duplicate"], ["scale", "--alphas", "0,0.5,2"], ["drop"]] {
             let result = try CLI.run(command + [model, data, "-o", whole, "--batch-size", "8", "--quiet"])
             XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("block evaluations per batch: \(counts[command[0]]!)"), result.stdout)
         }
         XCTAssertEqual(try CLI.run(["reinit", model, data, "-o", whole, "--batch-size", "8", "--seed", "5", "--quiet"]).status, 0)
         XCTAssertEqual(try CLI.run(["ablate", "--mean", model, data, "-o", whole, "--batch-size", "8", "--quiet"]).status, 0)
