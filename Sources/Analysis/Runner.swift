@@ -43,22 +43,23 @@ public final class Runner {
                 throw NetsError("\(data.path): label \(bad) in images \(range.lowerBound)..<\(range.upperBound) "
                                 + "is outside the model's \(classes) classes")
             }
-            // One intact pass: the shared-prefix evaluator's when variants will run (it keeps block
-            // inputs), a hooked one when probes read activations, both only when both are needed.
-            let evaluator = active.contains { $0.evaluatesVariants }
-                ? try SharedPrefixEvaluator(network: network, images: images) : nil
+            // One intact pass serves everyone: the shared-prefix evaluator's when variants will run
+            // (it keeps block inputs), with the hooks that copy what probes read.
             var captured: [HookPoint: Tensor] = [:]
-            var logits = evaluator?.intactLogits
-            let points = Set(active.flatMap(\.reads))
-            if !points.isEmpty || logits == nil {
-                var hooks = Hooks()
-                for point in points {
-                    hooks.add(point) { point, tensor in captured[point] = tensor.copy(); return nil }
-                }
+            var hooks = Hooks()
+            for point in Set(active.flatMap(\.reads)) {
+                hooks.add(point) { point, tensor in captured[point] = tensor.copy(); return nil }
+            }
+            var evaluator: SharedPrefixEvaluator? = nil
+            let logits: Tensor
+            if active.contains(where: { $0.evaluatesVariants }) {
+                let made = try SharedPrefixEvaluator(network: network, images: images, hooks: hooks)
+                (evaluator, logits) = (made, made.intactLogits)
+            } else {
                 logits = try network.forward(images, options: RunOptions(hooks: hooks))
             }
             let batch = Batch(index: index, range: range, images: images, labels: labels, network: network,
-                              logits: logits!, activations: captured, evaluator: evaluator)
+                              logits: logits, activations: captured, evaluator: evaluator)
             for probe in active { try probe.observe(batch) }
             try afterBatch?(index, range)
         }

@@ -16,19 +16,12 @@ public final class SharedPrefixEvaluator {
     /// Block evaluations done so far, for the cost accounting `make bench` prints.
     public private(set) var blockEvaluations = 0
 
-    /// Runs the intact network on `images` (NHWC, preprocessed), keeping block inputs.
-    public init(network: Network, images: Tensor) throws {
+    /// Runs the intact network on `images` (NHWC, preprocessed), keeping block inputs; `hooks`
+    /// see the pass (probes read their points from it).
+    public init(network: Network, images: Tensor, hooks: Hooks = Hooks()) throws {
         self.network = network
         intactSteps = Variant.intact(blocks: network.blockCount).steps
-        var current = try network.runStem(images)
-        var inputs: [Tensor] = []
-        for index in 0..<network.blockCount {
-            inputs.append(current)
-            var input = current
-            current = try network.runBlock(index, &input)
-        }
-        intactInputs = inputs
-        intactLogits = try network.runHead(current)
+        (intactInputs, intactLogits) = try network.intactPass(images, hooks: hooks)
         blockEvaluations = network.blockCount
     }
 

@@ -138,6 +138,24 @@ extension Network {
 }
 
 extension Network {
+    /// The intact network on an NHWC batch, keeping every block's input so that variants can start
+    /// from them, with `hooks` seeing every point on the way: one pass serves both.
+    public func intactPass(_ images: Tensor, hooks: Hooks = Hooks()) throws -> (blockInputs: [Tensor], logits: Tensor) {
+        let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
+        guard images.shape.count == 4, Array(images.shape.dropFirst()) == expected else {
+            throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(images.shape)")
+        }
+        var current = try hooks.run(.stem, try stem.forward(images, record: false).last!)
+        var inputs: [Tensor] = []
+        for block in blocks {
+            current = try hooks.run(.blockInput(block.index), current)
+            inputs.append(current)
+            var input = current   // kept: the block copies rather than overwrite it
+            current = try hooks.run(.blockOutput(block.index), try block.forward(&input, action: .run, record: false, hooks: hooks).0)
+        }
+        return (inputs, try hooks.run(.logits, try head.forward(current, record: false).last!))
+    }
+
     /// The stem's output for an NHWC batch: the input to the first block.
     public func runStem(_ input: Tensor) throws -> Tensor {
         try stem.forward(input, record: false).last!
