@@ -96,13 +96,44 @@ def sweep_macs(total, blocks):
     return total + sum(sum(blocks[i + 1:]) for i in range(len(blocks)))
 
 
-def sweep_unravel(model, data, batch, threads, images):
-    """Wall time of `lesion drop` (loading, hashing and saving included) over `images` images."""
+def sweep_unravel(model, data, batch, threads, images, command=("drop",)):
+    """Images per second through a whole sweep: the wall time of `lesion drop` (or `lesion scale
+    --alphas ...`), loading, hashing and saving included, over `images` images."""
     binary = os.path.join(ROOT, ".build", "release", "lesion")
-    out = os.path.join(os.path.dirname(data), "drop-one-bench.h5")
+    out = os.path.join(os.path.dirname(data), f"{command[0]}-bench.h5")
     start = time.perf_counter()
-    subprocess.run([binary, "drop", model, data, "-o", out, "--batch-size", str(batch), "--threads", str(threads),
+    subprocess.run([binary, *command, model, data, "-o", out, "--batch-size", str(batch), "--threads", str(threads),
                     "--limit", str(images), "--force", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    return images / (time.perf_counter() - start)
+
+
+def sweep_torch_scale(depth, batch, threads, images, alphas):
+    """The naive PyTorch loop for the scale sweep: one full pass per variant, each block's branch
+    multiplied by each α in turn (α = 0 is the lesion)."""
+    import torch
+
+    sys.path.insert(0, HERE)
+    import make_bench_model
+
+    torch.set_num_threads(threads)
+    model = make_bench_model.build(depth)
+    blocks = [block for layer in (model.layer1, model.layer2, model.layer3) for block in layer]
+    x = torch.randn(images, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+
+    def scaled(b, a):
+        return lambda t: torch.relu(a * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(t))))) + b.shortcut(t))
+
+    start = time.perf_counter()
+    with torch.no_grad():
+        for first in range(0, images, batch):   # the intact network
+            model(x[first:first + batch]).argmax(1)
+        for block in blocks:
+            original = block.forward
+            for alpha in alphas:
+                block.forward = scaled(block, alpha)
+                for first in range(0, images, batch):
+                    model(x[first:first + batch]).argmax(1)
+            block.forward = original
     return images / (time.perf_counter() - start)
 
 
@@ -155,6 +186,9 @@ def main():
     parser.add_argument("--torch-sweep-images", type=int, default=256,
                         help="images for PyTorch's naive sweep (it is slow; its rate is per image)")
     parser.add_argument("--sweep-rounds", type=int, default=2, help="turns each drop-one sweep takes")
+    parser.add_argument("--scale-alphas", default="0,0.5,1.5,2", help="the scale sweep's branch scales")
+    parser.add_argument("--torch-scale-images", type=int, default=64,
+                        help="images for PyTorch's naive scale sweep (a full pass per variant: 4 per block)")
     args = parser.parse_args()
 
     folder = os.path.join(ROOT, ".build", "unravel", "bench")
@@ -189,12 +223,17 @@ def main():
         data = make_sweep_data(folder, args.sweep_images)
     except Exception as error:
         data, sweep["unravel"] = None, f"{type(error).__name__}: {error}"
+    alphas = [float(a) for a in args.scale_alphas.split(",")]
     for _ in range(args.sweep_rounds):
         for name, run in [("unravel", lambda: sweep_unravel(base + ".h5", data, args.batch, args.threads,
                                                              args.sweep_images)),
                           ("pytorch", lambda: sweep_torch(args.depth, args.batch, args.threads,
-                                                          args.torch_sweep_images))]:
-            if isinstance(sweep.get(name), str) or (name == "unravel" and data is None):
+                                                          args.torch_sweep_images)),
+                          ("unravel_scale", lambda: sweep_unravel(base + ".h5", data, args.batch, args.threads,
+                                                                   args.sweep_images, ("scale", "--alphas", args.scale_alphas))),
+                          ("pytorch_scale", lambda: sweep_torch_scale(args.depth, args.batch, args.threads,
+                                                                      args.torch_scale_images, alphas))]:
+            if isinstance(sweep.get(name), str) or (name.startswith("unravel") and data is None):
                 continue
             try:
                 sweep[name] = max(sweep.get(name, 0.0), run())
@@ -238,6 +277,18 @@ def main():
         print(f"  {label}: " + (f"{value:.1f}" if isinstance(value, float) else f"absent ({value})"))
     if all(isinstance(sweep.get(k), float) for k in ("unravel", "pytorch")):
         print(f"unravel / pytorch drop-one sweep: {sweep['unravel'] / sweep['pytorch']:.2f}x")
+    variants = 1 + blocks * len(alphas)
+    print(f"\nscale sweep (α = {args.scale_alphas} on each of {blocks} blocks, {variants} variants), images/s:")
+    for name, label in (("unravel_scale", f"unravel `lesion scale`, {args.sweep_images} images, shared prefixes"),
+                        ("pytorch_scale", f"pytorch naive loop, {args.torch_scale_images} images, a full pass per variant")):
+        value = sweep[name]
+        print(f"  {label}: " + (f"{value:.2f}" if isinstance(value, float) else f"absent ({value})"))
+    if all(isinstance(sweep.get(k), float) for k in ("unravel_scale", "pytorch_scale")):
+        ratio = sweep["unravel_scale"] / sweep["pytorch_scale"]
+        line = f"unravel / pytorch scale sweep: {ratio:.2f}x"
+        if all(isinstance(sweep.get(k), float) for k in ("unravel", "pytorch")):
+            line += f" (drop-one: {sweep['unravel'] / sweep['pytorch']:.2f}x)"
+        print(line)
     print_ceilings(results, sweep, *network_macs(base + ".h5"))
 
 
