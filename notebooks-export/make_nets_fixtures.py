@@ -351,8 +351,41 @@ def mean_ablated(model, x, index):
     return mean[0], replaced_logits(model, x, index, lambda b: MeanReplaced(b, mean))
 
 
+def recalibrated_logits(model, x, recalibration, index):
+    """Logits with block `index` removed and every batch norm that runs after it re-estimated on
+    `recalibration`: in the order they run, each from the activations the re-estimated ones before
+    it produce, mean and biased variance over every pixel of every image."""
+    import copy
+
+    model = copy.deepcopy(model)
+    parent, key = blocks_in_order(model)[index]
+    parent[key] = Lesioned(parent[key])
+    calls, after = [], []
+    marker = parent[key].register_forward_hook(lambda *_: calls.append("lesioned"))
+    handles = [m.register_forward_pre_hook(lambda m, _i: calls.append(m)) for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        model(recalibration)
+    for handle in handles + [marker]:
+        handle.remove()
+    seen = False
+    for call in calls:
+        if call == "lesioned":
+            seen = True
+        elif seen:
+            after.append(call)
+    with torch.no_grad():
+        for bn in after:
+            captured = []
+            handle = bn.register_forward_pre_hook(lambda _m, inputs: captured.append(inputs[0]))
+            model(recalibration)
+            handle.remove()
+            bn.running_mean.copy_(captured[0].mean((0, 2, 3)))
+            bn.running_var.copy_(captured[0].var((0, 2, 3), unbiased=False))
+        return logits_of(model(x)), len(after)
+
+
 def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
-         gradients=(), reinits=(), patches=(), ablations=()):
+         gradients=(), reinits=(), patches=(), ablations=(), recalibrations=()):
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -379,6 +412,14 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
             f[f"duplicated_{index}"] = replaced_logits(model, x.detach(), index, lambda b: nn.Sequential(b, b)).numpy()
         for index, alpha in scales:
             f[f"scaled_{index}_{alpha}"] = replaced_logits(model, x.detach(), index, lambda b: Scaled(b, alpha)).numpy()
+        if recalibrations:
+            # Its own images: recalibration data need not be the evaluation data.
+            recal = torch.randn(16, *input_shape, generator=torch.Generator().manual_seed(seed + 100))
+            f["recalibration_input"] = recal.numpy()
+            for index in recalibrations:
+                logits_recal, count = recalibrated_logits(model, x.detach(), recal, index)
+                f[f"recalibrated_{index}"] = logits_recal.numpy()
+                f[f"recalibrated_{index}"].attrs["batch_norms"] = count
         for index in ablations:
             mean, logits_ablated = mean_ablated(model, x.detach(), index)
             f[f"ablated_{index}"] = logits_ablated.numpy()
@@ -408,16 +449,17 @@ def main():
          reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],
          duplicates=[0, 4, 8], scales=[(1, 0.5), (3, 2.0), (7, -1.0)],
          gradients=[("duplicated", 4, None), ("scaled", 3, 2.0), ("scaled", 0, 0.5)], reinits=[(2, 7), (3, 7)],
-         patches=[(4, 1), (8, 0)], ablations=[0, 3, 5])
+         patches=[(4, 1), (8, 0)], ablations=[0, 3, 5], recalibrations=[1, 3, 8])
     make(out, "resnet20_a_append", um.CifarResNet(20, "A", placement="append"), (3, 32, 32), drops=[(3,)])
     make(out, "resnet20_b", um.CifarResNet(20, "B"), (3, 32, 32), drops=[(3,), (4,)])
     make(out, "resnet8_c", um.CifarResNet(8, "C"), (3, 16, 16), drops=[(0,), (1,)], paths=[(1,), (0, 2)])
     make(out, "preact20_a", um.PreActResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,)],
          reorder=[1, 0, 2, 3, 4, 5, 6, 7, 8], duplicates=[2, 5], scales=[(0, 1.5), (6, 0.25)],
-         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)], reinits=[(4, 11)], ablations=[1, 6])
+         gradients=[("scaled", 6, 0.25), ("duplicated", 2, None)], reinits=[(4, 11)], ablations=[1, 6], recalibrations=[0, 6])
     make(out, "preact8_b", um.PreActResNet(8, "B"), (3, 16, 16), drops=[(1,)])
     make(out, "plain20", um.PlainNet(20), (3, 32, 32), drops=[(1,)])
-    make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)], duplicates=[1], scales=[(4, 0.5)])
+    make(out, "highway", um.HighwayNet(2), (3, 16, 16), drops=[(0,), (4,)], duplicates=[1], scales=[(4, 0.5)],
+         recalibrations=[1])
     make(out, "bottleneck_small", um.small_bottleneck_resnet(), (3, 64, 64), drops=[(0,), (2,)], duplicates=[2],
          scales=[(2, 0.5)])
     # The layouts users bring.

@@ -9,6 +9,8 @@ public final class Network: @unchecked Sendable {
     /// The name and shape of every weight each block reads, for re-initialising it.
     let blockWeightShapes: [[String: [Int]]]
     public let parameterCount: Int
+    /// The weights it was compiled from, for re-estimating batch-norm statistics.
+    let weights: Weights
     /// Re-initialised blocks, made on first use.
     let reinitialized = ReinitializedBlocks()
 
@@ -16,6 +18,7 @@ public final class Network: @unchecked Sendable {
     /// and finite values, and every weight given must be used.
     public init(_ architecture: Architecture, weights: Weights) throws {
         self.architecture = architecture
+        self.weights = weights
         let reader = WeightReader(weights)
         let input = architecture.input
         var compiler = Compiler(reader: reader, channels: input.channels, height: input.height, width: input.width)

@@ -44,6 +44,36 @@ final class NetworkParityTests: XCTestCase {
                                                               options: RunOptions(variant: gradientVariant))
                 assertClose(nchw(gradient), try expected.dataset(member).read(as: Float.self), "\(name) \(member)", file: file, line: line)
                 continue
+            } else if member.hasPrefix("recalibrated_") {
+                // Drop the block, re-estimate every batch norm after it on other images, evaluate.
+                let block = Int(parts[1])!
+                let data = try expected.dataset("recalibration_input")
+                let recalibration = nhwc(try data.read(as: Float.self), shape: try data.shape)
+                let half = recalibration.shape[0] / 2, per = recalibration.count / recalibration.shape[0]
+                let halves = [0, half].map { first -> Tensor in
+                    let part = Tensor(shape: [half] + Array(recalibration.shape.dropFirst()))
+                    part.pointer.update(from: recalibration.pointer + first * per, count: half * per)
+                    return part
+                }
+                let want = try expected.dataset(member).read(as: Float.self)
+                for images in [[recalibration], halves] {   // one population, however it is split
+                    let (recalibrated, start) = try network.recalibrated(for: .dropping([block], blocks: blocks), on: images)
+                    XCTAssertEqual(start, block, file: file, line: line)
+                    let got = try recalibrated.forward(input, options: RunOptions(dropped: [block]))
+                    assertClose(got.values, want, "\(name) \(member) in \(images.count) parts", file: file, line: line)
+                }
+                // With batch norms after the block, new statistics change the logits; with none (the last
+                // block of a post-activation net), nothing changes.
+                let stale = try network.forward(input, options: RunOptions(dropped: [block])).values
+                let reestimated = try expected.dataset(member).attribute("batch_norms", as: Int64.self, converting: true)
+                if reestimated > 0 {
+                    XCTAssertGreaterThan(relativeError(stale, want), 1e-3, "\(name) \(member)", file: file, line: line)
+                } else {
+                    let (same, _) = try network.recalibrated(for: .dropping([block], blocks: blocks), on: [recalibration])
+                    XCTAssertEqual(try same.forward(input, options: RunOptions(dropped: [block])).values, stale, "\(name) \(member)",
+                                   file: file, line: line)
+                }
+                continue
             } else if member.hasPrefix("reinit_weights_") {
                 // The redrawn weights, drawn again in Python from the documented rule: bit for bit.
                 let block = Int(parts[2])!, seed = UInt64(parts[3])!
@@ -56,7 +86,8 @@ final class NetworkParityTests: XCTestCase {
                                    "\(name) \(member)/\(weight)", file: file, line: line)
                 }
                 continue
-            } else if member.hasPrefix("reinit_") {
+            } else if member.hasPrefix("reinit_") || member == "recalibration_input" {
+                if member == "recalibration_input" { continue }
                 variant = .acting(.reinit(seed: UInt64(parts[2])!), on: Int(parts[1])!, blocks: blocks)
             } else if member.hasPrefix("duplicated_") {
                 variant = .acting(.twice, on: Int(parts[1])!, blocks: blocks)
@@ -77,6 +108,7 @@ final class NetworkParityTests: XCTestCase {
             if ["resnet20_a", "preact20_a"].contains(name) {
                 XCTAssertTrue(members.contains { $0.hasPrefix("gradient_duplicated_") } && members.contains { $0.hasPrefix("gradient_scaled_") }, name)
                 XCTAssertTrue(members.contains { $0.hasPrefix("reinit_weights_") } && members.contains { $0.hasPrefix("reinit_") }, name)
+                XCTAssertTrue(members.contains { $0.hasPrefix("recalibrated_") }, name)
             }
         }
     }
