@@ -25,6 +25,8 @@ public final class ExperimentRun: Probe {
     public private(set) var batchesEvaluated = 0
 
     public static let chunkSize = 64
+    /// Set for a `Recalibrated` experiment: variants then run with re-estimated batch norms.
+    public var recalibration: Recalibration?
 
     /// `prefix` puts the results under a group of that name, to keep several networks in one file.
     public convenience init(_ experiment: Experiment, network: Network, batchCount: Int, shard: Shard = .whole,
@@ -33,6 +35,7 @@ public final class ExperimentRun: Probe {
         self.init(id: prefix.map { "\($0)/\(experiment.id)" } ?? experiment.id, settings: ExperimentRun.encode(experiment.settings), variants: variants,
                   columns: experiment.columns(for: variants, network: network), classes: network.architecture.classes,
                   batchCount: batchCount, shard: shard)
+        recalibration = (experiment as? Recalibrated)?.recalibration
     }
 
     /// A run rebuilt from its parts, as a results file stores them.
@@ -86,7 +89,8 @@ public final class ExperimentRun: Probe {
         for (c, chunk) in chunks.enumerated() {
             let u = unit(batch: batch.index, chunk: c)
             guard shard.owns(unit: u), !unitsDone.contains(u) else { continue }
-            let logits = try batch.evaluate(chunk.map { variants[$0] })
+            let chunkVariants = chunk.map { variants[$0] }
+            let logits = try recalibration.map { try $0.logits(chunkVariants, on: batch) } ?? batch.evaluate(chunkVariants)
             for (variant, variantLogits) in zip(chunk, logits) {
                 rows[variant, default: [:]][batch.index] = VariantStatistics(
                     logits: variantLogits, intact: batch.logits, labels: batch.labels, classes: classes)

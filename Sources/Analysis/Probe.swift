@@ -103,6 +103,12 @@ public final class Batch {
         try sharedEvaluator().logits(variants)
     }
 
+    /// The intact pass's input to the block at `position`: where a variant that first differs
+    /// there starts.
+    public func intactBlockInput(_ position: Int) throws -> Tensor {
+        try sharedEvaluator().intactInput(position)
+    }
+
     /// Block evaluations this batch has needed so far, the intact pass included.
     public var blockEvaluations: Int { evaluator?.blockEvaluations ?? network.blockCount }
 

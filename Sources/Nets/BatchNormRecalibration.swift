@@ -21,10 +21,9 @@ extension Network {
             for step in variant.steps[..<start] { x = try runBlock(step.block, &x, action: step.action) }
             return x
         }
+        // The changed block runs as it is (a re-initialised block with its reset batch norms);
+        // every batch norm after it is re-estimated.
         let first = variant.steps[start]
-        if case .reinit = first.action {
-            throw NetsError("block \(first.block): recalibrating a re-initialised block's network is not supported yet")
-        }
         current = try current.map { x in var input = x; return try runBlock(first.block, &input, action: first.action) }
         for step in variant.steps[(start + 1)...] {
             current = try walk.block(blocks[step.block], action: step.action, current)

@@ -24,9 +24,10 @@ struct Drop: ParsableCommand {
             """)
 
     @OptionGroup var study: StudyOptions
+    @OptionGroup var recalibration: RecalibrationOptions
 
     func run() throws {
-        let (opened, runs, _) = try study.run([DropOne()], label: "drop")
+        let (opened, runs, _) = try study.run(try recalibration.experiments([DropOne()], study: study), label: "drop")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -44,10 +45,11 @@ struct DropMany: ParsableCommand {
     @Option(help: "The largest number of blocks removed at once.") var maxK = 10
     @Option(help: "Random sets per k (all sets when there are fewer).") var samples = 20
     @Flag(help: "Never remove the downsampling blocks.") var excludeDownsampling = false
+    @OptionGroup var recalibration: RecalibrationOptions
 
     func run() throws {
         let experiment = Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed, excludeDownsampling: excludeDownsampling)
-        let (opened, runs, _) = try study.run([experiment], label: "drop-many")
+        let (opened, runs, _) = try study.run(try recalibration.experiments([experiment], study: study), label: "drop-many")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -88,9 +90,10 @@ struct DuplicateCommand: ParsableCommand {
             """)
 
     @OptionGroup var study: StudyOptions
+    @OptionGroup var recalibration: RecalibrationOptions
 
     func run() throws {
-        let (opened, runs, _) = try study.run([Duplicate()], label: "duplicate")
+        let (opened, runs, _) = try study.run(try recalibration.experiments([Duplicate()], study: study), label: "duplicate")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -109,6 +112,7 @@ struct ScaleCommand: ParsableCommand {
 
     @OptionGroup var study: StudyOptions
     @Option(help: "Comma-separated branch scales.") var alphas = "0,0.5,1.5,2"
+    @OptionGroup var recalibration: RecalibrationOptions
 
     func validate() throws { _ = try parsedAlphas() }
 
@@ -123,7 +127,7 @@ struct ScaleCommand: ParsableCommand {
 
     func run() throws {
         let experiment = try ScaleBranches(alphas: try parsedAlphas())
-        let (opened, runs, _) = try study.run([experiment], label: "scale")
+        let (opened, runs, _) = try study.run(try recalibration.experiments([experiment], study: study), label: "scale")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }
@@ -142,9 +146,10 @@ struct ReinitCommand: ParsableCommand {
             """)
 
     @OptionGroup var study: StudyOptions
+    @OptionGroup var recalibration: RecalibrationOptions
 
     func run() throws {
-        let (opened, runs, _) = try study.run([Reinit(seed: study.seed)], label: "reinit")
+        let (opened, runs, _) = try study.run(try recalibration.experiments([Reinit(seed: study.seed)], study: study), label: "reinit")
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
     }
 }

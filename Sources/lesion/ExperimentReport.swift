@@ -124,7 +124,17 @@ struct ExperimentReport: Encodable {
 
     static func experimentTable(_ run: ExperimentRun, network: Network) -> String {
         // A multi-network study prefixes the id with the network's group ("resnet56/drop_one").
-        switch run.id.split(separator: "/").last.map(String.init) ?? run.id {
+        var kind = run.id.split(separator: "/").last.map(String.init) ?? run.id
+        if kind.hasSuffix("_recalibrated"), let recalibration = run.recalibration {
+            kind.removeLast("_recalibrated".count)
+            return "with batch norms re-estimated on \(recalibration.imageCount) images, "
+                + kindTable(kind, run, network: network)
+        }
+        return kindTable(kind, run, network: network)
+    }
+
+    static func kindTable(_ kind: String, _ run: ExperimentRun, network: Network) -> String {
+        switch kind {
         case "drop_one": return dropOneTable(run, network: network)
         case "drop_many": return groupedTable(run, key: "k", title: "drop k random blocks", keyName: "k")
         case "duplicate":

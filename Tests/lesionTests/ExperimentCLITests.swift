@@ -167,6 +167,26 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad.h5")))
     }
 
+    /// --recalibrate-bn writes a second group beside the stale-statistics one, for the same variants.
+    func testRecalibratedBatchNormsSitBesideTheStaleOnes() throws {
+        let preact = netsFixture("preact20_a.model.h5")
+        let data = try makeData()
+        let out = path("recal.h5")
+        let result = try CLI.run(["drop", preact, data, "-o", out, "--batch-size", "8", "--recalibrate-bn", "--recalibrate-limit", "16"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("with batch norms re-estimated on 16 images, drop one block"), result.stdout)
+        let root = try File.open(out).root
+        XCTAssertTrue(try root.group("drop_one_recalibrated").stringAttribute("settings").contains("\"recalibration_images\": \"16\""))
+        let stale = try root.dataset("drop_one/error").read(as: Double.self)
+        let fresh = try root.dataset("drop_one_recalibrated/error").read(as: Double.self)
+        XCTAssertEqual(stale.count, fresh.count)
+        XCTAssertEqual(stale[0], fresh[0], "the intact network has nothing to re-estimate")
+        for bad in [["--recalibrate-limit", "0"], ["--recalibrate-limit", "-3"]] {
+            XCTAssertEqual(try CLI.run(["drop", preact, data, "-o", path("bad.h5"), "--recalibrate-bn"] + bad).status, 64, "\(bad)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad.h5")))
+    }
+
     func testGradientsByPathLengthAddUpAndFindTheEffectivePaths() throws {
         let data = try makeData(count: 8)
         let output = path("grads.h5")
