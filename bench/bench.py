@@ -137,6 +137,49 @@ def sweep_torch_scale(depth, batch, threads, images, alphas):
     return images / (time.perf_counter() - start)
 
 
+def sweep_torch_scale_recalibrated(depth, batch, threads, images, alphas, recalibration_images):
+    """The PyTorch script a researcher would write for the scale sweep with batch norms
+    re-estimated: per variant, reset every batch norm, one train-mode pass over the recalibration
+    images with cumulative averages (momentum None), then evaluate. (Unravel re-estimates only the
+    batch norms after the changed block, from population statistics layer by layer; the work is
+    comparable, a pass over the recalibration images per variant.)"""
+    import copy
+
+    import torch
+
+    sys.path.insert(0, HERE)
+    import make_bench_model
+
+    torch.set_num_threads(threads)
+    trained = make_bench_model.build(depth)
+    x = torch.randn(images, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    r = torch.randn(recalibration_images, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+
+    def scaled(b, a):
+        return lambda t: torch.relu(a * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(t))))) + b.shortcut(t))
+
+    start = time.perf_counter()
+    with torch.no_grad():
+        for first in range(0, images, batch):
+            trained(x[first:first + batch]).argmax(1)
+        for index in range(3 * (depth - 2) // 6):
+            for alpha in alphas:
+                model = copy.deepcopy(trained)
+                block = [b for layer in (model.layer1, model.layer2, model.layer3) for b in layer][index]
+                block.forward = scaled(block, alpha)
+                for m in model.modules():
+                    if isinstance(m, torch.nn.BatchNorm2d):
+                        m.reset_running_stats()
+                        m.momentum = None
+                model.train()
+                for first in range(0, recalibration_images, batch):
+                    model(r[first:first + batch])
+                model.eval()
+                for first in range(0, images, batch):
+                    model(x[first:first + batch]).argmax(1)
+    return images / (time.perf_counter() - start)
+
+
 def sweep_torch(depth, batch, threads, images):
     """The naive PyTorch loop: one full pass over the images per variant (intact + each block removed)."""
     import torch
@@ -187,6 +230,11 @@ def main():
                         help="images for PyTorch's naive sweep (it is slow; its rate is per image)")
     parser.add_argument("--sweep-rounds", type=int, default=2, help="turns each drop-one sweep takes")
     parser.add_argument("--scale-alphas", default="0,0.5,1.5,2", help="the scale sweep's branch scales")
+    parser.add_argument("--recalibration-images", type=int, default=128,
+                        help="images batch norms are re-estimated on in the recalibrated scale sweep")
+    parser.add_argument("--recalibrated-sweep-images", type=int, default=128,
+                        help="images both recalibrated scale sweeps evaluate (the same for both: the re-estimation "
+                             "is paid per variant, not per image)")
     parser.add_argument("--torch-scale-images", type=int, default=64,
                         help="images for PyTorch's naive scale sweep (a full pass per variant: 4 per block)")
     args = parser.parse_args()
@@ -232,7 +280,14 @@ def main():
                           ("unravel_scale", lambda: sweep_unravel(base + ".h5", data, args.batch, args.threads,
                                                                    args.sweep_images, ("scale", "--alphas", args.scale_alphas))),
                           ("pytorch_scale", lambda: sweep_torch_scale(args.depth, args.batch, args.threads,
-                                                                      args.torch_scale_images, alphas))]:
+                                                                      args.torch_scale_images, alphas)),
+                          ("unravel_recalibrated", lambda: sweep_unravel(
+                              base + ".h5", data, args.batch, args.threads, min(args.recalibrated_sweep_images, args.sweep_images),
+                              ("scale", "--alphas", args.scale_alphas, "--recalibrate-bn",
+                               "--recalibrate-limit", str(args.recalibration_images)))),
+                          ("pytorch_recalibrated", lambda: sweep_torch_scale_recalibrated(
+                              args.depth, args.batch, args.threads, min(args.recalibrated_sweep_images, args.sweep_images),
+                              alphas, args.recalibration_images))]:
             if isinstance(sweep.get(name), str) or (name.startswith("unravel") and data is None):
                 continue
             try:
@@ -289,6 +344,14 @@ def main():
         if all(isinstance(sweep.get(k), float) for k in ("unravel", "pytorch")):
             line += f" (drop-one: {sweep['unravel'] / sweep['pytorch']:.2f}x)"
         print(line)
+    print(f"scale sweep with batch norms re-estimated on {args.recalibration_images} images per variant, "
+          f"{min(args.recalibrated_sweep_images, args.sweep_images)} images evaluated by both, images/s:")
+    for name, label in (("unravel_recalibrated", "unravel `lesion scale --recalibrate-bn` (both groups)"),
+                        ("pytorch_recalibrated", "pytorch: per variant a train-mode pass, then evaluation")):
+        value = sweep[name]
+        print(f"  {label}: " + (f"{value:.2f}" if isinstance(value, float) else f"absent ({value})"))
+    if all(isinstance(sweep.get(k), float) for k in ("unravel_recalibrated", "pytorch_recalibrated")):
+        print(f"unravel / pytorch recalibrated scale sweep: {sweep['unravel_recalibrated'] / sweep['pytorch_recalibrated']:.2f}x")
     print_ceilings(results, sweep, *network_macs(base + ".h5"))
 
 
