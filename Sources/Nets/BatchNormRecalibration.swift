@@ -57,14 +57,15 @@ struct StatisticsWalk {
             let h = action == .skip ? nil : try layers(spec.branch, inputs, shape: block.inputShape, context: context)
             return try inputs.indices.map { i in
                 let t = try gate.forward(inputs[i], sigmoid: true)
-                return HighwayMath.merge(h: try h.map { try scaled($0[i], action.alpha) }, t: t, x: inputs[i])
+                return HighwayMath.merge(h: h.map { action.alpha == 1 ? $0[i] : ParallelElementwise.scaled($0[i], by: action.alpha) },
+                                         t: t, x: inputs[i])
             }
         }
         let pre = try layers(spec.preact, inputs, shape: block.inputShape, context: "\(context) preact")
         let preShape = pre.first.map { Array($0.shape.dropFirst()) } ?? block.inputShape
         if spec.kind == .plain {
             if action == .skip { return inputs }
-            var out = try layers(spec.branch, pre, shape: preShape, context: context)
+            let out = try layers(spec.branch, pre, shape: preShape, context: context)
             if spec.mergeReLU { out.forEach { ParallelElementwise.relu($0, into: $0) } }
             return out
         }
@@ -81,17 +82,12 @@ struct StatisticsWalk {
         }
         if action != .skip {
             let branch = try layers(spec.branch, pre, shape: preShape, context: context)
-            for i in out.indices { try ParallelElementwise.add(out[i], try scaled(branch[i], action.alpha)) }
+            for i in out.indices {
+                try ParallelElementwise.add(out[i], action.alpha == 1 ? branch[i] : ParallelElementwise.scaled(branch[i], by: action.alpha))
+            }
         }
         if spec.mergeReLU { out.forEach { ParallelElementwise.relu($0, into: $0) } }
         return out
-    }
-
-    private func scaled(_ x: Tensor, _ alpha: Float) throws -> Tensor {
-        guard alpha != 1 else { return x }
-        let y = x.copy()
-        scaleInPlace(y.pointer, alpha, y.count)
-        return y
     }
 
     /// `layers` over every image, starting from activations of `shape` ([h, w, c] or [f]).

@@ -131,16 +131,9 @@ final class Block: @unchecked Sendable {
                 output = branch
             }
         } else {
-            switch shortcut {
-            case .identity:
-                // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
-                output = reusable && spec.shortcutFrom == "input" ? x : shortcutInput.copy()
-            case .zeroPad(let pad): output = pad.forward(shortcutInput)
-            case .projection(let program):
-                shortcutTrace = try program.forward(shortcutInput, record: record)
-                output = shortcutTrace.last!.copy()
-            case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
-            }
+            // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
+            (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record,
+                                                         reusingInput: reusable && spec.shortcutFrom == "input")
             if !dropped {
                 bodyTrace = try body.forward(branchInput, record: record)
                 let hidden = bodyTrace.last!
@@ -150,12 +143,7 @@ final class Block: @unchecked Sendable {
                     return (output, record ? makeRecord(x, preactTrace, bodyTrace, shortcutTrace, output, dropped) : nil)
                 }
                 var branch = try lastConv.map { try $0.forward(hidden) } ?? hidden
-                if alpha != 1 {
-                    // A new tensor: `hidden` may be a recorded activation.
-                    let scaled = branch.copy()
-                    parallelRanges(scaled.count) { scaleInPlace(scaled.pointer + $0.lowerBound, alpha, $0.count) }
-                    branch = scaled
-                }
+                if alpha != 1 { branch = ParallelElementwise.scaled(branch, by: alpha) }
                 branch = try hooks.run(.blockBranch(index), branch)
                 try ParallelElementwise.add(output, branch)
             }
@@ -185,17 +173,23 @@ final class Block: @unchecked Sendable {
             return branch
         }
         let preactTrace = try preact.forward(x, record: false)
-        let shortcutInput = spec.shortcutFrom == "preact" ? preactTrace.last! : x
-        let output: Tensor
-        switch shortcut {
-        case .identity: output = shortcutInput.copy()
-        case .zeroPad(let pad): output = pad.forward(shortcutInput)
-        case .projection(let program): output = try program.forward(shortcutInput, record: false).last!.copy()
-        case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
-        }
+        let (output, _) = try shortcutOutput(spec.shortcutFrom == "preact" ? preactTrace.last! : x, record: false, reusingInput: false)
         try ParallelElementwise.add(output, branch)
         if spec.mergeReLU { ParallelElementwise.relu(output, into: output) }
         return output
+    }
+
+    /// What the shortcut carries past the branch, in a buffer the add may write into (the input's
+    /// own when `reusingInput`), and the projection's trace when recording.
+    private func shortcutOutput(_ input: Tensor, record: Bool, reusingInput: Bool) throws -> (Tensor, [Tensor]) {
+        switch shortcut {
+        case .identity: return (reusingInput ? input : input.copy(), [])
+        case .zeroPad(let pad): return (pad.forward(input), [])
+        case .projection(let program):
+            let trace = try program.forward(input, record: record)
+            return (trace.last!.copy(), record ? trace : [])
+        case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
+        }
     }
 
     private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],
@@ -212,11 +206,7 @@ final class Block: @unchecked Sendable {
         var transform: Tensor? = nil
         if !dropped {
             bodyTrace = try body.forward(x, record: record)
-            var h = bodyTrace.last!
-            if alpha != 1 {
-                h = h.copy()
-                parallelRanges(h.count) { scaleInPlace(h.pointer + $0.lowerBound, alpha, $0.count) }
-            }
+            let h = alpha == 1 ? bodyTrace.last! : ParallelElementwise.scaled(bodyTrace.last!, by: alpha)
             transform = try hooks.run(.blockBranch(index), h)
         }
         let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
@@ -248,11 +238,7 @@ final class Block: @unchecked Sendable {
             return try branchBackward(g, record: record, accumulatingInto: g)
         } else {
             if route.usesBranch && !record.dropped {
-                var branchGradient = g
-                if record.alpha != 1 {
-                    branchGradient = g.copy()
-                    scaleInPlace(branchGradient.pointer, record.alpha, branchGradient.count)
-                }
+                let branchGradient = record.alpha == 1 ? g : ParallelElementwise.scaled(g, by: record.alpha)
                 try accumulate(&branchInputGradient, branchBackward(branchGradient, record: record))
             }
             if route.usesShortcut || record.dropped {

@@ -88,18 +88,9 @@ extension Network {
         }
         var blockRecords: [(Int, Block.Record)] = []
         for step in steps[(startPosition ?? 0)...] {
-            let index = step.block
-            if step.action == .twice, let refusal = duplicateRefusal(index) { throw NetsError(refusal) }
-            current = try options.hooks.run(.blockInput(index), current)
-            var output = current
-            let block = try runnable(index, step.action)
-            for _ in 0..<step.action.evaluations {
-                let (result, kept) = try block.forward(&output, action: block.simpleAction(step.action),
-                                                       record: record, hooks: options.hooks)
-                if let kept { blockRecords.append((index, kept)) }
-                output = result
-            }
-            current = try options.hooks.run(.blockOutput(index), output)
+            current = try options.hooks.run(.blockInput(step.block), current)
+            current = try runStep(step, &current, record: record, hooks: options.hooks) { blockRecords.append((step.block, $0)) }
+            current = try options.hooks.run(.blockOutput(step.block), current)
         }
         let headTrace = try head.forward(current, record: record)
         let logits = try options.hooks.run(.logits, headTrace.last!)
@@ -165,19 +156,24 @@ extension Network {
     /// the only reference to `input`, its buffer may be reused for the output.
     public func runBlock(_ index: Int, _ input: inout Tensor, action: BlockAction = .run) throws -> Tensor {
         guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
-        if action == .twice {
-            if let refusal = duplicateRefusal(index) { throw NetsError(refusal) }
-            var once = try blocks[index].forward(&input, action: .run, record: false, hooks: Hooks()).0
-            return try blocks[index].forward(&once, action: .run, record: false, hooks: Hooks()).0
-        }
-        let block = try runnable(index, action)
-        return try block.forward(&input, action: block.simpleAction(action), record: false, hooks: Hooks()).0
+        return try runStep(Variant.Step(block: index, action: action), &input, record: false, hooks: Hooks())
     }
 
-    /// The compiled block a step runs: the trained one, or a re-initialised one.
-    func runnable(_ index: Int, _ action: BlockAction) throws -> Block {
-        if case .reinit(let seed) = action { return try reinitializedBlock(index, seed: seed) }
-        return blocks[index]
+    /// One step of a run: the compiled block it needs (the trained one, or a re-initialised one),
+    /// once or, for a duplicate, twice, each recorded pass handed to `kept`.
+    func runStep(_ step: Variant.Step, _ input: inout Tensor, record: Bool, hooks: Hooks,
+                 kept: (Block.Record) -> Void = { _ in }) throws -> Tensor {
+        if step.action == .twice, let refusal = duplicateRefusal(step.block) { throw NetsError(refusal) }
+        var block = blocks[step.block]
+        if case .reinit(let seed) = step.action { block = try reinitializedBlock(step.block, seed: seed) }
+        var (output, recorded) = try block.forward(&input, action: block.simpleAction(step.action), record: record, hooks: hooks)
+        recorded.map(kept)
+        for _ in 1..<step.action.evaluations {
+            var again = output
+            (output, recorded) = try block.forward(&again, action: .run, record: record, hooks: hooks)
+            recorded.map(kept)
+        }
+        return output
     }
 
     /// Block `index` on `input`, with its branch removed when `dropped`.

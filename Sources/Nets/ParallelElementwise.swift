@@ -13,6 +13,13 @@ enum ParallelElementwise {
     private static let lock = NSLock()
     private static let threshold = 1 << 15
 
+    /// α·x as a new tensor (x is left alone: it may be a recorded activation).
+    static func scaled(_ x: Tensor, by alpha: Float) -> Tensor {
+        let y = x.copy()
+        parallelRanges(y.count) { scaleInPlace(y.pointer + $0.lowerBound, alpha, $0.count) }
+        return y
+    }
+
     /// y = max(x, 0); y may be x.
     static func relu(_ x: Tensor, into y: Tensor) {
         precondition(x.count == y.count)
