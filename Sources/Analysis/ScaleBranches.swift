@@ -14,13 +14,13 @@ public struct ScaleBranches: Experiment {
     public var id: String { "scale" }
     public var settings: [String: String] { ["alphas": alphas.map { "\($0)" }.joined(separator: ",")] }
 
-    /// Blocks whose branch cannot be scaled (plain blocks) or removed.
-    public func skipped(for network: Network) -> [Int] {
+    /// Blocks whose branch cannot be scaled (plain blocks) or removed, whatever the α.
+    public static func skipped(for network: Network) -> [Int] {
         (0..<network.blockCount).filter { network.scaleRefusal($0) != nil || network.dropRefusal($0) != nil }
     }
 
     public func variants(for network: Network) throws -> [Variant] {
-        let skip = Set(skipped(for: network))
+        let skip = Set(ScaleBranches.skipped(for: network))
         var variants = [Variant.intact(blocks: network.blockCount)]
         for block in 0..<network.blockCount where !skip.contains(block) {
             for alpha in alphas { variants.append(.acting(.scaled(alpha), on: block, blocks: network.blockCount)) }

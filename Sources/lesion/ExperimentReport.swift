@@ -145,8 +145,7 @@ struct ExperimentReport: Encodable {
         case "reinit":
             return perBlockTable(run, network: network, title: "re-initialise each block", skipped: [], why: "")
         case "scale":
-            let skipped = (0..<network.blockCount).filter { network.scaleRefusal($0) != nil || network.dropRefusal($0) != nil }
-            return perBlockTable(run, network: network, title: "scale each branch by α (error)", skipped: skipped,
+            return perBlockTable(run, network: network, title: "scale each branch by α (error)", skipped: ScaleBranches.skipped(for: network),
                                  why: "plain blocks, which have no shortcut")
         default: return groupedTable(run, key: "swaps", title: "reorder by k swaps", keyName: "swaps")
         }

@@ -34,3 +34,16 @@ func makeNoiseDataset(_ path: String, count: Int, channels: Int = 3, size: Int, 
     try root.createDataset("labels", shape: [count], values: (0..<count).map { Int64(($0 * 7) % classes) })
     return path
 }
+
+/// The lines of a test file between `// <marker>-BEGIN` and `// <marker>-END`: code that a document
+/// shows and the test compiles.
+func markedSource(_ testFile: String, _ marker: String) throws -> String {
+    let source = try String(contentsOfFile: testFile, encoding: .utf8)
+    return String(source[source.range(of: "// \(marker)-BEGIN\n")!.upperBound..<source.range(of: "// \(marker)-END")!.lowerBound])
+}
+
+/// A file of the repository, by its path from the root.
+func repositoryFile(_ path: String) throws -> String {
+    try String(contentsOf: netsFixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(path), encoding: .utf8)
+}

@@ -32,24 +32,16 @@ final class BranchNorms: Probe {
 /// The "Writing a probe" article (Analysis.docc) and the Probe doc comment show this probe, which
 /// compiles and runs here.
 final class DocCProbeTests: XCTestCase {
-    private var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-
-    private var probeSource: String {
-        get throws {
-            let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-            return String(source[source.range(of: "// ARTICLE-BEGIN\n")!.upperBound..<source.range(of: "// ARTICLE-END")!.lowerBound])
-        }
-    }
-
     func testTheArticleAndTheDocCommentShowThisProbe() throws {
-        let article = try String(contentsOf: root.appendingPathComponent("Sources/Analysis/Analysis.docc/WritingAProbe.md"), encoding: .utf8)
-        XCTAssertTrue(article.contains(try probeSource), "WritingAProbe.md must show the probe exactly as tested here")
-        let comment = try String(contentsOf: root.appendingPathComponent("Sources/Analysis/Probe.swift"), encoding: .utf8)
+        let probeSource = try markedSource(#filePath, "ARTICLE")
+        let article = try repositoryFile("Sources/Analysis/Analysis.docc/WritingAProbe.md")
+        XCTAssertTrue(article.contains(probeSource), "WritingAProbe.md must show the probe exactly as tested here")
+        let comment = try repositoryFile("Sources/Analysis/Probe.swift")
             .split(separator: "\n", omittingEmptySubsequences: false)
             .filter { $0.hasPrefix("///") }
             .map { $0 == "///" ? "" : String($0.dropFirst(4)) }
             .joined(separator: "\n")
-        XCTAssertTrue(comment.contains(try probeSource), "Probe's doc comment must show the probe exactly as tested here")
+        XCTAssertTrue(comment.contains(probeSource), "Probe's doc comment must show the probe exactly as tested here")
     }
 
     func testTheProbeRuns() throws {

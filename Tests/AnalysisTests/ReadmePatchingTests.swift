@@ -44,12 +44,8 @@ final class CausalTrace: Probe {
 
 final class ReadmePatchingTests: XCTestCase {
     func testTheReadmeShowsThisProbe() throws {
-        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        let start = source.range(of: "// README-PATCHING-BEGIN\n")!.upperBound
-        let end = source.range(of: "// README-PATCHING-END")!.lowerBound
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains(String(source[start..<end])), "README.md must show the probe exactly as tested here")
+        XCTAssertTrue(try repositoryFile("README.md").contains(try markedSource(#filePath, "README-PATCHING")),
+                      "README.md must show the probe exactly as tested here")
     }
 
     func testCausalTracingRuns() throws {

@@ -34,12 +34,8 @@ final class IterativeEstimation: Probe {
 final class ReadmeProbeTests: XCTestCase {
     /// The probe above is the README's, character for character.
     func testTheReadmeShowsThisProbe() throws {
-        let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        let start = source.range(of: "// README-BEGIN\n")!.upperBound
-        let end = source.range(of: "// README-END")!.lowerBound
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains(String(source[start..<end])), "README.md must show the probe exactly as tested here")
+        XCTAssertTrue(try repositoryFile("README.md").contains(try markedSource(#filePath, "README")),
+                      "README.md must show the probe exactly as tested here")
     }
 
     func testTheReadmeProbeRuns() throws {
