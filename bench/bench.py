@@ -107,9 +107,8 @@ def sweep_unravel(model, data, batch, threads, images, command=("drop",)):
     return images / (time.perf_counter() - start)
 
 
-def sweep_torch_scale(depth, batch, threads, images, alphas):
-    """The naive PyTorch loop for the scale sweep: one full pass per variant, each block's branch
-    multiplied by each α in turn (α = 0 is the lesion)."""
+def torch_bench_model(depth, threads, images):
+    """torch, the bench's CIFAR ResNet in PyTorch, its blocks in order, and `images` random inputs."""
     import torch
 
     sys.path.insert(0, HERE)
@@ -117,22 +116,51 @@ def sweep_torch_scale(depth, batch, threads, images, alphas):
 
     torch.set_num_threads(threads)
     model = make_bench_model.build(depth)
-    blocks = [block for layer in (model.layer1, model.layer2, model.layer3) for block in layer]
     x = torch.randn(images, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    return torch, model, blocks_of(model), x
 
-    def scaled(b, a):
-        return lambda t: torch.relu(a * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(t))))) + b.shortcut(t))
 
+def blocks_of(model):
+    return [block for layer in (model.layer1, model.layer2, model.layer3) for block in layer]
+
+
+def scaled_forward(torch, block, alpha):
+    """The block with its branch multiplied by α: relu(α·branch + shortcut)."""
+    b = block
+    return lambda t: torch.relu(alpha * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(t))))) + b.shortcut(t))
+
+
+def classify(model, x, batch):
+    for first in range(0, len(x), batch):
+        model(x[first:first + batch]).argmax(1)
+
+
+def sweep_torch(depth, batch, threads, images):
+    """The naive PyTorch loop: one full pass over the images per variant (intact + each block removed)."""
+    torch, model, blocks, x = torch_bench_model(depth, threads, images)
     start = time.perf_counter()
     with torch.no_grad():
-        for first in range(0, images, batch):   # the intact network
-            model(x[first:first + batch]).argmax(1)
+        classify(model, x, batch)
+        for block in blocks:
+            original = block.forward
+            block.forward = lambda t, b=block: torch.relu(b.shortcut(t))  # the block becomes its shortcut
+            classify(model, x, batch)
+            block.forward = original
+    return images / (time.perf_counter() - start)
+
+
+def sweep_torch_scale(depth, batch, threads, images, alphas):
+    """The naive PyTorch loop for the scale sweep: one full pass per variant, each block's branch
+    multiplied by each α in turn (α = 0 is the lesion)."""
+    torch, model, blocks, x = torch_bench_model(depth, threads, images)
+    start = time.perf_counter()
+    with torch.no_grad():
+        classify(model, x, batch)
         for block in blocks:
             original = block.forward
             for alpha in alphas:
-                block.forward = scaled(block, alpha)
-                for first in range(0, images, batch):
-                    model(x[first:first + batch]).argmax(1)
+                block.forward = scaled_forward(torch, block, alpha)
+                classify(model, x, batch)
             block.forward = original
     return images / (time.perf_counter() - start)
 
@@ -145,28 +173,16 @@ def sweep_torch_scale_recalibrated(depth, batch, threads, images, alphas, recali
     comparable, a pass over the recalibration images per variant.)"""
     import copy
 
-    import torch
-
-    sys.path.insert(0, HERE)
-    import make_bench_model
-
-    torch.set_num_threads(threads)
-    trained = make_bench_model.build(depth)
-    x = torch.randn(images, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    torch, trained, blocks, x = torch_bench_model(depth, threads, images)
     r = torch.randn(recalibration_images, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-
-    def scaled(b, a):
-        return lambda t: torch.relu(a * b.bn2(b.conv2(torch.relu(b.bn1(b.conv1(t))))) + b.shortcut(t))
-
     start = time.perf_counter()
     with torch.no_grad():
-        for first in range(0, images, batch):
-            trained(x[first:first + batch]).argmax(1)
-        for index in range(3 * (depth - 2) // 6):
+        classify(trained, x, batch)
+        for index in range(len(blocks)):
             for alpha in alphas:
                 model = copy.deepcopy(trained)
-                block = [b for layer in (model.layer1, model.layer2, model.layer3) for b in layer][index]
-                block.forward = scaled(block, alpha)
+                block = blocks_of(model)[index]
+                block.forward = scaled_forward(torch, block, alpha)
                 for m in model.modules():
                     if isinstance(m, torch.nn.BatchNorm2d):
                         m.reset_running_stats()
@@ -175,32 +191,7 @@ def sweep_torch_scale_recalibrated(depth, batch, threads, images, alphas, recali
                 for first in range(0, recalibration_images, batch):
                     model(r[first:first + batch])
                 model.eval()
-                for first in range(0, images, batch):
-                    model(x[first:first + batch]).argmax(1)
-    return images / (time.perf_counter() - start)
-
-
-def sweep_torch(depth, batch, threads, images):
-    """The naive PyTorch loop: one full pass over the images per variant (intact + each block removed)."""
-    import torch
-
-    sys.path.insert(0, HERE)
-    import make_bench_model
-
-    torch.set_num_threads(threads)
-    model = make_bench_model.build(depth)
-    blocks = [block for layer in (model.layer1, model.layer2, model.layer3) for block in layer]
-    x = torch.randn(images, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    start = time.perf_counter()
-    with torch.no_grad():
-        for dropped in [None] + blocks:
-            if dropped is not None:
-                original = dropped.forward
-                dropped.forward = lambda t, b=dropped: torch.relu(b.shortcut(t))  # the block becomes its shortcut
-            for first in range(0, images, batch):
-                model(x[first:first + batch]).argmax(1)
-            if dropped is not None:
-                dropped.forward = original
+                classify(model, x, batch)
     return images / (time.perf_counter() - start)
 
 
@@ -325,34 +316,34 @@ def main():
               f"(target at most n/2 + 2 = {blocks / 2 + 2:.0f})")
     except Exception as error:
         print(f"\nexact gradient decomposition: failed ({error})")
-    print(f"\ndrop-one sweep ({blocks} blocks, {blocks + 1} variants), images/s through the whole sweep:")
-    for name, label in (("unravel", f"unravel `lesion drop`, {args.sweep_images} images, shared prefixes"),
-                        ("pytorch", f"pytorch naive loop, {args.torch_sweep_images} images, a full pass per variant")):
-        value = sweep[name]
-        print(f"  {label}: " + (f"{value:.1f}" if isinstance(value, float) else f"absent ({value})"))
-    if all(isinstance(sweep.get(k), float) for k in ("unravel", "pytorch")):
-        print(f"unravel / pytorch drop-one sweep: {sweep['unravel'] / sweep['pytorch']:.2f}x")
+    drop_ratio = print_sweep(f"\ndrop-one sweep ({blocks} blocks, {blocks + 1} variants), images/s through the whole sweep:", sweep,
+                             ("unravel", f"unravel `lesion drop`, {args.sweep_images} images, shared prefixes"),
+                             ("pytorch", f"pytorch naive loop, {args.torch_sweep_images} images, a full pass per variant"),
+                             "drop-one sweep", digits=1)
     variants = 1 + blocks * len(alphas)
-    print(f"\nscale sweep (α = {args.scale_alphas} on each of {blocks} blocks, {variants} variants), images/s:")
-    for name, label in (("unravel_scale", f"unravel `lesion scale`, {args.sweep_images} images, shared prefixes"),
-                        ("pytorch_scale", f"pytorch naive loop, {args.torch_scale_images} images, a full pass per variant")):
-        value = sweep[name]
-        print(f"  {label}: " + (f"{value:.2f}" if isinstance(value, float) else f"absent ({value})"))
-    if all(isinstance(sweep.get(k), float) for k in ("unravel_scale", "pytorch_scale")):
-        ratio = sweep["unravel_scale"] / sweep["pytorch_scale"]
-        line = f"unravel / pytorch scale sweep: {ratio:.2f}x"
-        if all(isinstance(sweep.get(k), float) for k in ("unravel", "pytorch")):
-            line += f" (drop-one: {sweep['unravel'] / sweep['pytorch']:.2f}x)"
-        print(line)
-    print(f"scale sweep with batch norms re-estimated on {args.recalibration_images} images per variant, "
-          f"{min(args.recalibrated_sweep_images, args.sweep_images)} images evaluated by both, images/s:")
-    for name, label in (("unravel_recalibrated", "unravel `lesion scale --recalibrate-bn` (both groups)"),
-                        ("pytorch_recalibrated", "pytorch: per variant a train-mode pass, then evaluation")):
-        value = sweep[name]
-        print(f"  {label}: " + (f"{value:.2f}" if isinstance(value, float) else f"absent ({value})"))
-    if all(isinstance(sweep.get(k), float) for k in ("unravel_recalibrated", "pytorch_recalibrated")):
-        print(f"unravel / pytorch recalibrated scale sweep: {sweep['unravel_recalibrated'] / sweep['pytorch_recalibrated']:.2f}x")
+    print_sweep(f"\nscale sweep (α = {args.scale_alphas} on each of {blocks} blocks, {variants} variants), images/s:", sweep,
+                ("unravel_scale", f"unravel `lesion scale`, {args.sweep_images} images, shared prefixes"),
+                ("pytorch_scale", f"pytorch naive loop, {args.torch_scale_images} images, a full pass per variant"),
+                "scale sweep", versus=drop_ratio)
+    print_sweep(f"scale sweep with batch norms re-estimated on {args.recalibration_images} images per variant, "
+                f"{min(args.recalibrated_sweep_images, args.sweep_images)} images evaluated by both, images/s:", sweep,
+                ("unravel_recalibrated", "unravel `lesion scale --recalibrate-bn` (both groups)"),
+                ("pytorch_recalibrated", "pytorch: per variant a train-mode pass, then evaluation"),
+                "recalibrated scale sweep", versus=drop_ratio)
     print_ceilings(results, sweep, *network_macs(base + ".h5"))
+
+
+def print_sweep(title, sweep, ours, theirs, what, digits=2, versus=None):
+    """Both rates of one sweep and their ratio (beside drop-one's, `versus`); returns the ratio."""
+    print(title)
+    for name, label in (ours, theirs):
+        value = sweep[name]
+        print(f"  {label}: " + (f"{value:.{digits}f}" if isinstance(value, float) else f"absent ({value})"))
+    if not all(isinstance(sweep.get(name), float) for name, _ in (ours, theirs)):
+        return None
+    ratio = sweep[ours[0]] / sweep[theirs[0]]
+    print(f"unravel / pytorch {what}: {ratio:.2f}x" + (f" (drop-one: {versus:.2f}x)" if versus is not None else ""))
+    return ratio
 
 
 def print_ceilings(results, sweep, total_macs, block_macs):

@@ -34,10 +34,13 @@ def _module(node):
     if not stack:
         return ""
     path = list(stack.values())[-1][0]
-    # torch.export writes nested paths as L['self'].layer1... in some versions; "inner" is the
-    # wrapper capture() puts around the user's module.
-    path = path.replace("L['self'].", "").replace("L__self__.", "")
-    return "" if path == "inner" else path[len("inner."):] if path.startswith("inner.") else path
+    # torch.export writes nested paths as L['self'].layer1... in some versions.
+    return _unwrapped(path.replace("L['self'].", "").replace("L__self__.", ""))
+
+
+def _unwrapped(path):
+    """A module path or state_dict key without the wrapper capture() puts around the user's module."""
+    return "" if path == WRAPPER else path[len(WRAPPER) + 1:] if path.startswith(WRAPPER + ".") else path
 
 
 def _where(node):
@@ -71,25 +74,21 @@ _IGNORED = {"_assert_tensor_metadata", "_assert_scalar", "sym_constrain_range_fo
 
 
 class _Lowering:
-    def __init__(self, program, strip_prefix):
+    def __init__(self, program):
         self.program = program
-        self.strip = strip_prefix
         signature = program.graph_signature
         self.weight_of = {}  # placeholder name -> state_dict key
         self.user_inputs = []
         for spec in signature.input_specs:
             name = spec.arg.name if hasattr(spec.arg, "name") else None
             if spec.kind.name in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR"):
-                self.weight_of[name] = self._key(spec.target)
+                self.weight_of[name] = _unwrapped(spec.target)
             elif spec.kind.name == "USER_INPUT":
                 self.user_inputs.append(name)
         self.nodes = []
         self.value = {}  # fx node name -> graph node id holding its value
         self.used = set()
         self.tuples = {}  # fx node name of a multi-output op -> id of its first output
-
-    def _key(self, target):
-        return target[len(self.strip):] if self.strip and target.startswith(self.strip) else target
 
     def emit(self, node, op, inputs, **fields):
         entry = {"id": node.name, "op": op, "inputs": inputs, "module": _module(node)}
@@ -299,10 +298,7 @@ class _Lowering:
                                "features (N, C, 1, 1) to (N, C) is supported")
         self.emit(node, "flatten", [self.tensor_input(node, node.args[0])])
 
-    op_flatten = op_view = op_reshape = op__unsafe_view = _flat
-
-    def op_squeeze(self, node):
-        self._flat(node)
+    op_flatten = op_view = op_reshape = op__unsafe_view = op_squeeze = _flat
 
     def op_linear(self, node):
         x, w = node.args[0], node.args[1]
@@ -395,6 +391,9 @@ class _Lowering:
     op__softmax = op_log_softmax = op__log_softmax = op_softmax
 
 
+WRAPPER = "inner"   # the attribute of _LogitsOnly that holds the user's module
+
+
 class _LogitsOnly(nn.Module):
     """Returns the logits of models that return a ModelOutput or a tuple (Hugging Face)."""
 
@@ -423,7 +422,7 @@ def capture(model, input_shape):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CaptureError(f"torch.export could not capture the forward pass of {type(model).__name__}: "
                            f"{type(error).__name__}: {first}") from None
-    lowering = _Lowering(program, "inner.")
+    lowering = _Lowering(program)
     nodes = lowering.lower()
     if getattr(lowering, "pending_pad", None):
         raise CaptureError("zero padding was not followed by a convolution")

@@ -11,6 +11,7 @@ PreActResNet-18, timm's resnet18d and seresnet18 and a transformers ResNet, all 
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 """
+import contextlib
 import os
 import sys
 
@@ -77,22 +78,35 @@ class Scaled(nn.Module):
         raise TypeError(type(b))
 
 
+@contextlib.contextmanager
+def swapped(model, replacements):
+    """Blocks replaced for the duration: `replacements` maps a block's number to a function from
+    the block to what runs in its place."""
+    places = blocks_in_order(model)
+
+    def put(parent, key, module):
+        if isinstance(key, int):
+            parent[key] = module
+        else:
+            setattr(parent, key, module)
+
+    saved = []
+    try:
+        for index, replacement in replacements.items():
+            parent, key = places[index]
+            block = parent[key] if isinstance(key, int) else getattr(parent, key)
+            put(parent, key, replacement(block))
+            saved.append((parent, key, block))
+        yield
+    finally:
+        for parent, key, block in saved:
+            put(parent, key, block)
+
+
 def replaced_logits(model, x, index, replacement):
     """Logits with block `index` replaced by replacement(block)."""
-    parent, key = blocks_in_order(model)[index]
-    block = parent[key] if isinstance(key, int) else getattr(parent, key)
-    if isinstance(key, int):
-        parent[key] = replacement(block)
-    else:
-        setattr(parent, key, replacement(block))
-    try:
-        with torch.no_grad():
-            return logits_of(model(x))
-    finally:
-        if isinstance(key, int):
-            parent[key] = block
-        else:
-            setattr(parent, key, block)
+    with swapped(model, {index: replacement}), torch.no_grad():
+        return logits_of(model(x))
 
 
 MASK64 = (1 << 64) - 1
@@ -182,27 +196,13 @@ def logits_of(output):
 
 def lesioned_logits(model, x, drop):
     """Logits with the blocks in `drop` replaced by their shortcuts."""
-    places = blocks_in_order(model)
-    saved = []
-    for index in drop:
-        parent, key = places[index]
-        block = parent[key] if isinstance(key, int) else getattr(parent, key)
+    def lesioned(block):
         if isinstance(block, um.Transition):
             raise ValueError("a transition changes the shape and cannot be dropped")
-        saved.append((parent, key, block))
-        replacement = Lesioned(block)
-        if isinstance(key, int):
-            parent[key] = replacement
-        else:
-            setattr(parent, key, replacement)
-    with torch.no_grad():
-        logits = logits_of(model(x))
-    for parent, key, block in saved:
-        if isinstance(key, int):
-            parent[key] = block
-        else:
-            setattr(parent, key, block)
-    return logits
+        return Lesioned(block)
+
+    with swapped(model, {index: lesioned for index in drop}), torch.no_grad():
+        return logits_of(model(x))
 
 
 def reordered_logits(model, x, order):
@@ -288,16 +288,11 @@ def well_conditioned_inputs(model, batch, input_shape, generator, margin=1e-6):
 
 def replaced_gradient(model, x, labels, index, replacement):
     """The input gradient of the summed cross-entropy with block `index` replaced."""
-    parent, key = blocks_in_order(model)[index]
-    block = parent[key] if isinstance(key, int) else getattr(parent, key)
-    parent[key] = replacement(block)
-    try:
+    with swapped(model, {index: replacement}):
         x = x.clone().requires_grad_(True)
         loss = nn.functional.cross_entropy(logits_of(model(x)), labels, reduction="sum")
         (gradient,) = torch.autograd.grad(loss, x)
         return gradient
-    finally:
-        parent[key] = block
 
 
 def patched_logits(model, x, index, donor):
@@ -465,7 +460,7 @@ def main():
     # The layouts users bring.
     make(out, "kuangliu_resnet18", zoo.KuangliuResNet18(width=4), (3, 32, 32), drops=[(0,), (2,), (7,)])
     make(out, "kuangliu_preact18", zoo.KuangliuPreActResNet18(width=4), (3, 32, 32), drops=[(1,), (2,)])
-    make(out, "timm_resnet18d", zoo.randomize(zoo.narrow_timm("resnet18d", channels=(4, 8, 16, 32)), 3), (3, 32, 32),
+    make(out, "timm_resnet18d", zoo.narrow_timm("resnet18d", channels=(4, 8, 16, 32)), (3, 32, 32),
          drops=[(0,), (2,)])
     make(out, "timm_seresnet18", zoo.narrow_timm("seresnet18", channels=(4, 8, 16, 32)), (3, 32, 32), drops=[(1,), (4,)])
     from transformers import AutoModelForImageClassification

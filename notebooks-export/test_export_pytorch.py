@@ -23,6 +23,7 @@ LAYOUTS = os.path.join(HERE, "zoo_layouts.py")
 PEER = os.path.join(ROOT, "..", "shared", "peer", "akamaster")
 LESION = os.environ.get("UNRAVEL_LESION", os.path.join(ROOT, ".build", "release", "lesion"))
 sys.path.insert(0, HERE)
+import unravel_models as um  # noqa: E402
 import zoo_layouts as zoo  # noqa: E402
 
 # Networks that fail on purpose, written as a user would.
@@ -66,6 +67,14 @@ class Drifting(nn.Module):
             x = x * 1.5
         return self.fc(x.mean((2, 3)))
 '''
+
+
+def broken_models(folder):
+    """BROKEN written as a user's file, for MODEL sources like broken.py:Gelu."""
+    path = os.path.join(folder, "broken.py")
+    with open(path, "w") as f:
+        f.write(BROKEN)
+    return path
 
 
 def export(*args, expect=0):
@@ -146,7 +155,9 @@ def test_stochastic_depth_is_recorded(folder):
 
 def test_checkpoint_forms(folder):
     torch.manual_seed(0)
-    model = zoo.randomize(zoo.KuangliuResNet18(width=4), 1).eval()
+    model = zoo.KuangliuResNet18(width=4)
+    um.randomize_batchnorm(model, torch.Generator().manual_seed(1))
+    model.eval()
     state = model.state_dict()
     forms = {
         "plain.pth": state,
@@ -189,17 +200,13 @@ def test_a_key_mismatch_lists_the_keys(folder):
 
 
 def test_an_unsupported_op_names_the_node(folder):
-    path = os.path.join(folder, "broken.py")
-    with open(path, "w") as f:
-        f.write(BROKEN)
+    path = broken_models(folder)
     assert_fails(folder, [f"{path}:Gelu", "--input", "3,8,8", "--preprocess", "none"],
                  "graph node 'gelu' (aten.gelu.default) in module 'block.1': the op 'gelu' has no exact counterpart")
 
 
 def test_a_forward_that_cannot_be_captured(folder):
-    path = os.path.join(folder, "broken.py")
-    with open(path, "w") as f:
-        f.write(BROKEN)
+    path = broken_models(folder)
     assert_fails(folder, [f"{path}:DataDependent", "--input", "3,8,8", "--preprocess", "none"],
                  "torch.export could not capture the forward pass of DataDependent")
 
@@ -210,9 +217,7 @@ def test_missing_preprocessing_says_what_to_pass(folder):
 
 
 def test_a_check_that_fails_removes_the_file(folder):
-    path = os.path.join(folder, "broken.py")
-    with open(path, "w") as f:
-        f.write(BROKEN)
+    path = broken_models(folder)
     assert_fails(folder, [f"{path}:Drifting", "--input", "3,8,8", "--preprocess", "none"],
                  "the exported network does not match PyTorch")
 

@@ -11,7 +11,6 @@
   average-pool shortcut) and seresnet18 (squeeze-excitation in the branch).
 - small_hf_config(): a transformers ResNetConfig small enough to commit.
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -155,18 +154,3 @@ def small_hf_config(layer_type="basic", num_labels=10):
 
     return ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 32, 64], depths=[1, 2, 1, 1], layer_type=layer_type,
                         num_labels=num_labels)
-
-
-def randomize(model, seed):
-    """Random weights everywhere and non-trivial batch-norm statistics, so that folding batch
-    norm and every gamma and beta are really tested (timm zero-initialises the last gammas)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                c = module.num_features
-                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(c, generator=generator) * 0.1)
-                module.running_mean.copy_(torch.randn(c, generator=generator) * 0.1)
-                module.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
-    return model
