@@ -9,7 +9,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
@@ -234,20 +233,9 @@ def main():
     args = parser.parse_args()
     if not os.access(LESION, os.X_OK):
         raise SystemExit(f"test_export_pytorch: build {LESION} first (make release)")
-    passed = failed = 0
-    for name, test in sorted((k, v) for k, v in globals().items() if k.startswith("test_")):
-        if args.only and args.only not in name:
-            continue
-        with tempfile.TemporaryDirectory() as folder:
-            try:
-                test(folder)
-                passed += 1
-                print(f"ok {name}")
-            except Exception as error:  # report every failure, then fail
-                failed += 1
-                print(f"FAILED {name}: {type(error).__name__}: {error}")
-    print(f"test_export_pytorch: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    import script_tests
+
+    script_tests.run(globals(), "test_export_pytorch", only=args.only, verbose=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import pickle
 import struct
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
@@ -145,17 +144,10 @@ def test_imagefolder_labels_file_batches_and_errors(folder):
 
 
 def main():
-    passed = failed = 0
-    for name, test in sorted((k, v) for k, v in globals().items() if k.startswith("test_")):
-        with tempfile.TemporaryDirectory() as folder:
-            try:
-                test(folder)
-                passed += 1
-            except Exception as error:  # report every failure, then fail
-                failed += 1
-                print(f"FAILED {name}: {type(error).__name__}: {error}")
-    print(f"make_dataset: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.path.insert(0, HERE)
+    import script_tests
+
+    script_tests.run(globals(), "make_dataset")
 
 
 if __name__ == "__main__":
