@@ -2,14 +2,20 @@ import Nets
 
 /// Batch-norm re-estimation for an experiment's variants (`--recalibrate-bn`): each variant's
 /// network with every batch norm after its first changed block given the statistics of that
-/// variant's own activations on the recalibration images (`Network.recalibrated(for:on:)`). Each
-/// variant's network is made once and reused for every batch; the prefix before its first changed
-/// block is still the intact pass's.
+/// variant's own activations on the recalibration images.
+///
+/// What a sweep can share is shared. The intact activations of the recalibration images advance
+/// block by block as the variants' first changes move down the network, so the prefix is walked
+/// once for a whole sweep in block order, not once per variant. Each variant's statistics are
+/// computed once and kept (a few numbers per channel); its network is compiled from them for each
+/// batch, only from its first changed block on, so memory does not grow with the variant count.
 public final class Recalibration {
     public let network: Network
     public let imageCount: Int
     private let images: [Tensor]
-    private var networks: [Variant: (network: Network, start: Int)] = [:]
+    private var statistics: [Variant: (start: Int, entries: [String: Weights.Entry])] = [:]
+    /// The intact network's inputs to block `position` for the recalibration images.
+    private var cursor: (position: Int, inputs: [Tensor])?
 
     /// The first `limit` images of `data`, preprocessed, in batches of `batchSize`.
     public init(network: Network, data: DatasetFile, limit: Int, batchSize: Int) throws {
@@ -26,18 +32,34 @@ public final class Recalibration {
     /// The logits of each variant on `batch`, with its batch norms re-estimated.
     public func logits(_ variants: [Variant], on batch: Batch) throws -> [Tensor] {
         try variants.map { variant in
-            let (recalibrated, start) = try networkFor(variant)
+            let (start, entries) = try statisticsFor(variant)
             guard start < variant.steps.count else { return batch.logits }
+            let recalibrated = try network.withStatistics(entries, from: start,
+                                                          note: "batch norms re-estimated on \(imageCount) images")
             return try recalibrated.forward(fromPosition: start, blockInput: try batch.intactBlockInput(start),
                                             options: RunOptions(variant: variant))
         }
     }
 
-    private func networkFor(_ variant: Variant) throws -> (network: Network, start: Int) {
-        if let made = networks[variant] { return made }
-        let made = try network.recalibrated(for: variant, on: images)
-        networks[variant] = made
+    private func statisticsFor(_ variant: Variant) throws -> (start: Int, entries: [String: Weights.Entry]) {
+        if let made = statistics[variant] { return made }
+        guard let start = network.firstChange(in: variant) else { return (variant.steps.count, [:]) }
+        let made = (start, try network.recalibrationStatistics(for: variant, from: start, blockInputs: try intactInputs(at: start)))
+        statistics[variant] = made
         return made
+    }
+
+    /// The intact inputs to block `position`, advanced from the cursor (or from the stem when the
+    /// cursor has passed it).
+    private func intactInputs(at position: Int) throws -> [Tensor] {
+        var (at, inputs) = try cursor.flatMap { $0.position <= position ? $0 : nil }
+            ?? (0, images.map { try network.runStem($0) })
+        while at < position {
+            inputs = try inputs.map { x in var input = x; return try network.runBlock(at, &input) }
+            at += 1
+        }
+        cursor = (at, inputs)
+        return inputs
     }
 }
 

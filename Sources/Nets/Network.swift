@@ -12,13 +12,16 @@ public final class Network: @unchecked Sendable {
     /// The weights it was compiled from, for re-estimating batch-norm statistics.
     let weights: Weights
     /// Re-initialised blocks, made on first use.
-    let reinitialized = ReinitializedBlocks()
+    let reinitialized: ReinitializedBlocks
+    /// The recalibration walk's layer programs (batch norms unfolded), made on first use.
+    let unfoldedLayers = UnfoldedLayers()
 
     /// Compiles and checks: every weight the architecture names must exist with the right shape
     /// and finite values, and every weight given must be used.
     public init(_ architecture: Architecture, weights: Weights) throws {
         self.architecture = architecture
         self.weights = weights
+        reinitialized = ReinitializedBlocks()
         let reader = WeightReader(weights)
         let input = architecture.input
         var compiler = Compiler(reader: reader, channels: input.channels, height: input.height, width: input.width)
@@ -43,6 +46,30 @@ public final class Network: @unchecked Sendable {
             throw NetsError("\(weights.source): the head ends with \(compiler.shape), expected \(architecture.classes) class scores")
         }
         try reader.checkAllUsed()
+    }
+
+    /// `base` with the blocks from `start` on and the head compiled from `weights`, which differ
+    /// from base's only in those blocks' and the head's entries; the stem, the blocks before
+    /// `start` (with their plans) and the re-initialised blocks are base's.
+    init(sharing base: Network, before start: Int, weights: Weights) throws {
+        precondition((0...base.blocks.count).contains(start), "no block position \(start)")
+        architecture = base.architecture
+        self.weights = weights
+        reinitialized = base.reinitialized
+        stem = base.stem
+        let shape = start < base.blocks.count ? base.blocks[start].inputShape : base.blocks.last?.outputShape ?? []
+        var compiler = Compiler(reader: WeightReader(weights), channels: shape.last ?? 0,
+                                height: shape.count == 3 ? shape[0] : 0, width: shape.count == 3 ? shape[1] : 0)
+        if shape.count == 1 { compiler.features = shape[0] }
+        var blocks = Array(base.blocks[..<start])
+        for index in start..<base.blocks.count {
+            blocks.append(try Network.compileBlock(architecture.blocks[index], index: index, compiler: &compiler))
+        }
+        self.blocks = blocks
+        head = try compiler.compile(architecture.head, context: "head")
+        blockParameters = base.blockParameters
+        blockWeightShapes = base.blockWeightShapes
+        parameterCount = base.parameterCount
     }
 
     static func compileBlock(_ spec: BlockSpec, index: Int, compiler: inout Compiler) throws -> Block {
