@@ -166,11 +166,12 @@ def sweep_torch_scale(depth, batch, threads, images, alphas):
 
 
 def sweep_torch_scale_recalibrated(depth, batch, threads, images, alphas, recalibration_images):
-    """The PyTorch script a researcher would write for the scale sweep with batch norms
-    re-estimated: per variant, reset every batch norm, one train-mode pass over the recalibration
-    images with cumulative averages (momentum None), then evaluate. (Unravel re-estimates only the
-    batch norms after the changed block, from population statistics layer by layer; the work is
-    comparable, a pass over the recalibration images per variant.)"""
+    """The PyTorch script a researcher would write for what `lesion scale --recalibrate-bn`
+    writes, both groups: per variant, evaluate with the trained statistics, then reset every batch
+    norm, run one train-mode pass over the recalibration images with cumulative averages (momentum
+    None), and evaluate again. (Unravel re-estimates only the batch norms after the changed block,
+    from population statistics layer by layer; the work is comparable, a pass over the
+    recalibration images per variant.)"""
     import copy
 
     torch, trained, blocks, x = torch_bench_model(depth, threads, images)
@@ -183,6 +184,7 @@ def sweep_torch_scale_recalibrated(depth, batch, threads, images, alphas, recali
                 model = copy.deepcopy(trained)
                 block = blocks_of(model)[index]
                 block.forward = scaled_forward(torch, block, alpha)
+                classify(model, x, batch)
                 for m in model.modules():
                     if isinstance(m, torch.nn.BatchNorm2d):
                         m.reset_running_stats()
@@ -328,7 +330,7 @@ def main():
     print_sweep(f"scale sweep with batch norms re-estimated on {args.recalibration_images} images per variant, "
                 f"{min(args.recalibrated_sweep_images, args.sweep_images)} images evaluated by both, images/s:", sweep,
                 ("unravel_recalibrated", "unravel `lesion scale --recalibrate-bn` (both groups)"),
-                ("pytorch_recalibrated", "pytorch: per variant a train-mode pass, then evaluation"),
+                ("pytorch_recalibrated", "pytorch: per variant evaluation, a train-mode pass, evaluation again"),
                 "recalibrated scale sweep", versus=drop_ratio)
     print_ceilings(results, sweep, *network_macs(base + ".h5"))
 

@@ -16,6 +16,12 @@ public struct HookPoint: Hashable, Sendable, CustomStringConvertible {
     public static func blockOutput(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).output") }
     /// A highway block's transform gate T(x), in [0, 1].
     public static func blockGate(_ block: Int) -> HookPoint { HookPoint("blocks.\(block).gate") }
+
+    /// The block a "blocks.I.*" point belongs to; nil for "stem", "logits" and unknown names.
+    public var block: Int? {
+        let parts = name.split(separator: ".")
+        return parts.count == 3 && parts[0] == "blocks" ? Int(parts[1]) : nil
+    }
 }
 
 extension Network {

@@ -63,17 +63,40 @@ extension Network {
         try run(blockInput, options: options, startPosition: position, record: false).logits
     }
 
+    /// The value after the step at position `last` (its output hook applied) of a run that starts
+    /// at `position` from a cached input to it: nothing after `last` runs, not even the head.
+    public func activation(fromPosition position: Int, blockInput: Tensor, through last: Int,
+                           options: RunOptions = RunOptions()) throws -> Tensor {
+        let steps = try options.steps(blocks: blocks.count)
+        guard (position..<steps.count).contains(last) else {
+            throw NetsError("a run from position \(position) cannot stop after position \(last) of \(steps.count)")
+        }
+        return try run(blockInput, options: options, startPosition: position, through: last, record: false).current
+    }
+
     /// A forward pass that keeps what the backward pass needs.
     public func record(_ input: Tensor, options: RunOptions = RunOptions()) throws -> ForwardRecord {
         try run(input, options: options, startPosition: nil, record: true)
     }
 
-    /// From the image when `startPosition` is nil, else from a cached input to that position.
+    /// From the image when `startPosition` is nil, else from a cached input to that position
+    /// (the number of steps: the head's input).
     func run(_ input: Tensor, options: RunOptions, startPosition: Int?, record: Bool) throws -> ForwardRecord {
+        let (current, stemTrace, blockRecords) = try run(input, options: options, startPosition: startPosition,
+                                                         through: nil, record: record)
+        let headTrace = try head.forward(current, record: record)
+        let logits = try options.hooks.run(.logits, headTrace.last!)
+        return ForwardRecord(logits: logits, stemTrace: stemTrace, blockRecords: blockRecords, headTrace: headTrace)
+    }
+
+    /// The blocks of a run, from `startPosition` (nil: the image, through the stem) through the
+    /// step at position `last` (nil: every step).
+    private func run(_ input: Tensor, options: RunOptions, startPosition: Int?, through last: Int?, record: Bool) throws
+        -> (current: Tensor, stemTrace: [Tensor], blockRecords: [(Int, Block.Record)]) {
         let steps = try options.steps(blocks: blocks.count)
         try checkOrder(steps.map(\.block))
-        if let startPosition, !(0..<steps.count).contains(startPosition) {
-            throw NetsError("start position \(startPosition) is outside 0..<\(steps.count)")
+        if let startPosition, !(0...steps.count).contains(startPosition) {
+            throw NetsError("start position \(startPosition) is outside 0...\(steps.count)")
         }
         var stemTrace: [Tensor] = []
         var current = input
@@ -87,14 +110,12 @@ extension Network {
             if !record { stemTrace = [] }
         }
         var blockRecords: [(Int, Block.Record)] = []
-        for step in steps[(startPosition ?? 0)...] {
+        for step in steps[(startPosition ?? 0)..<(last.map { $0 + 1 } ?? steps.count)] {
             current = try options.hooks.run(.blockInput(step.block), current)
             current = try runStep(step, &current, record: record, hooks: options.hooks) { blockRecords.append((step.block, $0)) }
             current = try options.hooks.run(.blockOutput(step.block), current)
         }
-        let headTrace = try head.forward(current, record: record)
-        let logits = try options.hooks.run(.logits, headTrace.last!)
-        return ForwardRecord(logits: logits, stemTrace: stemTrace, blockRecords: blockRecords, headTrace: headTrace)
+        return (current, stemTrace, blockRecords)
     }
 
     private func checkOrder(_ order: [Int]) throws {

@@ -33,7 +33,7 @@ final class CausalTrace: Probe {
         corrupted += correct(try batch.run([.stem: noisy]).logits, batch.labels)
         for i in 0..<blocks {
             let run = try batch.run([.stem: noisy, .blockOutput(i): try batch.activation(.blockOutput(i))])
-            restored[i] += correct(run.logits, batch.labels)
+            restored[i] += correct(try run.logits, batch.labels)
         }
     }
 
@@ -70,14 +70,24 @@ final class ReadmePatchingTests: XCTestCase {
             var reads: [HookPoint] { [.blockOutput(3), .blockInput(5)] }
             func observe(_ batch: Batch) throws {
                 let same = try batch.run([.blockOutput(3): try batch.activation(.blockOutput(3))], reading: [.blockInput(5)])
-                XCTAssertEqual(same.logits.values, batch.logits.values)
+                XCTAssertEqual(try same.logits.values, batch.logits.values)
                 XCTAssertEqual(try same.activation(.blockInput(5)).values, try batch.activation(.blockInput(5)).values)
                 let zeros = Tensor(zeros: try batch.activation(.blockOutput(3)).shape)
                 let patched = try batch.run([.blockOutput(3): zeros], variant: .dropping([6], blocks: 9))
                 var hooks = Hooks()
                 hooks.add(.blockOutput(3)) { _, _ in zeros.copy() }
                 let manual = try batch.network.forward(batch.images, options: RunOptions(dropped: [6], hooks: hooks))
-                XCTAssertEqual(patched.logits.values, manual.values)
+                XCTAssertEqual(try patched.logits.values, manual.values)
+                // A patch after the last point read: the read is the intact value, and the logits,
+                // run on demand from where the read stopped, are the hooked pass's.
+                let lateZeros = Tensor(zeros: [batch.images.shape[0]] + batch.network.blockShapes(7).output)
+                let late = try batch.run([.blockOutput(7): lateZeros], reading: [.blockInput(5)])
+                XCTAssertEqual(try late.activation(.blockInput(5)).values, try batch.activation(.blockInput(5)).values)
+                var lateHooks = Hooks()
+                lateHooks.add(.blockOutput(7)) { _, _ in lateZeros.copy() }
+                let lateManual = try batch.network.forward(batch.images, options: RunOptions(hooks: lateHooks))
+                XCTAssertEqual(try late.logits.values, lateManual.values)
+                XCTAssertNotEqual(lateManual.values, batch.logits.values, "the late patch changes the logits")
                 XCTAssertThrowsError(try batch.run([.blockGate(2): zeros])) { XCTAssertTrue("\($0)".contains("nearest it has"), "\($0)") }
                 XCTAssertThrowsError(try batch.run([.blockOutput(3): Tensor(zeros: [1, 2, 3, 4])])) {
                     XCTAssertTrue("\($0)".contains("the patch at 'blocks.3.output' has shape [1, 2, 3, 4]"), "\($0)")
