@@ -81,10 +81,18 @@ public final class ExperimentRun: Probe {
     }
 
     public func observe(_ batch: Batch) throws {
-        let before = batch.blockEvaluations
+        // A recalibrated run evaluates its variants on networks of its own, which count themselves.
+        let before = recalibration?.blockEvaluations ?? batch.blockEvaluations
         defer {
-            blockEvaluations += batch.blockEvaluations - before
+            blockEvaluations += (recalibration?.blockEvaluations ?? batch.blockEvaluations) - before
             batchesEvaluated += 1
+        }
+        if let recalibration {
+            // Every variant this run will evaluate, so that their statistics come in block order.
+            let needed = chunks.indices.filter { c in
+                (0..<batchCount).contains { shard.owns(unit: unit(batch: $0, chunk: c)) && !unitsDone.contains(unit(batch: $0, chunk: c)) }
+            }
+            try recalibration.prepare(needed.flatMap { chunks[$0] }.map { variants[$0] })
         }
         for (c, chunk) in chunks.enumerated() {
             let u = unit(batch: batch.index, chunk: c)

@@ -16,6 +16,12 @@ public final class Recalibration {
     private var statistics: [Variant: (start: Int, entries: [String: Weights.Entry])] = [:]
     /// The intact network's inputs to block `position` for the recalibration images.
     private var cursor: (position: Int, inputs: [Tensor])?
+    /// Block evaluations of the variants on the evaluated batches so far (as `Batch.blockEvaluations`
+    /// counts them, the intact pass not included).
+    public private(set) var blockEvaluations = 0
+    /// Block evaluations over the recalibration images so far, per image: the intact prefix as it
+    /// advances, and each variant's walk from its first change.
+    public private(set) var walkBlockEvaluations = 0
 
     /// The first `limit` images of `data`, preprocessed, in batches of `batchSize`.
     public init(network: Network, data: DatasetFile, limit: Int, batchSize: Int) throws {
@@ -29,11 +35,23 @@ public final class Recalibration {
         imageCount = count
     }
 
+    /// Re-estimates the statistics of every variant given that lacks them, in the order of their
+    /// first changes, so that the intact prefix of the recalibration images is walked once. (An
+    /// experiment sorts its variants for shared prefixes on the evaluated batches, which puts
+    /// late changes first.)
+    public func prepare(_ variants: [Variant]) throws {
+        let pending = variants.filter { statistics[$0] == nil }
+            .map { (variant: $0, start: network.firstChange(in: $0) ?? Int.max) }
+            .sorted { $0.start < $1.start }
+        for item in pending { _ = try statisticsFor(item.variant) }
+    }
+
     /// The logits of each variant on `batch`, with its batch norms re-estimated.
     public func logits(_ variants: [Variant], on batch: Batch) throws -> [Tensor] {
         try variants.map { variant in
             let (start, entries) = try statisticsFor(variant)
             guard start < variant.steps.count else { return batch.logits }
+            blockEvaluations += Recalibration.evaluations(variant.steps[start...])
             let recalibrated = try network.withStatistics(entries, from: start,
                                                           note: "batch norms re-estimated on \(imageCount) images")
             return try recalibrated.forward(fromPosition: start, blockInput: try batch.intactBlockInput(start),
@@ -41,11 +59,16 @@ public final class Recalibration {
         }
     }
 
+    private static func evaluations(_ steps: ArraySlice<Variant.Step>) -> Int {
+        steps.reduce(0) { $0 + $1.action.evaluations }
+    }
+
     private func statisticsFor(_ variant: Variant) throws -> (start: Int, entries: [String: Weights.Entry]) {
         if let made = statistics[variant] { return made }
         guard let start = network.firstChange(in: variant) else { return (variant.steps.count, [:]) }
         let made = (start, try network.recalibrationStatistics(for: variant, from: start, blockInputs: try intactInputs(at: start)))
         statistics[variant] = made
+        walkBlockEvaluations += Recalibration.evaluations(variant.steps[start...])
         return made
     }
 
@@ -57,6 +80,7 @@ public final class Recalibration {
         while at < position {
             inputs = try inputs.map { x in var input = x; return try network.runBlock(at, &input) }
             at += 1
+            walkBlockEvaluations += 1
         }
         cursor = (at, inputs)
         return inputs

@@ -119,6 +119,11 @@ struct ExperimentReport: Encodable {
             let ours = Double(run.blockEvaluations) / Double(run.batchesEvaluated) + Double(network.blockCount)
             text += String(format: "\n  block evaluations per batch: %.0f (a naive loop: %d)", ours, run.naiveBlockEvaluations)
         }
+        if let recalibration = run.recalibration, recalibration.walkBlockEvaluations > 0 {
+            // A naive re-estimation runs every variant's whole network over the images.
+            text += "\n  batch-norm re-estimation: \(recalibration.walkBlockEvaluations) block evaluations per "
+                + "recalibration image (a naive loop: \(run.naiveBlockEvaluations))"
+        }
         return text
     }
 

@@ -40,3 +40,27 @@ final class RecalibrationTests: XCTestCase {
         }
     }
 }
+
+extension RecalibrationTests {
+    /// A drop-one sweep in block order walks the recalibration images' intact prefix once (n − 1
+    /// block steps to reach the last block) and each variant from its dropped block on; each
+    /// batch evaluates each variant from its dropped block on.
+    func testBlockEvaluationsFollowTheirFormula() throws {
+        let folder = Folder()
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        let data = try DatasetFile(try makeNoiseDataset(folder.path("d.h5"), count: 8, size: 32))
+        let recalibration = try Recalibration(network: network, data: data, limit: 4, batchSize: 4)
+        let n = network.blockCount
+        let variants = (0..<n).map { Variant.dropping([$0], blocks: n) }
+        let images = try data.batch(0..<8, preprocessing: network.architecture.preprocessing).images
+        let batch = Batch(index: 0, range: 0..<8, images: images, labels: Array(repeating: 0, count: 8),
+                          network: network, logits: try network.forward(images), activations: [:], evaluator: nil)
+        _ = try recalibration.logits(variants, on: batch)
+        let fromEachBlock = (0..<n).reduce(0) { $0 + (n - $1) }
+        XCTAssertEqual(recalibration.blockEvaluations, fromEachBlock)
+        XCTAssertEqual(recalibration.walkBlockEvaluations, (n - 1) + fromEachBlock)
+        _ = try recalibration.logits(variants, on: batch)   // a second batch: statistics kept, no walk
+        XCTAssertEqual(recalibration.blockEvaluations, 2 * fromEachBlock)
+        XCTAssertEqual(recalibration.walkBlockEvaluations, (n - 1) + fromEachBlock)
+    }
+}

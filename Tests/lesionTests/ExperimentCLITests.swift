@@ -175,6 +175,12 @@ final class ExperimentCLITests: XCTestCase {
         let result = try CLI.run(["drop", preact, data, "-o", out, "--batch-size", "8", "--recalibrate-bn", "--recalibrate-limit", "16"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("with batch norms re-estimated on 16 images, drop one block"), result.stdout)
+        // The walk over the recalibration images shares the intact prefix across the sweep: n − 1
+        // steps to reach the last block, and each variant from its dropped block, Σ (n − i).
+        let n = 9
+        let walk = (n - 1) + (0..<n).reduce(0) { $0 + (n - $1) }
+        XCTAssertTrue(result.stdout.contains("batch-norm re-estimation: \(walk) block evaluations per recalibration image (a naive loop: \(n * (n + 1)))"),
+                      result.stdout)
         let root = try File.open(out).root
         XCTAssertTrue(try root.group("drop_one_recalibrated").stringAttribute("settings").contains("\"recalibration_images\": \"16\""))
         let stale = try root.dataset("drop_one/error").read(as: Double.self)
