@@ -58,7 +58,7 @@ public struct MeanAblation: Experiment {
 
     public init(means: BranchMeans) { self.means = means }
 
-    public var id: String { "ablate" }
+    public var id: String { ExperimentKind.ablate.rawValue }
     public var settings: [String: String] { ["value": "mean", "images": "\(means.images)"] }
 
     public func variants(for network: Network) throws -> [Variant] {

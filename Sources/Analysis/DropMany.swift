@@ -15,16 +15,19 @@ public struct DropMany: Experiment {
         self.excludeDownsampling = excludeDownsampling
     }
 
-    public var id: String { "drop_many" }
+    public var id: String { ExperimentKind.dropMany.rawValue }
     public var settings: [String: String] {
         ["max_k": "\(maxK)", "samples": "\(samples)", "seed": "\(seed)", "exclude_downsampling": "\(excludeDownsampling)"]
     }
 
+    public func refusal(for network: Network) -> String? {
+        droppableBlocks(network, excludingDownsampling: excludeDownsampling).isEmpty ? "no block of this network can be removed" : nil
+    }
+
     public func variants(for network: Network) throws -> [Variant] {
         let pool = droppableBlocks(network, excludingDownsampling: excludeDownsampling)
-        guard maxK >= 1, !pool.isEmpty else {
-            throw NetsError("drop-many needs k ≥ 1 and blocks that can be removed (this network has \(pool.count))")
-        }
+        guard maxK >= 1 else { throw NetsError(.badUsage, "drop-many needs a largest k of at least 1, not \(maxK)") }
+        if let refusal = refusal(for: network) { throw NetsError(refusal) }
         var variants = [Variant.intact(blocks: network.blockCount)]
         for k in 1...min(maxK, pool.count) {   // k stops at the number of removable blocks
             for set in sets(of: k, from: pool) { variants.append(.dropping(Set(set), blocks: network.blockCount)) }

@@ -4,7 +4,7 @@ import Nets
 public struct DropOne: Experiment {
     public init() {}
 
-    public var id: String { "drop_one" }
+    public var id: String { ExperimentKind.dropOne.rawValue }
     public var settings: [String: String] { [:] }
 
     /// The intact network, then one variant per block whose branch can be removed. Plain blocks

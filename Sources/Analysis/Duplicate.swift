@@ -6,7 +6,7 @@ import Nets
 public struct Duplicate: Experiment {
     public init() {}
 
-    public var id: String { "duplicate" }
+    public var id: String { ExperimentKind.duplicate.rawValue }
     public var settings: [String: String] { [:] }
 
     public func skipped(for network: Network) -> [Int] {

@@ -11,6 +11,13 @@ public protocol Experiment {
     func variants(for network: Network) throws -> [Variant]
     /// Per-variant columns besides the statistics (block numbers, k, Kendall τ), as name → values.
     func columns(for variants: [Variant], network: Network) -> [String: [Double]]
+    /// Why the experiment cannot be done on `network` at all (no two blocks to swap, say), or nil.
+    /// `variants(for:)` throws in that case; a study of several experiments leaves it out instead.
+    func refusal(for network: Network) -> String?
+}
+
+extension Experiment {
+    public func refusal(for network: Network) -> String? { nil }
 }
 
 /// Blocks whose branch can be removed.

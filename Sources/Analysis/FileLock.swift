@@ -10,14 +10,14 @@ public final class FileLock {
         path = file + ".lock"
         descriptor = open(path, O_RDWR | O_CREAT, 0o644)
         guard descriptor >= 0 else {
-            throw AnalysisError("\(file): cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+            throw AnalysisError(.failure, "\(file): cannot create the lock file \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(descriptor, &buffer, 32, 0)
             let holder = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             close(descriptor)
-            throw AnalysisError("\(file) is being written by another process\(holder.isEmpty ? "" : " (pid \(holder))"); "
+            throw AnalysisError(.conflict, "\(file) is being written by another process\(holder.isEmpty ? "" : " (pid \(holder))"); "
                                 + "wait for it to finish, or write to another file")
         }
         let pid = Array("\(getpid())\n".utf8)

@@ -53,9 +53,9 @@ public final class SampledPathGradients: Probe, ResultsGroup {
         self.forced = forced
         let wanted = lengths.map { ($0.lowerBound - forced)...($0.upperBound - forced) } ?? 0...optional.count
         guard wanted.lowerBound >= 0, wanted.upperBound <= optional.count else {
-            throw NetsError("path lengths must lie in \(forced)...\(network.blockCount) for this network")
+            throw NetsError(.badUsage, "path lengths must lie in \(forced)...\(network.blockCount) for this network")
         }
-        guard samples > 0 else { throw NetsError("--samples must be positive") }
+        guard samples > 0 else { throw NetsError(.badUsage, "the samples per path length must be positive, not \(samples)") }
         ks = Array(wanted)
         self.batchCount = max(batchCount, 1)
         generator = SplitMix64(seed: seed ^ 0x9A7A_6BAD_1E57)
@@ -134,12 +134,18 @@ public final class ExactPathGradients: Probe, ResultsGroup {
 
     /// Batches measured: all, or the first `batches`.
     public let batchLimit: Int?
+    /// Images whose per-length input gradients are kept, to be drawn: the first `savedImages`.
+    public let savedImages: Int
+    /// For each kept image: its preprocessed input (H, W, C) and its c_k for every length.
+    public private(set) var kept: [(image: [Float], label: Int, gradients: [[Float]])] = []
 
-    public init(network: Network, maxLength: Int? = nil, batches: Int? = nil) throws {
+    public init(network: Network, maxLength: Int? = nil, batches: Int? = nil, savingImages: Int = 0) throws {
         self.network = network
         batchLimit = batches
+        guard savingImages >= 0 else { throw NetsError(.badUsage, "the images to save must be 0 or more, not \(savingImages)") }
+        savedImages = savingImages
         self.maxLength = min(maxLength ?? network.blockCount, network.blockCount)
-        guard self.maxLength >= 0 else { throw NetsError("--max-length must be at least 0") }
+        guard self.maxLength >= 0 else { throw NetsError(.badUsage, "the longest path length must be at least 0, not \(self.maxLength)") }
         normSums = [Double](repeating: 0, count: self.maxLength + 1)
     }
 
@@ -154,6 +160,12 @@ public final class ExactPathGradients: Probe, ResultsGroup {
         let coefficients = try network.pathGradients(record, logitGradient: seed, maxLength: maxLength)
         for (k, c) in coefficients.enumerated() {
             if let c { normSums[k] += imageNorms(c).reduce(0, +) }
+        }
+        let size = batch.images.count / max(batch.labels.count, 1)
+        for i in 0..<min(savedImages - kept.count, batch.labels.count) {
+            func slice(_ t: Tensor) -> [Float] { Array(UnsafeBufferPointer(start: t.pointer + i * size, count: size)) }
+            kept.append((slice(batch.images), batch.labels[i],
+                         coefficients.map { $0.map(slice) ?? [Float](repeating: 0, count: size) }))
         }
         images += Double(batch.labels.count)
         if maxLength == network.blockCount {
@@ -191,5 +203,23 @@ public final class ExactPathGradients: Probe, ResultsGroup {
         try group.column("norm_of_sum_per_path", zip(meanNorms, counts).map { $0 / $1.double },
                          units: "norm_of_sum / number of length-k paths")
         try group.createDataset("path_count", strings: counts.prefix(maxLength + 1).map(\.description))
+        if !kept.isEmpty { try writeKept(into: group) }
+    }
+
+    /// The kept images and their per-length gradients, in NCHW as every image in the file.
+    private func writeKept(into group: Group) throws {
+        let input = network.architecture.input
+        let (h, w, c) = (input.height, input.width, input.channels)
+        func nchw(_ values: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: values.count)
+            for y in 0..<h { for x in 0..<w { for k in 0..<c { out[(k * h + y) * w + x] = values[(y * w + x) * c + k] } } }
+            return out
+        }
+        try group.createDataset("saved_images", shape: [kept.count, c, h, w], values: kept.flatMap { nchw($0.image) })
+            .setAttribute("units", "the preprocessed input of the first images, as the network saw them")
+        try group.createDataset("saved_labels", shape: [kept.count], values: kept.map { Int64($0.label) })
+        try group.createDataset("saved_gradients", shape: [kept.count, maxLength + 1, c, h, w],
+                                values: kept.flatMap { $0.gradients.flatMap(nchw) })
+            .setAttribute("units", "c_k: the summed ∂L/∂x of all length-k paths, per image and length")
     }
 }

@@ -25,7 +25,7 @@ public final class Recalibration {
 
     /// The first `limit` images of `data`, preprocessed, in batches of `batchSize`.
     public init(network: Network, data: DatasetFile, limit: Int, batchSize: Int) throws {
-        guard limit > 0 else { throw NetsError("batch-norm recalibration needs at least one image (the limit is \(limit))") }
+        guard limit > 0 else { throw NetsError(.badUsage, "batch-norm recalibration needs at least one image (the limit is \(limit))") }
         try data.check(fits: network.architecture)
         let count = min(limit, data.count)
         images = try stride(from: 0, to: count, by: batchSize).map {
@@ -98,10 +98,11 @@ public struct Recalibrated: Experiment {
         self.recalibration = recalibration
     }
 
-    public var id: String { inner.id + "_recalibrated" }
+    public var id: String { inner.id + ExperimentKind.recalibratedSuffix }
     public var settings: [String: String] {
         inner.settings.merging(["recalibration_images": "\(recalibration.imageCount)"]) { $1 }
     }
     public func variants(for network: Network) throws -> [Variant] { try inner.variants(for: network) }
+    public func refusal(for network: Network) -> String? { inner.refusal(for: network) }
     public func columns(for variants: [Variant], network: Network) -> [String: [Double]] { inner.columns(for: variants, network: network) }
 }

@@ -8,7 +8,7 @@ public struct Reinit: Experiment {
 
     public init(seed: UInt64) { self.seed = seed }
 
-    public var id: String { "reinit" }
+    public var id: String { ExperimentKind.reinit.rawValue }
     public var settings: [String: String] { ["seed": "\(seed)"] }
 
     public func variants(for network: Network) throws -> [Variant] {

@@ -14,7 +14,7 @@ public struct Reorder: Experiment {
         self.seed = seed
     }
 
-    public var id: String { "reorder" }
+    public var id: String { ExperimentKind.reorder.rawValue }
     public var settings: [String: String] { ["max_swaps": "\(maxSwaps)", "samples": "\(samples)", "seed": "\(seed)"] }
 
     /// Groups of positions whose blocks can trade places.
@@ -27,9 +27,13 @@ public struct Reorder: Experiment {
         return groups.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
     }
 
+    public func refusal(for network: Network) -> String? {
+        Reorder.compatibleGroups(network).isEmpty ? "no two blocks of this network have compatible shapes to swap" : nil
+    }
+
     public func variants(for network: Network) throws -> [Variant] {
+        if let refusal = refusal(for: network) { throw NetsError(refusal) }
         let groups = Reorder.compatibleGroups(network)
-        guard !groups.isEmpty else { throw NetsError("no two blocks of this network have compatible shapes to swap") }
         let pairsPerGroup = groups.map { $0.count * ($0.count - 1) / 2 }
         let totalPairs = pairsPerGroup.reduce(0, +)
         var generator = SplitMix64(seed: seed ^ 0x5EED_0F0E_DE25)

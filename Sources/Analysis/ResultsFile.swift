@@ -12,9 +12,11 @@ public enum ResultsFile {
     public static let format = "unravel-results"
     public static let version: Int64 = 1
 
-    /// Saves `runs` and `provenance`, keeping every other group of an existing file.
+    /// Saves `runs` and `provenance`, keeping every other group of an existing file. A file of
+    /// several networks (`modelOnRoot` false) records each model in its network's /model group
+    /// only: on the root it would name whichever network was saved last.
     public static func save(_ path: String, runs: [ExperimentRun], groups: [ResultsGroup] = [],
-                            provenance: Provenance) throws {
+                            provenance: Provenance, modelOnRoot: Bool = true) throws {
         let temporary = "\(path).saving-\(getpid())"
         do {
             try write(temporary, existing: path, runs: runs, groups: groups) { root, previous in
@@ -22,8 +24,10 @@ public enum ResultsFile {
                 try root.setAttribute("format_version", version)
                 try root.setAttribute("tool_version", provenance.toolVersion)
                 try root.setAttribute("command_line", provenance.commandLine)
-                try root.setAttribute("model", provenance.model)
-                try root.setAttribute("model_sha256", provenance.modelSHA256)
+                if modelOnRoot {
+                    try root.setAttribute("model", provenance.model)
+                    try root.setAttribute("model_sha256", provenance.modelSHA256)
+                }
                 try root.setAttribute("data", provenance.data)
                 try root.setAttribute("data_sha256", provenance.dataSHA256)
                 try root.setAttribute("threads", Int64(provenance.threads))
@@ -84,13 +88,13 @@ public enum ResultsFile {
             for (holder, key, value) in checks {
                 let stored = try holder.stringAttribute(key)
                 guard stored == value else {
-                    throw AnalysisError("\(path): made from a different \(key.hasPrefix("model") ? "model" : "dataset") file "
+                    throw AnalysisError(.conflict, "\(path): made from a different \(key.hasPrefix("model") ? "model" : "dataset") file "
                                         + "(SHA-256 \(stored.prefix(12))… vs \(value.prefix(12))…); write to a new file")
                 }
             }
             let batch = try root.attribute("batch_size", as: Int64.self)
             guard Int(batch) == provenance.batchSize else {
-                throw AnalysisError("\(path): made with --batch-size \(batch); resume with the same batch size")
+                throw AnalysisError(.conflict, "\(path): made with batch size \(batch), not \(provenance.batchSize)", remedy: .useBatchSize(Int(batch)))
             }
         }
         guard root.contains(run.id) else { return false }
@@ -108,13 +112,13 @@ public enum ResultsFile {
 
     /// Combines shard files into the file one unsharded run would have written.
     public static func merge(_ shards: [String], into path: String) throws -> [ExperimentRun] {
-        guard let first = shards.first else { throw AnalysisError("lesion merge needs at least one shard file") }
+        guard let first = shards.first else { throw AnalysisError(.badUsage, "merging needs at least one shard file") }
         var merged: [String: ExperimentRun] = [:]
         var order: [String] = []
         for shard in shards {
             let root = try File.open(shard).root
             guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
-                throw AnalysisError("\(shard): not an Unravel results file")
+                throw AnalysisError(.badInput, "\(shard): not an Unravel results file")
             }
             for name in try experimentGroups(root) {
                 let stored = try StoredRun(reading: try root.group(name))
@@ -131,7 +135,7 @@ public enum ResultsFile {
         }
         let runs = order.map { merged[$0]! }
         for run in runs where !run.isComplete {
-            throw AnalysisError("\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
+            throw AnalysisError(.badInput, "\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
                                 + "a shard is missing or unfinished")
         }
         let temporary = "\(path).saving-\(getpid())"
@@ -208,7 +212,7 @@ public enum ResultsFile {
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw AnalysisError("\(path): cannot save results: \(reason)")
+            throw AnalysisError(.failure, "\(path): cannot save results: \(reason)")
         }
     }
 

@@ -3,6 +3,16 @@ import Nets
 
 /// What a results file holds, read back for the report: one entry per network.
 public struct StudyResults {
+    /// One image kept by the exact gradient measurement, and the gradient each path length carries.
+    public struct SavedImage {
+        public var label: Int
+        public var channels: Int, height: Int, width: Int
+        /// The preprocessed input, (C, H, W).
+        public var image: [Float]
+        /// c_k for k = 0…, each (C, H, W).
+        public var gradients: [[Float]]
+    }
+
     public struct Series {
         public var x: [Double]
         public var y: [Double]
@@ -10,16 +20,23 @@ public struct StudyResults {
 
     public struct NetworkResults {
         public var name: String
+        /// The network's group in a several-network file ("resnet56"); nil in a one-network file.
+        public var group: String?
         public var blockNames: [String] = []
         public var blockKinds: [String] = []
         public var downsampling: [Int] = []
         public var intactError: Double?
+        /// The classifier's class count (from the experiment groups).
+        public var classes: Int?
         /// drop_one: the removed block and the error without it.
         public var dropOne: Series?
+        /// drop_one: the paired 95% interval of each removal's error (intact error + Δ bounds).
+        public var dropOneInterval: (low: [Double], high: [Double])?
         /// drop_many: k, and the mean, lowest and highest error over the sets.
         public var dropMany: (k: [Double], mean: [Double], low: [Double], high: [Double])?
-        /// reorder: Kendall τ and error of each order.
+        /// reorder: Kendall τ and error of each order, and its number of swaps.
         public var reorder: Series?
+        public var reorderSwaps: [Double]?
         /// paths: length and share of paths.
         public var pathShares: Series?
         /// grads: per-path magnitude by length (exact or sampled) and total contribution.
@@ -27,6 +44,8 @@ public struct StudyResults {
         public var totalContribution: Series?
         public var effectiveLengths: ClosedRange<Int>?
         public var gradientMethod: String?
+        /// grads_exact --save-images: images (C, H, W) with their per-length input gradients.
+        public var savedImages: [SavedImage] = []
         /// highway: mean transform gate per layer.
         public var gates: Series?
         public var attributes: [(String, String)] = []
@@ -35,6 +54,13 @@ public struct StudyResults {
     public var path: String
     public var attributes: [(String, String)]
     public var networks: [NetworkResults]
+
+    /// Results put together by hand, as a custom probe or a test would.
+    public init(path: String, attributes: [(String, String)], networks: [NetworkResults]) {
+        self.path = path
+        self.attributes = attributes
+        self.networks = networks
+    }
 
     public init(_ path: String) throws {
         self.path = path
@@ -46,10 +72,10 @@ public struct StudyResults {
         let experimentNames = ["drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model"]
         let members = try root.members().filter { $0.kind == .group }.map(\.name)
         if members.contains(where: { experimentNames.contains($0) }) {
-            networks = [try StudyResults.read(root, name: "network")]
+            networks = [try StudyResults.read(root, name: "network", group: nil)]
         } else {
             // In the order they were studied (each network's model group records when).
-            let read = try members.map { ($0, try StudyResults.read(try root.group($0), name: $0)) }
+            let read = try members.map { ($0, try StudyResults.read(try root.group($0), name: $0, group: $0)) }
             let when = try Dictionary(uniqueKeysWithValues: members.map { name -> (String, String) in
                 let model = "\(name)/model"
                 guard root.contains(model), try root.group(model).hasAttribute("studied") else { return (name, name) }
@@ -69,8 +95,26 @@ public struct StudyResults {
         }
     }
 
-    private static func read(_ group: Group, name: String) throws -> NetworkResults {
-        var result = NetworkResults(name: name)
+    private static func savedImages(_ group: Group) throws -> [SavedImage] {
+        guard group.contains("grads_exact/saved_gradients") else { return [] }
+        let images = try group.dataset("grads_exact/saved_images"), gradients = try group.dataset("grads_exact/saved_gradients")
+        let shape = try gradients.shape, imageShape = try images.shape
+        guard shape.count == 5, imageShape == [shape[0], shape[2], shape[3], shape[4]] else {
+            throw NetsError("\(group.file.path): \(group.path)/grads_exact/saved_gradients is \(shape), expected (N, lengths, C, H, W) "
+                            + "matching saved_images \(imageShape)")
+        }
+        let (n, lengths, size) = (shape[0], shape[1], shape[2] * shape[3] * shape[4])
+        let pixels = try images.read(as: Float.self, converting: true), values = try gradients.read(as: Float.self, converting: true)
+        let labels = try group.dataset("grads_exact/saved_labels").read(as: Int64.self, converting: true)
+        return (0..<n).map { i in
+            SavedImage(label: Int(labels[i]), channels: shape[2], height: shape[3], width: shape[4],
+                       image: Array(pixels[(i * size)..<((i + 1) * size)]),
+                       gradients: (0..<lengths).map { k in Array(values[((i * lengths + k) * size)..<((i * lengths + k + 1) * size)]) })
+        }
+    }
+
+    private static func read(_ group: Group, name: String, group groupName: String?) throws -> NetworkResults {
+        var result = NetworkResults(name: name, group: groupName)
         func doubles(_ path: String) throws -> [Double]? {
             group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
         }
@@ -82,9 +126,15 @@ public struct StudyResults {
             result.downsampling = try model.attributeArray("downsampling_blocks", as: Int64.self).map { Int($0) }
             result.attributes = try attributes(of: model)
         }
+        for experiment in ["drop_one", "drop_many", "reorder"] where result.classes == nil && group.contains(experiment) {
+            result.classes = Int(try group.group(experiment).attribute("classes", as: Int64.self))
+        }
         if let error = try doubles("drop_one/error"), let blocks = try doubles("drop_one/variants/block") {
             result.intactError = error.first
             result.dropOne = Series(x: Array(blocks.dropFirst()), y: Array(error.dropFirst()))
+            if let low = try doubles("drop_one/delta_error_low"), let high = try doubles("drop_one/delta_error_high") {
+                result.dropOneInterval = (low.dropFirst().map { error[0] + $0 }, high.dropFirst().map { error[0] + $0 })
+            }
         }
         if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {
             result.intactError = result.intactError ?? error.first
@@ -95,6 +145,7 @@ public struct StudyResults {
         }
         if let error = try doubles("reorder/error"), let tau = try doubles("reorder/variants/kendall_tau") {
             result.reorder = Series(x: tau, y: error)
+            result.reorderSwaps = try doubles("reorder/variants/swaps")
         }
         if let share = try doubles("paths/share") {
             result.pathShares = Series(x: share.indices.map(Double.init), y: share)
@@ -106,6 +157,7 @@ public struct StudyResults {
             result.totalContribution = Series(x: lengths, y: norms)
             let range = try group.group("grads_exact").attributeArray("effective_lengths_90", as: Int64.self)
             if range.count == 2 { result.effectiveLengths = Int(range[0])...Int(range[1]) }
+            result.savedImages = try savedImages(group)
         } else if let means = try doubles("grads_sampled/mean_norm"), let lengths = try doubles("grads_sampled/length"),
                   let total = try doubles("grads_sampled/total_contribution") {
             result.gradientMethod = "sampled"

@@ -12,7 +12,7 @@ public final class Runner {
     public init(network: Network, data: DatasetFile, batchSize: Int = 128, limit: Int? = nil) throws {
         try data.check(fits: network.architecture)
         guard data.count > 0 else { throw NetsError("\(data.path): the dataset holds no images") }
-        guard batchSize > 0 else { throw NetsError("the batch size must be positive") }
+        guard batchSize > 0 else { throw NetsError(.badUsage, "the batch size must be positive, not \(batchSize)") }
         self.network = network
         self.data = data
         self.batchSize = batchSize

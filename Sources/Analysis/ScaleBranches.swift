@@ -6,12 +6,12 @@ public struct ScaleBranches: Experiment {
     public let alphas: [Float]
 
     public init(alphas: [Float]) throws {
-        guard !alphas.isEmpty else { throw AnalysisError("give at least one branch scale α") }
-        if let bad = alphas.first(where: { !$0.isFinite }) { throw AnalysisError("the branch scale α = \(bad) is not finite") }
+        guard !alphas.isEmpty else { throw AnalysisError(.badUsage, "give at least one branch scale α") }
+        if let bad = alphas.first(where: { !$0.isFinite }) { throw AnalysisError(.badUsage, "the branch scale α = \(bad) is not finite") }
         self.alphas = alphas
     }
 
-    public var id: String { "scale" }
+    public var id: String { ExperimentKind.scale.rawValue }
     public var settings: [String: String] { ["alphas": alphas.map { "\($0)" }.joined(separator: ",")] }
 
     /// Blocks whose branch cannot be scaled (plain blocks) or removed, whatever the α.

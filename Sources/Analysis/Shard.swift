@@ -14,12 +14,10 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
         self.count = count
     }
 
-    /// Parses "i/n" with 0 ≤ i < n.
-    public init(parsing text: String) throws {
-        let parts = text.split(separator: "/").map { Int($0) }
-        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (0..<n).contains(i) else {
-            throw NetsError("--shard takes i/n with 0 ≤ i < n, e.g. 0/4; got '\(text)'")
-        }
+    /// Parses "i/n" with 0 ≤ i < n; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let i = parts[0], let n = parts[1], n >= 1, (0..<n).contains(i) else { return nil }
         self.init(index: i, count: n)
     }
 

@@ -101,7 +101,11 @@ struct StoredRun {
     init(reading group: Group) throws {
         id = String(group.path.dropFirst())   // the group's path: "drop_one", or "resnet56/drop_one"
         settings = try group.stringAttribute("settings")
-        shard = try Shard(parsing: try group.stringAttribute("shard"))
+        let shardText = try group.stringAttribute("shard")
+        guard let shard = Shard(shardText) else {
+            throw NetsError("\(group.file.path): \(group.path)@shard is '\(shardText)', expected i/n with 0 ≤ i < n")
+        }
+        self.shard = shard
         classes = Int(try group.attribute("classes", as: Int64.self))
         batchCount = Int(try group.attribute("batches", as: Int64.self))
         chunkSize = Int(try group.attribute("chunk_size", as: Int64.self))
@@ -120,7 +124,7 @@ struct StoredRun {
                 guard hasActions else { return Variant.Step(block: block, dropped: mask[i * blocks + block] == 1) }
                 guard let action = BlockAction(code: codes[i * blocks + p], alpha: alphas[i * blocks + p],
                                                seed: UInt64(bitPattern: seeds[i * blocks + p])) else {
-                    throw AnalysisError("\(group.path)/variants/action: unknown code \(codes[i * blocks + p])")
+                    throw AnalysisError(.badInput, "\(group.path)/variants/action: unknown code \(codes[i * blocks + p])")
                 }
                 return Variant.Step(block: block, action: action)
             })
@@ -146,7 +150,7 @@ struct StoredRun {
     /// Throws unless `run` is the same experiment (settings, variants, batches, classes).
     func checkSameExperiment(as run: ExperimentRun, path: String, checkShard: Bool) throws {
         func differ(_ what: String) -> AnalysisError {
-            AnalysisError("\(path): /\(id) was made with different \(what); resume only the same experiment, or write to a new file")
+            AnalysisError(.conflict, "\(path): /\(id) was made with different \(what); resume only the same experiment, or write to a new file")
         }
         guard settings == run.settings else { throw differ("settings (\(settings) vs \(run.settings))") }
         guard variants == run.variants else { throw differ("variants") }
@@ -164,7 +168,7 @@ struct StoredRun {
     func add(into run: ExperimentRun, path: String) throws {
         for row in rows {
             if let existing = run.rows[row.variant]?[row.batch], existing != row.statistics {
-                throw AnalysisError("\(path): /\(id) disagrees with another shard on variant \(row.variant), batch \(row.batch)")
+                throw AnalysisError(.badInput, "\(path): /\(id) disagrees with another shard on variant \(row.variant), batch \(row.batch)")
             }
             run.rows[row.variant, default: [:]][row.batch] = row.statistics
         }

@@ -36,7 +36,7 @@ public final class Study {
         let folder = (output as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw NetsError("\(output): the folder \(folder) does not exist")
+            throw NetsError(.badUsage, "\(output): the folder \(folder) does not exist")
         }
         network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
@@ -66,7 +66,7 @@ public final class Study {
             if options.resume {
                 try ResultsFile.restore(run, from: output, provenance: provenance, prefix: options.prefix)
             } else if try ResultsFile.holds(output, experiment: run.id), !options.force {
-                throw AnalysisError("\(output) already holds /\(run.id); use --resume to continue it or --force to replace it")
+                throw AnalysisError(.conflict, "\(output) already holds /\(run.id)", remedy: .resumeOrReplace)
             }
         }
         return runs
@@ -82,7 +82,7 @@ public final class Study {
         var lastSave = Date()
         try runner.run(runs + groups) { index, _ in
             if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= self.options.saveInterval {
-                try ResultsFile.save(self.output, runs: runs, provenance: self.provenance)
+                try ResultsFile.save(self.output, runs: runs, provenance: self.provenance, modelOnRoot: self.options.prefix == nil)
                 lastSave = Date()
             }
             progress?(index + 1, total)
@@ -95,7 +95,7 @@ public final class Study {
     public func save(_ runs: [ExperimentRun], groups: [ResultsGroup]) throws {
         let all = groups + [ModelInfo(network: network, provenance: provenance)]
         let placed = all.map { group in options.prefix.map { PrefixedGroup($0, group) } ?? group }
-        try ResultsFile.save(output, runs: runs, groups: placed, provenance: provenance)
+        try ResultsFile.save(output, runs: runs, groups: placed, provenance: provenance, modelOnRoot: options.prefix == nil)
     }
 }
 

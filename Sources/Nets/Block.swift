@@ -76,12 +76,12 @@ final class Block: @unchecked Sendable {
             if let scaleRefusal { throw NetsError(scaleRefusal) }
             guard alpha.isFinite else { throw NetsError("block \(index) ('\(spec.name)'): the branch scale \(alpha) is not finite") }
             if record && spec.kind == .highway {
-                throw NetsError("block \(index) ('\(spec.name)'): gradients through a scaled highway layer are not supported")
+                throw NetsError(.badUsage, "block \(index) ('\(spec.name)'): gradients through a scaled highway layer are not supported")
             }
         }
         if action == .twice { throw NetsError("block \(index): a duplicated block is run twice by the network, not by the block") }
         if case .replaceBranch(let value) = action {
-            guard !record else { throw NetsError("block \(index) ('\(spec.name)'): gradients through a replaced branch are not supported") }
+            guard !record else { throw NetsError(.badUsage, "block \(index) ('\(spec.name)'): gradients through a replaced branch are not supported") }
             return (try forwardReplaced(&x, value: value, hooks: hooks), nil)
         }
         var (output, kept) = spec.kind == .highway

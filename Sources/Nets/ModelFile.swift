@@ -76,7 +76,7 @@ public enum ModelFile {
     public static func write(_ path: String, architecture: Architecture, weights: Weights, source: String = "",
                              overwrite: Bool = false) throws {
         if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw NetsError("\(path): the file exists (overwrite it explicitly)")
+            throw NetsError(.conflict, "\(path): the file exists (overwrite it explicitly)")
         }
         let partial = path + ".partial"
         do {

@@ -15,7 +15,7 @@ extension Network {
     /// Lengths above maxLength are dropped, so with maxLength < n they do not add up to the full
     /// gradient. Cost: about n·maxLength − maxLength²/2 branch backward passes.
     public func pathGradients(_ record: ForwardRecord, logitGradient: Tensor, maxLength: Int) throws -> [Tensor?] {
-        guard maxLength >= 0 else { throw NetsError("the longest path length must be at least 0") }
+        guard maxLength >= 0 else { throw NetsError(.badUsage, "the longest path length must be at least 0, not \(maxLength)") }
         guard record.stemTrace.count == stem.steps.count + 1 else {
             throw NetsError("path gradients need a recorded pass from the input (use record(_:options:))")
         }

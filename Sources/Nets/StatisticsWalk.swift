@@ -16,7 +16,7 @@ struct StatisticsWalk {
         let context = "block \(block.index) ('\(spec.name)')"
         switch action {
         case .run, .skip, .scale: break
-        default: throw NetsError("\(context): batch-norm recalibration through a \(action) block is not supported yet")
+        default: throw NetsError(.badUsage, "\(context): batch-norm recalibration through a \(action) block is not supported yet")
         }
         if spec.kind == .highway {
             guard let gate = block.gate else { throw NetsError("\(context): no gate") }

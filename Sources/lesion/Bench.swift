@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let threads { Compute.threads = threads }
-        let network = try reportingBadInput { try ModelFile.load(model) }
+        let network = try ModelFile.load(model)
         let input = network.architecture.input
         var generator = SystemRandomNumberGenerator()
         let images = Tensor(shape: [batchSize, input.height, input.width, input.channels],

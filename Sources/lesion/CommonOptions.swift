@@ -34,3 +34,8 @@ struct ComputeOptions: ParsableArguments {
         return stride(from: 0, to: total, by: batchSize).map { $0..<min($0 + batchSize, total) }
     }
 }
+
+/// A count flag that must be at least 1: a usage error (64) naming the flag otherwise.
+func requirePositive(_ value: Int, _ flag: String) throws {
+    guard value > 0 else { throw ValidationError("\(flag) must be positive, not \(value)") }
+}

@@ -6,8 +6,8 @@ struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a Keras model, or a model file holding a layer graph, with its blocks found.",
         discussion: """
-            Every lesion command reads Keras files (.h5, .weights.h5, .keras) and the layer graphs
-            that export_pytorch.py writes directly; converting once saves the parsing and records
+            Every lesion command reads Keras files (.h5, .weights.h5, .keras) and the layer graphs \
+            that export_pytorch.py writes directly; converting once saves the parsing and records \
             the blocks Unravel found (see them with `lesion info`).
 
             Examples:
@@ -20,14 +20,10 @@ struct Convert: ParsableCommand {
     @Flag(help: "Replace OUTPUT if it exists.") var force = false
 
     func run() throws {
-        let (architecture, weights) = try reportingBadInput { () -> (Architecture, Weights) in
-            let read = try ModelFile.read(keras)
-            _ = try Network(read.architecture, weights: read.weights)   // refuse to write what cannot run
-            return read
-        }
-        try reportingBadInput {
-            try ModelFile.write(output, architecture: architecture, weights: weights, source: "converted from \(keras)", overwrite: force)
-        }
+        try refuseToReplace(output, force: force)
+        let (architecture, weights) = try ModelFile.read(keras)
+        _ = try Network(architecture, weights: weights)   // refuse to write what cannot run
+        try ModelFile.write(output, architecture: architecture, weights: weights, source: "converted from \(keras)", overwrite: force)
         print("wrote \(output): \(architecture.blocks.count) blocks")
     }
 }

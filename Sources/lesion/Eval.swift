@@ -27,17 +27,14 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let (network, dataset) = try reportingBadInput { () -> (Network, DatasetFile) in
-            let network = try ModelFile.load(model)
-            let dataset = try DatasetFile(data)
-            try dataset.check(fits: network.architecture)
-            return (network, dataset)
-        }
+        let network = try ModelFile.load(model)
+        let dataset = try DatasetFile(data)
+        try dataset.check(fits: network.architecture)
         let batches = compute.batches(of: dataset.count)
         let progress = Progress("eval", total: batches.last?.upperBound ?? 0, quiet: compute.quiet)
         var wrong = 0, seen = 0, loss = 0.0, computeSeconds = 0.0
         for range in batches {
-            let (images, labels) = try reportingBadInput { try dataset.batch(range, preprocessing: network.architecture.preprocessing) }
+            let (images, labels) = try dataset.batch(range, preprocessing: network.architecture.preprocessing)
             let start = Date()
             let logits = try network.forward(images)
             computeSeconds += Date().timeIntervalSince(start)

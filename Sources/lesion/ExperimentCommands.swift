@@ -14,13 +14,13 @@ struct Drop: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove each residual block's branch in turn (Veit et al., lesion study 1).",
         discussion: """
-            Each block becomes its shortcut. The change in error against the intact network comes
+            Each block becomes its shortcut. The change in error against the intact network comes \
             with a paired 95% confidence interval, because the images are the same.
 
             Example:
               lesion drop resnet56.h5 test.h5 -o results.h5
-              lesion drop resnet56.h5 test.h5 -o results.h5 --resume     # after an interruption
-              lesion drop resnet56.h5 test.h5 -o part0.h5 --shard 0/4    # one of four jobs
+              lesion drop resnet56.h5 test.h5 -o results.h5 --resume   # after a stop
+              lesion drop resnet56.h5 test.h5 -o part0.h5 --shard 0/4  # job 1 of 4
             """)
 
     @OptionGroup var study: StudyOptions
@@ -47,6 +47,11 @@ struct DropMany: ParsableCommand {
     @Flag(help: "Never remove the downsampling blocks.") var excludeDownsampling = false
     @OptionGroup var recalibration: RecalibrationOptions
 
+    func validate() throws {
+        try requirePositive(maxK, "--max-k")
+        try requirePositive(samples, "--samples")
+    }
+
     func run() throws {
         let experiment = Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed, excludeDownsampling: excludeDownsampling)
         let (opened, runs, _) = try study.run(try recalibration.experiments([experiment], study: study), label: "drop-many")
@@ -59,7 +64,7 @@ struct ReorderCommand: ParsableCommand {
         commandName: "reorder",
         abstract: "Swap k random pairs of compatible blocks (Veit et al., lesion study 3).",
         discussion: """
-            Blocks are compatible when they are in the same stage and neither changes the shape.
+            Blocks are compatible when they are in the same stage and neither changes the shape. \
             Each order is recorded with its Kendall τ against the original.
 
             Example:
@@ -69,6 +74,11 @@ struct ReorderCommand: ParsableCommand {
     @OptionGroup var study: StudyOptions
     @Option(help: "The largest number of swaps.") var maxSwaps = 10
     @Option(help: "Orders per number of swaps.") var samples = 10
+
+    func validate() throws {
+        try requirePositive(maxSwaps, "--max-swaps")
+        try requirePositive(samples, "--samples")
+    }
 
     func run() throws {
         let (opened, runs, _) = try study.run([Reorder(maxSwaps: maxSwaps, samples: samples, seed: study.seed)], label: "reorder")
@@ -81,8 +91,8 @@ struct DuplicateCommand: ParsableCommand {
         commandName: "duplicate",
         abstract: "Run each block twice in place, one block at a time (the original lesion code's third operation).",
         discussion: """
-            The block's output is fed back as its input, so only blocks that keep the shape can be
-            duplicated; the others are listed. If blocks refine one representation (Greff et al.
+            The block's output is fed back as its input, so only blocks that keep the shape can be \
+            duplicated; the others are listed. If blocks refine one representation (Greff et al. \
             2017), a repeated block should cost little.
 
             Example:
@@ -103,7 +113,7 @@ struct ScaleCommand: ParsableCommand {
         commandName: "scale",
         abstract: "Multiply each block's branch by α, one block at a time, for each α.",
         discussion: """
-            y = merge(shortcut(x) + α·f(x)): α = 0 is the drop-one lesion (and gives its numbers
+            y = merge(shortcut(x) + α·f(x)): α = 0 is the drop-one lesion (and gives its numbers \
             exactly), α = 1 the network as trained. Plain blocks have no shortcut and are listed.
 
             Example:
@@ -137,8 +147,8 @@ struct ReinitCommand: ParsableCommand {
         commandName: "reinit",
         abstract: "Redraw each block's weights as at initialisation, one block at a time (Zhang, Bengio & Singer 2019).",
         discussion: """
-            Convolutions are drawn He-normal as torchvision initialises ResNets, biases are zero and
-            batch norms are reset to the identity; the draw depends only on --seed and the block
+            Convolutions are drawn He-normal as torchvision initialises ResNets, biases are zero and \
+            batch norms are reset to the identity; the draw depends only on --seed and the block \
             (docs/results-format.md). Blocks whose error barely moves are robust to re-initialisation.
 
             Example:
@@ -159,8 +169,8 @@ struct AblateCommand: ParsableCommand {
         commandName: "ablate",
         abstract: "Replace each block's branch output by its mean over the data, one block at a time.",
         discussion: """
-            A first pass computes every branch's mean output per channel and position over the images
-            used (--limit); the results file records it under /ablate_means. Removing a branch also
+            A first pass computes every branch's mean output per channel and position over the images \
+            used (--limit); the results file records it under /ablate_means. Removing a branch also \
             removes what it adds on average; mean ablation removes only what it says about each image.
 
             Example:
@@ -177,15 +187,12 @@ struct AblateCommand: ParsableCommand {
     func run() throws {
         guard let model = study.model, let data = study.data else { throw ValidationError("give a MODEL file and a DATA file") }
         if let threads = study.threads { Compute.threads = threads }
-        let means = try reportingBadInput { () -> BranchMeans in
-            let network = try ModelFile.load(model)
-            let runner = try Runner(network: network, data: try DatasetFile(data), batchSize: study.batchSize, limit: study.limit)
-            let means = BranchMeans(network: network)
-            let progress = Progress("means", total: runner.batches.count, quiet: study.quiet)
-            try runner.run([means]) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
-            progress.finish()
-            return means
-        }
+        let network = try ModelFile.load(model)
+        let runner = try Runner(network: network, data: try DatasetFile(data), batchSize: study.batchSize, limit: study.limit)
+        let means = BranchMeans(network: network)
+        let progress = Progress("means", total: runner.batches.count, quiet: study.quiet)
+        try runner.run([means]) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
+        progress.finish()
         let (opened, runs, _) = try study.run([MeanAblation(means: means)], label: "ablate", model: model, data: data, prefix: nil,
                                               groups: { _, _ in [] }, also: { _ in [means] })
         try printResults(runs, network: opened.network, json: study.json, output: study.output)
@@ -197,13 +204,13 @@ struct StudyCommand: ParsableCommand {
         commandName: "study",
         abstract: "All lesion studies, path counts and exact gradients by path length into one results file.",
         discussion: """
-            With no MODEL and DATA it studies the reference networks bundled in models/ (ResNet-56,
-            its pre-activation twin, a plain net and a highway net, trained on MNIST digits) on
+            With no MODEL and DATA it studies the reference networks bundled in models/ (ResNet-56, \
+            its pre-activation twin, a plain net and a highway net, trained on MNIST digits) on \
             their held-out digits, each under a group named for it.
 
             Examples:
               lesion study resnet56.h5 test.h5 -o results.h5 --limit 2000
-              lesion study -o results.h5                   # the bundled reference networks
+              lesion study -o results.h5        # the bundled reference networks
               lesion report results.h5 -o report.html
             """)
 
@@ -213,6 +220,18 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "reorder: the largest number of swaps.") var maxSwaps = 10
     @Option(help: "reorder: orders per number of swaps.") var orders = 10
     @Option(help: "Images for the exact gradient-by-path-length measurement (0 to skip).") var gradientImages = 256
+    @Option(help: "Keep the per-length input gradients of the first N of them, for the report's pictures of paths.")
+    var saveImages = 0
+
+    func validate() throws {
+        for (value, flag) in [(maxK, "--max-k"), (samples, "--samples"), (maxSwaps, "--max-swaps"), (orders, "--orders")] {
+            try requirePositive(value, flag)
+        }
+        guard gradientImages >= 0 else { throw ValidationError("--gradient-images must be 0 (skip) or more, not \(gradientImages)") }
+        guard (0...max(gradientImages, 0)).contains(saveImages) else {
+            throw ValidationError("--save-images must lie in 0...--gradient-images (\(gradientImages)), not \(saveImages)")
+        }
+    }
 
     func run() throws {
         let experiments: [Experiment] = [
@@ -222,13 +241,13 @@ struct StudyCommand: ParsableCommand {
         ]
         // Exact gradients and highway gates are measured whole, not split into work units: with
         // --shard only shard 0 computes them, and `lesion merge` takes them from it.
-        let computesWholeGroups = try study.shard.map { try Shard(parsing: $0).index == 0 } ?? true
+        let computesWholeGroups = (study.shard ?? .whole).index == 0
         let groups = { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
             var probes: [Probe & ResultsGroup] = []
             guard computesWholeGroups else { return probes }
             if gradientImages > 0 {
                 let batches = (gradientImages + study.batchSize - 1) / study.batchSize
-                probes.append(try ExactPathGradients(network: network, batches: batches))
+                probes.append(try ExactPathGradients(network: network, batches: batches, savingImages: saveImages))
             }
             if network.architecture.blocks.contains(where: { $0.kind == .highway }) {
                 probes.append(try HighwayGates(network: network))
@@ -251,24 +270,39 @@ struct StudyCommand: ParsableCommand {
         } else {
             throw ValidationError("give both MODEL and DATA, or neither for the bundled reference networks")
         }
+        struct LeftOut: Encodable {
+            var experiment: String
+            var reason: String
+        }
         struct NetworkJSON: Encodable {
             var network: String?
             var experiments: [ExperimentReport]
+            var leftOut: [LeftOut]
             var gradients: [GradsReport.Report]
+            var verdict: Verdict?
         }
         var reports: [NetworkJSON] = []
         for target in targets {
             let (opened, runs, probes) = try study.run(experiments, label: target.prefix ?? "study", model: target.model,
                                                        data: target.data, prefix: target.prefix, groups: groups,
-                                                       also: { [PathCounts(PathDistribution(network: $0))] })
-            reports.append(NetworkJSON(network: target.prefix, experiments: runs.map(ExperimentReport.init),
+                                                       also: { [PathCounts(PathDistribution(network: $0))] },
+                                                       leavingOutRefused: true)
+            let leftOut = experiments.compactMap { e in e.refusal(for: opened.network).map { LeftOut(experiment: e.id, reason: $0) } }
+            reports.append(NetworkJSON(network: target.prefix, experiments: runs.map(ExperimentReport.init), leftOut: leftOut,
                                        gradients: probes.compactMap { GradsReport.report($0, network: opened.network) }))
             if study.json { continue }
             if let prefix = target.prefix { print("== \(prefix): \(opened.network.architecture.name)") }
             for run in runs { print(ExperimentReport.table(run, network: opened.network)) }
+            for skipped in leftOut { print("\(skipped.experiment): left out: \(skipped.reason)") }
             try GradsReport.print(probes, network: opened.network, json: false)
         }
-        if study.json { return try printJSON(reports) }
+        // The verdict reads the file back, as the report does, so both judge the same numbers.
+        let verdicts = Verdict.judge(try StudyResults(study.output))
+        if study.json {
+            for i in reports.indices { reports[i].verdict = verdicts.first { $0.group == reports[i].network } }
+            return try printJSON(reports)
+        }
+        print(VerdictText.render(verdicts))
         print("results: \(study.output)")
     }
 }
@@ -286,11 +320,8 @@ struct Merge: ParsableCommand {
     @Flag(help: "Replace OUTPUT if it exists.") var force = false
 
     func run() throws {
-        if FileManager.default.fileExists(atPath: output) && !force {
-            printError("lesion: \(output) exists; use --force to replace it")
-            throw Exit.failure
-        }
-        let runs = try reportingConflicts { try reportingBadInput { try ResultsFile.merge(shards, into: output) } }
+        try refuseToReplace(output, force: force)
+        let runs = try ResultsFile.merge(shards, into: output)
         print("merged \(shards.count) shards: " + runs.map { "\($0.id) (\($0.unitCount) work units)" }.joined(separator: ", ") + " -> \(output)")
     }
 }

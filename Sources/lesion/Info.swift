@@ -6,7 +6,7 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's architecture: numbered blocks, parameters and cost.",
         discussion: """
-            Blocks are numbered from 0 in the order they run; these numbers are what the
+            Blocks are numbered from 0 in the order they run; these numbers are what the \
             experiments drop and reorder. Downsampling blocks (which change the shape) are marked.
 
             Example:
@@ -20,7 +20,7 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
-        let network = try reportingBadInput { try ModelFile.load(model) }
+        let network = try ModelFile.load(model)
         let summary = network.summary
         if json { return try printJSON(summary) }
         print(InfoText.render(summary))
@@ -36,19 +36,15 @@ enum InfoText {
             "preprocessing: \(s.preprocessing)",
         ] + s.trainedWith.map { "trained with \($0)" } + [
             "\(s.blocks.count) blocks (* = downsampling):",
-            "  #    name          stage  kind      form        shortcut                  output      params",
         ]
+        var table = TextColumns(["# ", "name", "stage", "kind", "form", "shortcut", "output", "params"],
+                                [.right, .left, .right, .left, .left, .left, .left, .right])
         for b in s.blocks {
-            let output = "\(b.output[2])x\(b.output[0])x\(b.output[1])"
-            let columns = [pad("\(b.index)", 3) + (b.downsampling ? "*" : " "), pad(b.name, 13), pad("\(b.stage)", 6),
-                           pad(b.kind, 9), pad(b.form ?? "", 11), pad(b.shortcut, 25), pad(output, 11), grouped(b.parameters)]
-            lines.append("  " + columns.joined(separator: " "))
+            table.append(["\(b.index)" + (b.downsampling ? "*" : " "), b.name, "\(b.stage)", b.kind, b.form ?? "", b.shortcut,
+                          "\(b.output[2])x\(b.output[0])x\(b.output[1])", grouped(b.parameters)])
         }
+        lines += table.lines()
         return lines.joined(separator: "\n")
-    }
-
-    static func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
     static func grouped(_ n: Int) -> String {

@@ -8,7 +8,7 @@ struct Lesion: ParsableCommand {
         commandName: "lesion",
         abstract: "Test whether a trained residual network behaves like an ensemble of shallow networks.",
         discussion: """
-            Unravel runs the lesion and path-length experiments of Veit, Wilber & Belongie (NeurIPS 2016)
+            Unravel runs the lesion and path-length experiments of Veit, Wilber & Belongie (NeurIPS 2016) \
             on networks stored in HDF5, and writes HDF5 result files that h5py and h5dump read.
 
             Examples:
@@ -19,16 +19,30 @@ struct Lesion: ParsableCommand {
               lesion predict resnet56.h5 test.h5 -o predictions.h5 --input-gradients
               lesion bench resnet110.h5 --json
 
-            Model files come from notebooks-export/export_pytorch.py; dataset files from
+            Model files come from notebooks-export/export_pytorch.py; dataset files from \
             notebooks-export/make_dataset.py. Formats: docs/model-format.md.
 
-            Exit codes: 0 success, 1 failure while running, 3 a bad model or data file,
-            4 a results file in use or holding a different experiment, 64 bad usage.
+            Exit codes: 0 success, 1 failure while running, 3 a bad model, data or results file, \
+            4 an output in use by another process or already holding something (see --resume and \
+            --force), 64 bad usage.
             """,
         version: UnravelVersion.string,
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self, Report.self, Merge.self,
                       Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
     )
+
+    /// ArgumentParser's own `main`, except that the library's errors become one line and the
+    /// exit code of their kind, wherever in a command they are thrown.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as any KindedError {
+            exit(withError: Exit.reporting(error))
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 enum UnravelVersion {

@@ -8,13 +8,13 @@ struct Paths: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count the paths of each length through a network (Veit et al., Fig. 6a).",
         discussion: """
-            A residual or highway block can be passed through its branch or its shortcut; a plain
+            A residual or highway block can be passed through its branch or its shortcut; a plain \
             block only through its branch. Counts are exact integers whatever the depth.
 
             Examples:
-              lesion paths --blocks 54                 # ResNet-110: mean 27, 95% within 20-34
+              lesion paths --blocks 54             # ResNet-110: mean 27, 95% in 20-34
               lesion paths resnet56.h5 --share 5-17
-              lesion paths --blocks 333 --counts       # ResNet-1001, every count in full
+              lesion paths --blocks 333 --counts   # ResNet-1001, every count in full
             """)
 
     @Argument(help: "An Unravel model file (or give --blocks).") var model: String?
@@ -52,16 +52,12 @@ struct Paths: ParsableCommand {
     }
 
     func run() throws {
-        let distribution = try reportingBadInput {
-            try model.map { PathDistribution(network: try ModelFile.load($0)) } ?? PathDistribution(blocks: blocks!)
-        }
+        let distribution = try model.map { PathDistribution(network: try ModelFile.load($0)) } ?? PathDistribution(blocks: blocks!)
         let ranges = try self.ranges()
         let tightest = distribution.tightestInterval(holding: 0.95)
         if let output {
-            try reportingConflicts {
-                try ResultsFile.saveGroups(output, [PathCounts(distribution)],
-                                           commandLine: CommandLine.arguments.joined(separator: " "), toolVersion: UnravelVersion.string)
-            }
+            try ResultsFile.saveGroups(output, [PathCounts(distribution)],
+                                       commandLine: CommandLine.arguments.joined(separator: " "), toolVersion: UnravelVersion.string)
         }
         let n = distribution.factors.count
         if json {

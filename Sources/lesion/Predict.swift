@@ -7,8 +7,8 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write every image's logits (and input gradients) to an HDF5 file.",
         discussion: """
-            The parity check to run after exporting a model: compare these logits with your
-            framework's. With --input-gradients it also writes the gradient of each image's
+            The parity check to run after exporting a model: compare these logits with your \
+            framework's. With --input-gradients it also writes the gradient of each image's \
             cross-entropy with respect to the preprocessed input, as (N, C, H, W).
 
             The file is written as OUT.partial and renamed when complete.
@@ -26,16 +26,10 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        if FileManager.default.fileExists(atPath: output) && !force {
-            printError("lesion: \(output) exists; use --force to replace it")
-            throw Exit.failure
-        }
-        let (network, dataset) = try reportingBadInput { () -> (Network, DatasetFile) in
-            let network = try ModelFile.load(model)
-            let dataset = try DatasetFile(data)
-            try dataset.check(fits: network.architecture)
-            return (network, dataset)
-        }
+        try refuseToReplace(output, force: force)
+        let network = try ModelFile.load(model)
+        let dataset = try DatasetFile(data)
+        try dataset.check(fits: network.architecture)
         let partial = output + ".partial"
         let file = try File.create(partial, .truncate)
         let root = try file.root
@@ -54,7 +48,7 @@ struct Predict: ParsableCommand {
         let batches = compute.batches(of: dataset.count)
         let progress = Progress("predict", total: batches.last?.upperBound ?? 0, quiet: compute.quiet)
         for range in batches {
-            let (images, batchLabels) = try reportingBadInput { try dataset.batch(range, preprocessing: network.architecture.preprocessing) }
+            let (images, batchLabels) = try dataset.batch(range, preprocessing: network.architecture.preprocessing)
             let batchLogits: Tensor
             if let gradients {
                 let (l, g) = try network.inputGradient(images, target: .crossEntropy(labels: batchLabels))

@@ -16,10 +16,8 @@ struct RecalibrationOptions: ParsableArguments {
     func experiments(_ experiments: [Experiment], study: StudyOptions) throws -> [Experiment] {
         guard recalibrateBn else { return experiments }
         guard let model = study.model, let data = study.data else { throw ValidationError("give a MODEL file and a DATA file") }
-        let recalibration = try reportingBadInput {
-            try Recalibration(network: try ModelFile.load(model), data: try DatasetFile(data), limit: recalibrateLimit,
-                              batchSize: study.batchSize)
-        }
+        let recalibration = try Recalibration(network: try ModelFile.load(model), data: try DatasetFile(data),
+                                              limit: recalibrateLimit, batchSize: study.batchSize)
         return experiments + experiments.map { Recalibrated($0, recalibration: recalibration) }
     }
 }

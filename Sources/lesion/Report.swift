@@ -6,24 +6,46 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a results file as a self-contained HTML page with the paper's figures.",
         discussion: """
-            The page has inline SVG and no scripts, and needs no network access.
+            The page opens with the verdict (docs/verdict.md), then has the figures as inline SVG, \
+            and has no scripts and needs no network access. With --figures each figure is also \
+            written alone as DIR/NAME.svg, for a paper.
 
             Example:
-              lesion report results.h5 -o report.html
+              lesion report results.h5 -o report.html --figures figures/
             """)
 
     @Argument(help: "A results file.") var results: String
     @Option(name: .shortAndLong, help: "The HTML file to write.") var output: String
+    @Option(help: ArgumentHelp("Also write each figure alone as an SVG file into this folder.", valueName: "dir")) var figures: String?
 
     func run() throws {
-        let read = try reportingBadInput { try StudyResults(results) }
-        let page = ReportPage.html(read)
+        let read = try StudyResults(results)
+        try write(ReportPage.html(read), to: output)
+        if let figures {
+            try create(folder: figures)
+            for figure in ReportFigures.all(read) {
+                try write(#"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + figure.svg + "\n",
+                          to: (figures as NSString).appendingPathComponent(figure.name + ".svg"))
+            }
+        }
+        print("report: \(output)" + (figures.map { "; figures: \($0)" } ?? ""))
+    }
+
+    private func write(_ text: String, to path: String) throws {
         do {
-            try page.write(toFile: output, atomically: true, encoding: .utf8)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            printError("lesion: cannot write \(output): \(error.localizedDescription)")
+            printError("lesion: cannot write \(path): \(error.localizedDescription)")
             throw Exit.failure
         }
-        print("report: \(output)")
+    }
+
+    private func create(folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            printError("lesion: cannot create the folder \(folder): \(error.localizedDescription)")
+            throw Exit.failure
+        }
     }
 }

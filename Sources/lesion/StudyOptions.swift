@@ -14,7 +14,8 @@ struct StudyOptions: ParsableArguments {
     @Option(help: "Seed for the random block sets and orders.") var seed: UInt64 = 1
     @Flag(help: "Continue an interrupted run: compute only what the results file lacks.") var resume = false
     @Flag(help: "Replace this experiment's results if the file holds them.") var force = false
-    @Option(help: "Do part i of n of the work (i from 0), for batch schedulers; then `lesion merge`.") var shard: String?
+    @Option(help: ArgumentHelp("Do part i of n of the work (0 ≤ i < n), for batch schedulers; then `lesion merge`.",
+                              valueName: "i/n")) var shard: Shard?
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
     @Flag(help: "No progress bar.") var quiet = false
     @Option(help: ArgumentHelp("Seconds between saves while running.", visibility: .hidden)) var saveInterval = 5.0
@@ -25,7 +26,6 @@ struct StudyOptions: ParsableArguments {
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
-        if let shard { _ = try Shard(parsing: shard) }
     }
 
     /// Opens the study and runs `experiments`, with a progress bar. Bad input exits with 3, a
@@ -38,41 +38,34 @@ struct StudyOptions: ParsableArguments {
 
     func run(_ experiments: [Experiment], label: String, model: String, data: String, prefix: String?,
              groups: (Network, Int) throws -> [Probe & ResultsGroup],
-             also: (Network) -> [ResultsGroup] = { _ in [] }) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
+             also: (Network) -> [ResultsGroup] = { _ in [] },
+             leavingOutRefused: Bool = false) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
         if let threads { Compute.threads = threads }
         var options = Study.Options()
         options.batchSize = batchSize
         options.limit = limit
         options.resume = resume
         options.force = force
-        options.shard = try shard.map { try Shard(parsing: $0) } ?? .whole
+        options.shard = shard ?? .whole
         options.commandLine = CommandLine.arguments.joined(separator: " ")
         options.toolVersion = UnravelVersion.string
         options.saveInterval = saveInterval
         options.pauseAfterBatch = pauseAfterBatch
         options.prefix = prefix
-        let study = try reportingConflicts { try reportingBadInput { try Study(model: model, data: data, output: output, options: options) } }
-        let runs = try reportingConflicts { try reportingBadInput { try study.prepare(experiments) } }
-        let probes = try reportingBadInput { try groups(study.network, study.runner.batches.count) }
+        let study = try Study(model: model, data: data, output: output, options: options)
+        // A study of several experiments does those the network allows and says which it left out.
+        let doable = !leavingOutRefused ? experiments : experiments.filter { experiment in
+            guard let why = experiment.refusal(for: study.network) else { return true }
+            printError("lesion: \(prefix.map { "\($0): " } ?? "")\(experiment.id) left out: \(why)")
+            return false
+        }
+        let runs = try study.prepare(doable)
+        let probes = try groups(study.network, study.runner.batches.count)
         let progress = Progress(label, total: 1, quiet: quiet)
-        try reportingConflicts {
-            try reportingBadInput {
-                try study.run(runs, groups: probes, also: also(study.network)) { done, total in
-                    progress.update(done: done, total: total)
-                }
-            }
+        try study.run(runs, groups: probes, also: also(study.network)) { done, total in
+            progress.update(done: done, total: total)
         }
         progress.finish()
         return (study, runs, probes)
-    }
-}
-
-/// Runs `body`, turning a results-file conflict into a one-line message and exit code 4.
-func reportingConflicts<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as AnalysisError {
-        printError("lesion: \(error)")
-        throw Exit.conflict
     }
 }

@@ -15,12 +15,14 @@ struct CLI {
         return folder.appendingPathComponent("lesion")
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `lesion arguments` at a terminal width of 100 unless `environment` sets COLUMNS.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "100"
+        environment.merge(extra) { $1 }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -41,17 +43,34 @@ func netsFixture(_ name: String) -> String {
 }
 
 /// Compares text with Golden/NAME; UPDATE_GOLDEN=1 rewrites the golden file instead.
-func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+///
+/// With `relativeTolerance`, numbers may differ by that share of their size and everything else
+/// must be equal: oneDNN picks its kernels by the CPU, so the last printed digit of a gradient
+/// magnitude can differ between machines while the layout and every count must not.
+func assertGolden(_ text: String, _ name: String, relativeTolerance: Double = 0,
+                  file: StaticString = #filePath, line: UInt = #line) throws {
     let url = testsFolder.appendingPathComponent("Golden").appendingPathComponent(name)
     if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
         try text.write(to: url, atomically: true, encoding: .utf8)
         return
     }
     let golden = try String(contentsOf: url, encoding: .utf8)
-    if text != golden {
-        let a = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let b = golden.split(separator: "\n", omittingEmptySubsequences: false)
-        let first = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+    let a = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let b = golden.split(separator: "\n", omittingEmptySubsequences: false)
+    let same = { (x: Substring, y: Substring) in x == y || (relativeTolerance > 0 && nearlyEqual(x, y, relativeTolerance)) }
+    if a.count != b.count || zip(a, b).contains(where: { !same($0, $1) }) {
+        let first = (0..<min(a.count, b.count)).first { !same(a[$0], b[$0]) } ?? min(a.count, b.count)
         XCTFail("output differs from Golden/\(name) at line \(first + 1):\n  got:      \(first < a.count ? String(a[first]) : "<end>")\n  expected: \(first < b.count ? String(b[first]) : "<end>")\n(UPDATE_GOLDEN=1 rewrites it)", file: file, line: line)
+    }
+}
+
+/// Whether two lines are equal but for numbers within `tolerance` of each other, relatively.
+func nearlyEqual(_ x: Substring, _ y: Substring, _ tolerance: Double) -> Bool {
+    let number = /[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/
+    let (u, v) = (x.matches(of: number), y.matches(of: number))
+    guard u.count == v.count, x.replacing(number, with: "#") == y.replacing(number, with: "#") else { return false }
+    return zip(u, v).allSatisfy { p, q in
+        guard let a = Double(p.output.0), let b = Double(q.output.0) else { return p.output.0 == q.output.0 }
+        return abs(a - b) <= tolerance * max(abs(a), abs(b))
     }
 }

@@ -84,7 +84,7 @@ final class CLITests: XCTestCase {
         let info = try CLI.run(["info", out, "--json"])
         let json = try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any]
         XCTAssertEqual((json?["blocks"] as? [Any])?.count, 9)
-        XCTAssertEqual(try CLI.run(["convert", keras, "-o", out]).status, 3, "refuses to overwrite")
+        XCTAssertEqual(try CLI.run(["convert", keras, "-o", out]).status, 4, "refuses to overwrite: the output holds something")
         XCTAssertEqual(try CLI.run(["convert", netsFixture("resnet8_c.expected.h5"), "-o", out + "2"]).status, 3, "not a model")
     }
 
@@ -136,7 +136,7 @@ final class CLITests: XCTestCase {
         let error = Double(zip(predictions, labels).filter { $0 != $1 }.count) / 10
         XCTAssertEqual(json?["error"] as? Double ?? -1, error, accuracy: 1e-9)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".partial"))
-        XCTAssertEqual(try CLI.run(["predict", model, data, "-o", out]).status, 1, "refuses to overwrite without --force")
+        XCTAssertEqual(try CLI.run(["predict", model, data, "-o", out]).status, 4, "refuses to overwrite without --force")
     }
 
     func testADatasetThatDoesNotFitIsRefused() throws {

@@ -113,7 +113,7 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(merge.status, 0, merge.stderr)
         for group in ["drop_one", "drop_many", "reorder", "paths", "grads_exact"] { try assertSameResults(whole, merged, group: group) }
         let missing = try CLI.run(["merge", parts[0], parts[1], "-o", path("incomplete.h5")])
-        XCTAssertEqual(missing.status, 4)
+        XCTAssertEqual(missing.status, 3, "an incomplete set of shards is bad input")
         XCTAssertTrue(missing.stderr.contains("a shard is missing or unfinished"), missing.stderr)
     }
 
@@ -214,16 +214,54 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(try File.open(output).root.contains("grads_exact"), "the other group stays")
     }
 
+    /// --save-images keeps each image's gradient per path length: the lengths add up to the input
+    /// gradient `lesion predict` computes by ordinary backpropagation, and the report draws them.
+    func testSavedImagesCarryTheirGradientByLengthIntoTheReport() throws {
+        let data = try makeData(count: 6)
+        let output = path("saved.h5")
+        let run = try CLI.run(["grads", model, data, "-o", output, "--method", "exact", "--batch-size", "2", "--save-images", "3", "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let group = try File.open(output).root.group("grads_exact")
+        XCTAssertEqual(try group.dataset("saved_images").shape, [3, 3, 32, 32])
+        XCTAssertEqual(try group.dataset("saved_gradients").shape, [3, 10, 3, 32, 32])
+        let perLength = try group.dataset("saved_gradients").read(as: Float.self)
+        let predictions = path("predictions.h5")
+        XCTAssertEqual(try CLI.run(["predict", model, data, "-o", predictions, "--input-gradients", "--limit", "3"]).status, 0)
+        let full = try File.open(predictions).root.dataset("input_gradients").read(as: Float.self)
+        let size = 3 * 32 * 32
+        // Both differentiate each image's own cross-entropy, so batches of 2 and of 128 agree.
+        for image in 0..<3 {
+            var worst = 0.0, scale = 0.0
+            for p in 0..<size {
+                let sum = (0..<10).map { Double(perLength[(image * 10 + $0) * size + p]) }.reduce(0, +)
+                worst = max(worst, abs(sum - Double(full[image * size + p])))
+                scale = max(scale, abs(Double(full[image * size + p])))
+            }
+            XCTAssertLessThan(worst, 1e-4 * scale, "image \(image): Σ_k c_k is the input gradient")
+        }
+        XCTAssertEqual(try CLI.run(["grads", model, data, "-o", path("x.h5"), "--method", "sampled", "--save-images", "1"]).status, 64)
+        let report = path("saved.html")
+        XCTAssertEqual(try CLI.run(["report", output, "-o", report]).status, 0)
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>Pictures of paths</h2>"))
+        XCTAssertEqual(html.components(separatedBy: "of the row's sum").count - 1, 9, "three images, three maps each")
+    }
+
     /// The report draws every figure from a study's results file and lists the provenance.
     func testTheReportDrawsEveryFigure() throws {
         let data = try makeData(count: 8)
         let results = path("study.h5"), page = path("report.html")
         XCTAssertEqual(try CLI.run(["study", model, data, "-o", results, "--batch-size", "4", "--max-k", "2", "--samples", "2",
                                     "--max-swaps", "1", "--orders", "2", "--quiet"]).status, 0)
-        let report = try CLI.run(["report", results, "-o", page])
+        let figures = path("figures")
+        let report = try CLI.run(["report", results, "-o", page, "--figures", figures])
         XCTAssertEqual(report.status, 0, report.stderr)
         let html = try String(contentsOfFile: page, encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 6, "six figures")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: figures).sorted(),
+                       ["drop-many.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg", "path-lengths.svg", "reorder.svg"])
+        XCTAssertTrue(html.contains("<h2>The answer</h2>") && html.contains("<table class=\"verdict\">"), "the verdict comes first")
+        XCTAssertLessThan(html.range(of: "The answer")!.lowerBound, html.range(of: "<svg")!.lowerBound)
         XCTAssertFalse(html.contains("no data"))
         for title in ["Error when one block is removed", "Error when k random blocks are removed", "Kendall τ",
                       "Distribution of path lengths", "Gradient magnitude per path", "Total gradient contribution"] {
@@ -282,7 +320,47 @@ final class ExperimentCLITests: XCTestCase {
         }
         let nowhere = path("missing/folder/results.h5")
         let result = try CLI.run(["drop", model, try makeData("ok.h5", count: 2), "-o", nowhere])
-        XCTAssertEqual(result.status, 3)
+        XCTAssertEqual(result.status, 64, "an output in a folder that does not exist is bad usage")
         XCTAssertTrue(result.stderr.contains("does not exist"), result.stderr)
+    }
+
+    /// Arguments no run can use are usage errors (64) that name the flag, found before any work;
+    /// they once came out of the library as bad input (3) with the flag named there.
+    func testUsageErrorsExitWith64AndNameTheFlag() throws {
+        let data = try makeData(count: 4)
+        let cases: [([String], String)] = [
+            (["grads", model, data, "--samples", "0", "--method", "sampled"], "--samples must be positive"),
+            (["grads", model, data, "--max-length=-1"], "--max-length must be at least 0"),
+            (["grads", model, data, "--lengths", "5-2"], "--lengths takes A-B"),
+            (["drop", model, data, "--shard", "4/4"], "--shard"),
+            (["drop", model, data, "--shard", "half"], "--shard"),
+            (["drop-many", model, data, "--max-k", "0"], "--max-k must be positive"),
+            (["reorder", model, data, "--max-swaps", "0"], "--max-swaps must be positive"),
+            (["study", model, data, "--orders", "0"], "--orders must be positive"),
+            (["study", model, data, "--gradient-images", "-1"], "--gradient-images"),
+        ]
+        for (arguments, message) in cases {
+            let output = path("never.h5")
+            let result = try CLI.run(arguments + ["-o", output])
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), "\(arguments) wrote a results file")
+        }
+    }
+
+    /// A study does the experiments a network allows and lists the others: ResNet-8 has one block
+    /// per stage, so no two blocks can be swapped (this once stopped the whole study with exit 3).
+    func testAStudyLeavesOutWhatTheNetworkCannotDo() throws {
+        let output = path("r8.h5")
+        let result = try CLI.run(["study", netsFixture("resnet8_c.model.h5"), try makeData(count: 8, size: 16), "-o", output,
+                                  "--batch-size", "4", "--max-k", "2", "--samples", "2", "--gradient-images", "4", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("reorder left out: no two blocks of this network have compatible shapes"), result.stderr)
+        XCTAssertTrue(result.stdout.contains("reorder: left out: no two blocks"), result.stdout)
+        let root = try File.open(output).root
+        XCTAssertTrue(try root.contains("drop_one") && root.contains("drop_many"))
+        XCTAssertFalse(try root.contains("reorder"))
+        let alone = try CLI.run(["reorder", netsFixture("resnet8_c.model.h5"), try makeData("d16.h5", count: 8, size: 16), "-o", path("x.h5")])
+        XCTAssertEqual(alone.status, 3, "asked for alone, reorder cannot be done on this network: \(alone.stderr)")
     }
 }

@@ -1,0 +1,24 @@
+import HDF5
+
+/// What kind of failure an error is: what the caller must change to succeed. The CLI maps each
+/// kind to one exit code (README, "Exit codes").
+public enum ErrorKind: String, Sendable, CaseIterable {
+    /// A model, dataset or results file that is malformed, or that does not fit the others.
+    case badInput = "bad input"
+    /// Arguments the call cannot work with: a batch size of 0, a path length out of range.
+    case badUsage = "bad usage"
+    /// The output is being written by another process, or already holds a different experiment.
+    case conflict = "conflict"
+    /// Something that failed while running and is not the caller's doing: a write that failed.
+    case failure = "failure"
+}
+
+/// An error that says which kind of failure it is.
+public protocol KindedError: Error, CustomStringConvertible {
+    var errorKind: ErrorKind { get }
+}
+
+/// Every HDF5 failure Unravel meets is in a file it was given, or in writing one.
+extension HDF5Error: KindedError {
+    public var errorKind: ErrorKind { .badInput }
+}

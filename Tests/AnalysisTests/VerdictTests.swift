@@ -1,0 +1,89 @@
+import XCTest
+@testable import Analysis
+
+/// The verdict's rules, on results made up to sit on either side of each threshold.
+final class VerdictTests: XCTestCase {
+    /// A 10-class network of 6 blocks (block 3 downsampling), intact error 5%: chance is 90%, so
+    /// one point of error is a damage of 1/85.
+    private func network(dropOne: [Double], dropMany: [Double], reorder: [(tau: Double, swaps: Double, error: Double)],
+                         effective: ClosedRange<Int>? = 0...2, kinds: String = "residual") -> StudyResults.NetworkResults {
+        var n = StudyResults.NetworkResults(name: "net")
+        n.blockKinds = Array(repeating: kinds, count: 6)
+        n.downsampling = [3]
+        n.classes = 10
+        n.intactError = 0.05
+        n.dropOne = .init(x: (0..<6).map(Double.init), y: dropOne)
+        n.dropMany = (dropMany.indices.map { Double($0 + 1) }, dropMany, dropMany, dropMany)
+        n.reorder = .init(x: [1] + reorder.map(\.tau), y: [0.05] + reorder.map(\.error))
+        n.reorderSwaps = [0] + reorder.map(\.swaps)
+        let shares = kinds == "plain" ? [0, 0, 0, 0, 0, 0, 1.0] : [1, 6, 15, 20, 15, 6, 1].map { Double($0) / 64 }
+        n.pathShares = .init(x: shares.indices.map(Double.init), y: shares)
+        n.effectiveLengths = kinds == "plain" ? 6...6 : effective
+        return n
+    }
+
+    private let smoothReorder: [(tau: Double, swaps: Double, error: Double)] = [(0.9, 1, 0.07), (0.8, 2, 0.10), (0.6, 3, 0.16), (0.5, 4, 0.2)]
+
+    func testAResNetLikeThePapersIsEnsembleLike() {
+        let verdict = Verdict(network(dropOne: [0.06, 0.06, 0.07, 0.20, 0.06, 0.065], dropMany: [0.07, 0.10, 0.15, 0.22],
+                                      reorder: smoothReorder))
+        XCTAssertEqual(verdict.findings.map(\.outcome), [.pass, .pass, .pass, .pass], verdict.findings.map(\.because).joined(separator: "\n"))
+        XCTAssertEqual(verdict.overall, .ensembleLike)
+        // The downsampling block (3) is left out of the single-removal numbers.
+        XCTAssertEqual(verdict.findings[0].numbers["worst_block"], 2)
+        XCTAssertEqual(verdict.findings[0].numbers["median_damage"]!, 0.01 / 0.85, accuracy: 1e-12)
+    }
+
+    func testAPlainNetIsNotEnsembleLike() {
+        let verdict = Verdict(network(dropOne: Array(repeating: 0.9, count: 6), dropMany: [0.9, 0.9], reorder:
+                                        [(0.9, 1, 0.88), (0.8, 2, 0.9), (0.6, 3, 0.9)], kinds: "plain"))
+        XCTAssertEqual(verdict.findings.map(\.outcome), [.fail, .fail, .fail, .fail])
+        XCTAssertEqual(verdict.overall, .notEnsembleLike)
+        XCTAssertTrue(verdict.findings[3].because.contains("one path"))
+    }
+
+    /// Each threshold, just inside and just outside.
+    func testEachThresholdDecides() {
+        let d = 0.85   // the way from 5% to chance
+        func outcome(_ n: StudyResults.NetworkResults, _ criterion: Int) -> Verdict.Outcome { Verdict(n).findings[criterion].outcome }
+        let mild = [0.05, 0.05, 0.05, 0.05, 0.05, 0.05]
+        // Median single removal 0.05: three of five non-downsampling blocks at 0.049 / 0.051 of the way.
+        XCTAssertEqual(outcome(network(dropOne: [0.05, 0.05 + 0.049 * d, 0.05 + 0.049 * d, 0.3, 0.05 + 0.049 * d, 0.9], dropMany: [0.1], reorder: smoothReorder), 0), .partly,
+                       "the median passes, block 5 (0.98) is essential")
+        XCTAssertEqual(outcome(network(dropOne: [0.05, 0.05 + 0.051 * d, 0.05 + 0.051 * d, 0.3, 0.05 + 0.051 * d, 0.05], dropMany: [0.1], reorder: smoothReorder), 0), .fail)
+        XCTAssertEqual(outcome(network(dropOne: [0.05, 0.05, 0.05 + 0.249 * d, 0.9, 0.05, 0.05], dropMany: [0.1], reorder: smoothReorder), 0), .pass,
+                       "a downsampling block may cost anything")
+        // The largest drop-many step, 0.25.
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.05 + 0.2 * d, 0.05 + 0.449 * d], reorder: smoothReorder), 1), .pass)
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.05 + 0.2 * d, 0.05 + 0.451 * d], reorder: smoothReorder), 1), .fail)
+        // Reorder: a flat, harmless reorder passes whatever its correlation; a cliff at one swap fails.
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.1], reorder: [(0.9, 1, 0.06), (0.8, 2, 0.05), (0.6, 3, 0.06)]), 2), .pass)
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.1], reorder: [(0.9, 1, 0.5), (0.8, 2, 0.6), (0.6, 3, 0.7)]), 2), .fail,
+                       "correlated, but one swap costs half the way to chance")
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.1], reorder: [(0.9, 1, 0.2), (0.8, 2, 0.1), (0.6, 3, 0.15)]), 2), .fail,
+                       "harmful and uncorrelated")
+        // Effective paths: 0–2 ends below the mean length 3; 0–3 does not.
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.1], reorder: smoothReorder, effective: 1...2), 3), .pass)
+        XCTAssertEqual(outcome(network(dropOne: mild, dropMany: [0.1], reorder: smoothReorder, effective: 1...3), 3), .fail)
+    }
+
+    func testWhatWasNotMeasuredIsSaidAndLeftOutOfTheOverall() {
+        var n = network(dropOne: [0.06, 0.06, 0.07, 0.20, 0.06, 0.065], dropMany: [0.07], reorder: smoothReorder)
+        n.reorder = nil
+        n.effectiveLengths = nil
+        let verdict = Verdict(n)
+        XCTAssertEqual(verdict.findings.map(\.outcome), [.pass, .pass, .notMeasured, .notMeasured])
+        XCTAssertEqual(verdict.overall, .ensembleLike)
+        XCTAssertEqual(Verdict(StudyResults.NetworkResults(name: "empty")).overall, .notMeasured)
+    }
+
+    /// A ResNet judged beside a plain network of the same file quotes the control.
+    func testThePlainControlIsQuoted() {
+        let resnet = network(dropOne: [0.06, 0.06, 0.07, 0.20, 0.06, 0.065], dropMany: [0.07], reorder: smoothReorder)
+        var plain = network(dropOne: Array(repeating: 0.9, count: 6), dropMany: [0.9], reorder: smoothReorder, kinds: "plain")
+        plain.name = "plain"
+        let verdicts = Verdict.judge(StudyResults(path: "x.h5", attributes: [], networks: [resnet, plain]))
+        XCTAssertEqual(verdicts[0].findings[0].numbers["control_median_damage"]!, 1, accuracy: 1e-12)
+        XCTAssertNil(verdicts[1].findings[0].numbers["control_median_damage"], "a plain net is not compared with itself")
+    }
+}

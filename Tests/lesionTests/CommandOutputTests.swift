@@ -1,0 +1,86 @@
+import Foundation
+import HDF5
+import XCTest
+
+/// What the experiment commands print, against golden text: every table's header, alignment and
+/// numbers. The networks are real: the bundled reference networks, trained on MNIST digits;
+/// numbers may differ in their last printed digit between CPUs (see `assertGolden`).
+final class CommandOutputTests: XCTestCase {
+    private var folder: URL!
+    private let models = testsFolder.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models").path
+
+    override func setUp() {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-out-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// The bundled ResNet-56 and the first 48 of its held-out digits: a trained network on real data.
+    private var resnet56: [String] { [models + "/resnet56.h5", models + "/mnist-heldout.h5", "--limit", "48"] }
+
+    /// Runs `lesion` and gives its stdout with the temporary folder's path replaced by <tmp>.
+    private func output(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let result = try CLI.run(arguments, environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return result.stdout.replacingOccurrences(of: folder.path, with: "<tmp>")
+    }
+
+    func testDropMatchesGoldenText() throws {
+        let text = try output(["drop"] + resnet56 + ["-o", path("r.h5"), "--batch-size", "16"])
+        try assertGolden(text, "drop-resnet56.txt", relativeTolerance: 2e-3)
+    }
+
+    /// k reaches 10, where the k column used to lose its alignment.
+    func testDropManyMatchesGoldenText() throws {
+        let text = try output(["drop-many"] + resnet56 + ["-o", path("r.h5"), "--batch-size", "16", "--max-k", "10", "--samples", "2"])
+        try assertGolden(text, "drop-many-resnet56.txt", relativeTolerance: 2e-3)
+    }
+
+    func testReorderMatchesGoldenText() throws {
+        let text = try output(["reorder"] + resnet56 + ["-o", path("r.h5"), "--batch-size", "16", "--max-swaps", "3", "--samples", "2"])
+        try assertGolden(text, "reorder-resnet56.txt", relativeTolerance: 2e-3)
+    }
+
+    func testGradsMatchGoldenText() throws {
+        let exact = try output(["grads"] + resnet56 + ["-o", path("e.h5"), "--batch-size", "16", "--method", "exact"])
+        try assertGolden(exact, "grads-exact-resnet56.txt", relativeTolerance: 2e-3)
+        let sampled = try output(["grads"] + resnet56 + ["-o", path("s.h5"), "--batch-size", "16", "--method", "sampled",
+                                  "--samples", "2", "--lengths", "2-5"])
+        try assertGolden(sampled, "grads-sampled-resnet56.txt", relativeTolerance: 2e-3)
+    }
+
+    /// The bundled networks, each under its own group: every table under its own header (they were
+    /// all once printed under the reorder table's).
+    func testStudyOfTheBundledNetworksMatchesGoldenText() throws {
+        let text = try output(["study", "-o", path("study.h5"), "--limit", "48", "--batch-size", "24", "--max-k", "2", "--samples", "2",
+                               "--max-swaps", "2", "--orders", "2", "--gradient-images", "24"],
+                              environment: ["UNRAVEL_MODELS": models])
+        try assertGolden(text, "study-bundled.txt", relativeTolerance: 2e-3)
+        for header in ["drop one block:", "drop k random blocks:", "reorder by k swaps:"] {
+            XCTAssertEqual(text.components(separatedBy: header).count - 1, 5, "one '\(header)' table per network")
+        }
+        // The provenance: each network's model in its own table, none on the root (which once
+        // named only the last network studied).
+        XCTAssertFalse(try File.open(path("study.h5")).root.hasAttribute("model"))
+        XCTAssertEqual(try CLI.run(["report", path("study.h5"), "-o", path("report.html")]).status, 0)
+        let html = try String(contentsOfFile: path("report.html"), encoding: .utf8)
+        let provenance = html.components(separatedBy: "<h2>Provenance</h2>")[1].components(separatedBy: "<h3>")
+        XCTAssertFalse(provenance[0].contains("<th>model</th>"), "the file's own table names no model")
+        XCTAssertEqual(provenance.dropFirst().filter { $0.contains("<th>model</th>") && $0.contains(".h5") }.count, 5)
+        for name in ["resnet56", "preact56", "plain56", "plain20", "highway"] {
+            XCTAssertTrue(provenance.contains { $0.contains("models/\(name).h5") }, name)
+        }
+    }
+
+    /// The golden comparison itself: numbers within the tolerance pass, any other change fails.
+    func testGoldenComparisonToleratesOnlyNumbers() {
+        XCTAssertTrue(nearlyEqual("  3  1.2345e-03  ok", "  3  1.2346e-03  ok", 2e-3))
+        XCTAssertFalse(nearlyEqual("  3  1.2345e-03  ok", "  3  1.2345e-03  ko", 2e-3))
+        XCTAssertFalse(nearlyEqual("  3  1.2345e-03", "   3 1.2345e-03", 2e-3), "alignment counts")
+        XCTAssertFalse(nearlyEqual("  3  1.30e-03", "  3  1.20e-03", 2e-3))
+        XCTAssertFalse(nearlyEqual("k 9", "k 10", 2e-3))
+    }
+}
