@@ -66,6 +66,7 @@ test-report: release
 	  || { echo "make test-report: install Chromium (apt-get install chromium)" >&2; exit 1; }
 	@test -f results.h5 || .build/release/lesion study -o results.h5 --resume $(DEMO_OPTIONS)
 	.build/release/lesion report results.h5 -o report.html --figures figures
+	python3 scripts/check_report.py --self-test
 	python3 scripts/check_report.py report.html --shots docs
 	cp docs/report-1400.png docs/report.png
 

@@ -7,6 +7,7 @@ includes rotation), measured by a script injected into a copy of the page; the r
 has no scripts. Then saves full-page screenshots.
 
     scripts/check_report.py report.html --shots docs/          # docs/report-800.png, -1400.png
+    scripts/check_report.py --self-test                        # the check finds what it must
 """
 import argparse
 import json
@@ -83,12 +84,41 @@ def measure(browser, page, width):
     return json.loads(found.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
 
 
+# A figure with every fault the check looks for: two labels on top of each other, a label past
+# the right edge and a legend inside the plot area.
+BROKEN = """<!DOCTYPE html><html><body><figure id="broken">
+<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200" font-family="sans-serif" font-size="11">
+<rect class="plot" x="40" y="20" width="240" height="140" fill="none"/>
+<text x="50" y="100">0.01</text><text x="52" y="101">0.01</text>
+<text x="270" y="190">a label cut off at the edge</text>
+<g class="legend"><rect x="200" y="30" width="10" height="10"/><text x="214" y="39">net</text></g>
+</svg></figure></body></html>"""
+
+
+def self_test(browser):
+    with tempfile.TemporaryDirectory() as folder:
+        page = os.path.join(folder, "broken.html")
+        with open(page, "w", encoding="utf-8") as out:
+            out.write(BROKEN)
+        problems = measure(browser, page, 800)["problems"]
+    wanted = ["'0.01' overlaps '0.01'", "runs outside the figure", "the legend covers the plot"]
+    missing = [w for w in wanted if not any(w in p for p in problems)]
+    if missing:
+        sys.exit(f"check_report: the self-test page's faults were not all found: missing {missing}; found {problems}")
+    print(f"check_report: self-test: found all {len(wanted)} planted faults")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("page", help="report.html")
+    parser.add_argument("page", nargs="?", help="report.html")
     parser.add_argument("--shots", help="folder for report-<width>.png")
+    parser.add_argument("--self-test", action="store_true", help="check a page with planted faults, and fail unless all are found")
     arguments = parser.parse_args()
     browser = chromium()
+    if arguments.self_test:
+        return self_test(browser)
+    if not arguments.page:
+        parser.error("give report.html, or --self-test")
     failed = False
     for width in WIDTHS:
         found = measure(browser, arguments.page, width)

@@ -9,7 +9,7 @@ public enum ReportPage {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Unravel report: \(escape((results.path as NSString).lastPathComponent))</title>
             <style>
-            body { font-family: sans-serif; max-width: 1180px; margin: 24px auto; color: #222; }
+            body { font-family: sans-serif; max-width: 1180px; margin: 24px auto; padding: 0 12px; color: #222; }
             .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 18px; }
             figure { margin: 0; border: 1px solid #ddd; padding: 8px; } figcaption { font-size: 12px; color: #555; }
             table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }

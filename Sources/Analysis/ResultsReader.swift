@@ -133,7 +133,9 @@ public struct StudyResults {
             result.intactError = error.first
             result.dropOne = Series(x: Array(blocks.dropFirst()), y: Array(error.dropFirst()))
             if let low = try doubles("drop_one/delta_error_low"), let high = try doubles("drop_one/delta_error_high") {
-                result.dropOneInterval = (low.dropFirst().map { error[0] + $0 }, high.dropFirst().map { error[0] + $0 })
+                // An error rate lies in [0, 1] whatever the normal approximation of its interval says.
+                result.dropOneInterval = (low.dropFirst().map { min(max(error[0] + $0, 0), 1) },
+                                          high.dropFirst().map { min(max(error[0] + $0, 0), 1) })
             }
         }
         if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {
