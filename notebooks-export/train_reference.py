@@ -54,7 +54,9 @@ def split(seed=0):
         members = rng.permutation(np.flatnonzero(labels == digit))
         train.extend(members[:400])
         held.extend(members[400:])
-    train, held = rng.permutation(train), np.sort(held)
+    # The held-out digits are shuffled (after the training draw, which stays as it was) so that any
+    # prefix, as `lesion --limit N` takes, holds every class in proportion.
+    train, held = rng.permutation(train), rng.permutation(np.sort(held))
     return (images[train], labels[train]), (images[held], labels[held])
 
 

@@ -21,6 +21,10 @@ public enum ReportFigures {
         let singlePath = networks.filter { n in !unraveled.contains { $0.name == n.name } && n.pathShares != nil }.map(\.name)
         let leftOut = singlePath.isEmpty ? "" : " Left out, having a single path: \(singlePath.joined(separator: ", "))."
         var figures: [Figure] = []
+        // A figure whose experiment is not in the file is left out rather than drawn empty.
+        func add(_ name: String, _ chart: SVGChart, _ caption: String) {
+            if chart.series.contains(where: { !$0.x.isEmpty }) { figures.append(Figure(name: name, svg: chart.render(), caption: caption)) }
+        }
 
         var dropOne = SVGChart(title: "Error when one block is removed", xLabel: "removed block", yLabel: "test error")
         dropOne.yAsPercent = true
@@ -33,15 +37,21 @@ public enum ReportFigures {
                                             y: [intact, intact], mark: .dashed, color: color(n)))
             }
         }
+        for n in networks {
+            guard let fresh = n.perBlock.first(where: { $0.kind == .dropOne && $0.recalibrated }) else { continue }
+            dropOne.series.append(.init(label: "\(n.name), batch norms re-estimated", x: fresh.blocks, y: fresh.error, mark: .dashed, color: color(n)))
+        }
         if let marked = networks.first(where: { !$0.downsampling.isEmpty && $0.dropOne != nil }) {
             dropOne.markers = (marked.downsampling.map(Double.init), "downsampling block")
         }
-        figures.append(Figure(name: "drop-one", svg: dropOne.render(), caption: """
+        add("drop-one", dropOne, """
             Veit et al. (Fig. 3): removing one block of a ResNet barely changes the error, except at the \
             downsampling blocks; in a plain network (VGG there) every removal is catastrophic. Bars are paired \
             95% intervals of the error (the same images with and without the block). Plain blocks that change \
             the shape cannot be removed and have no point.
-            """))
+            """)
+
+        figures += classErrorMaps(networks)
 
         var dropMany = SVGChart(title: "Error when k random blocks are removed", xLabel: "blocks removed (k)", yLabel: "test error")
         dropMany.yAsPercent = true
@@ -49,10 +59,10 @@ public enum ReportFigures {
             guard let d = n.dropMany else { continue }
             dropMany.series.append(.init(label: n.name, x: d.k, y: d.mean, mark: .line, color: color(n), band: (d.low, d.high)))
         }
-        figures.append(Figure(name: "drop-many", svg: dropMany.render(), caption: """
+        add("drop-many", dropMany, """
             Veit et al. (Fig. 5a): the error grows smoothly with the number of removed blocks, as an \
             ensemble's would. Lines are means over the random sets; bands span the lowest to the highest set.
-            """))
+            """)
 
         var reorder = SVGChart(title: "Error against Kendall τ of reordered blocks", xLabel: "Kendall τ (1 = original order)", yLabel: "test error")
         reorder.yAsPercent = true
@@ -60,20 +70,20 @@ public enum ReportFigures {
             guard let r = n.reorder else { continue }
             reorder.series.append(.init(label: n.name, x: r.x, y: r.y, mark: .points, color: color(n)))
         }
-        figures.append(Figure(name: "reorder", svg: reorder.render(), caption: """
+        add("reorder", reorder, """
             Veit et al. (Fig. 5b): swapping pairs of compatible blocks degrades the error smoothly as the order \
             departs from the original (lower τ).
-            """))
+            """)
 
         var paths = SVGChart(title: "Distribution of path lengths", xLabel: "path length (blocks whose branch the path takes)", yLabel: "share of paths")
         for n in unraveled {
             guard let p = n.pathShares else { continue }
             paths.series.append(.init(label: n.name, x: p.x, y: p.y, mark: .bars, color: color(n)))
         }
-        figures.append(Figure(name: "path-lengths", svg: paths.render(), caption: """
+        add("path-lengths", paths, """
             Veit et al. (Fig. 6a): n blocks give 2ⁿ paths, binomially distributed in length; for n = 54, 95% of \
             paths are 20 to 34 blocks long. A plain block has no shortcut, so every path takes it.
-            """ + leftOut))
+            """ + leftOut)
 
         var magnitude = SVGChart(title: "Gradient magnitude per path, by path length", xLabel: "path length", yLabel: "‖∂L/∂x‖ per path")
         magnitude.logY = true
@@ -89,15 +99,17 @@ public enum ReportFigures {
                 }
             }
         }
-        figures.append(Figure(name: "gradient-per-path", svg: magnitude.render(), caption: """
+        add("gradient-per-path", magnitude, """
             Veit et al. (Fig. 6b): the gradient a path carries falls exponentially with its length. Exact: the \
             norm of the summed input gradient of all paths of a length, divided by their number. Sampled: Veit \
             et al.'s measurement, the norm of one sampled path's gradient.
-            """))
-        figures.append(Figure(name: "gradient-total", svg: total.render(), caption: """
+            """)
+        add("gradient-total", total, """
             Veit et al. (Fig. 6c): path count × magnitude. Almost all of the gradient comes from short paths: \
             5 to 17 blocks of ResNet-110's 54, only 0.45% of its paths. Each shaded range holds 90% of a network's total.
-            """ + leftOut))
+            """ + leftOut)
+
+        figures += interventions(networks, color: color)
 
         if networks.contains(where: { $0.gates != nil }) {
             var gates = SVGChart(title: "Highway transform gates", xLabel: "block", yLabel: "mean T (0 carries, 1 transforms)")
@@ -105,8 +117,7 @@ public enum ReportFigures {
                 guard let g = n.gates else { continue }
                 gates.series.append(.init(label: n.name, x: g.x, y: g.y, mark: .line, color: color(n)))
             }
-            figures.append(Figure(name: "highway-gates", svg: gates.render(),
-                                  caption: "Highway layers: how much each transforms rather than carries, averaged over units and images."))
+            add("highway-gates", gates, "Highway layers: how much each transforms rather than carries, averaged over units and images.")
         }
         return figures
     }

@@ -13,6 +13,20 @@ public struct StudyResults {
         public var gradients: [[Float]]
     }
 
+    /// A per-block experiment (drop one, duplicate, scale, ablate, reinit, with or without batch
+    /// norms re-estimated): the intact variant left out.
+    public struct PerBlock {
+        public var kind: ExperimentKind
+        public var recalibrated: Bool
+        public var blocks: [Double]
+        /// scale: each variant's α; nil for the others.
+        public var alphas: [Double]?
+        public var error: [Double]
+        /// The paired 95% interval of each variant's error, within [0, 1].
+        public var low: [Double]
+        public var high: [Double]
+    }
+
     public struct Series {
         public var x: [Double]
         public var y: [Double]
@@ -44,6 +58,10 @@ public struct StudyResults {
         public var totalContribution: Series?
         public var effectiveLengths: ClosedRange<Int>?
         public var gradientMethod: String?
+        /// drop_one/class_error: each row of variants (intact first) by class.
+        public var dropOneClassError: [[Double]]?
+        /// Every per-block experiment in the file, by kind.
+        public var perBlock: [PerBlock] = []
         /// grads_exact --save-images: images (C, H, W) with their per-length input gradients.
         public var savedImages: [SavedImage] = []
         /// highway: mean transform gate per layer.
@@ -126,7 +144,7 @@ public struct StudyResults {
             result.downsampling = try model.attributeArray("downsampling_blocks", as: Int64.self).map { Int($0) }
             result.attributes = try attributes(of: model)
         }
-        for experiment in ["drop_one", "drop_many", "reorder"] where result.classes == nil && group.contains(experiment) {
+        for experiment in ExperimentKind.allCases.map(\.rawValue) where result.classes == nil && group.contains(experiment) {
             result.classes = Int(try group.group(experiment).attribute("classes", as: Int64.self))
         }
         if let error = try doubles("drop_one/error"), let blocks = try doubles("drop_one/variants/block") {
@@ -136,6 +154,23 @@ public struct StudyResults {
                 // An error rate lies in [0, 1] whatever the normal approximation of its interval says.
                 result.dropOneInterval = (low.dropFirst().map { min(max(error[0] + $0, 0), 1) },
                                           high.dropFirst().map { min(max(error[0] + $0, 0), 1) })
+            }
+        }
+        if group.contains("drop_one/class_error"), let classes = result.classes {
+            let values = try group.dataset("drop_one/class_error").read(as: Double.self, converting: true)
+            result.dropOneClassError = stride(from: 0, to: values.count, by: classes).map { Array(values[$0..<min($0 + classes, values.count)]) }
+        }
+        for kind in [ExperimentKind.dropOne, .duplicate, .scale, .ablate, .reinit] {
+            for recalibrated in [false, true] {
+                let name = kind.rawValue + (recalibrated ? ExperimentKind.recalibratedSuffix : "")
+                guard let error = try doubles("\(name)/error"), let blocks = try doubles("\(name)/variants/block"),
+                      let low = try doubles("\(name)/delta_error_low"), let high = try doubles("\(name)/delta_error_high"),
+                      !error.isEmpty else { continue }
+                let clamp = { (x: Double) in min(max(x, 0), 1) }
+                result.perBlock.append(PerBlock(kind: kind, recalibrated: recalibrated, blocks: Array(blocks.dropFirst()),
+                                                alphas: try doubles("\(name)/variants/alpha").map { Array($0.dropFirst()) },
+                                                error: Array(error.dropFirst()), low: low.dropFirst().map { clamp(error[0] + $0) },
+                                                high: high.dropFirst().map { clamp(error[0] + $0) }))
             }
         }
         if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {

@@ -29,6 +29,9 @@ public final class Study {
     public let options: Options
     private let provenance: Provenance
     private let lock: FileLock
+    /// Classes of the model that none of the images used has: with a limit on a dataset sorted by
+    /// class, the first images may hold only some, and every number then describes only those.
+    public let absentClasses: [Int]
 
     /// Checks everything that can be checked before the first batch: the output folder, the
     /// dataset's shape against the model, the labels, that no other process writes the file.
@@ -41,7 +44,7 @@ public final class Study {
         network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         runner = try Runner(network: network, data: dataset, batchSize: options.batchSize, limit: options.limit)
-        try Study.checkLabels(dataset, count: runner.imageCount, classes: network.architecture.classes)
+        absentClasses = try Study.checkLabels(dataset, count: runner.imageCount, classes: network.architecture.classes)
         self.output = output
         self.options = options
         lock = try FileLock(for: output)
@@ -50,11 +53,14 @@ public final class Study {
                                     images: runner.imageCount)
     }
 
-    private static func checkLabels(_ data: DatasetFile, count: Int, classes: Int) throws {
+    /// Throws for a label outside the model's classes; gives the classes no image has.
+    private static func checkLabels(_ data: DatasetFile, count: Int, classes: Int) throws -> [Int] {
         let labels = try File.open(data.path).root.dataset("labels").readRows(0..<count, as: Int64.self, converting: true)
         if let index = labels.firstIndex(where: { !(0..<Int64(classes)).contains($0) }) {
             throw NetsError("\(data.path): /labels[\(index)] is \(labels[index]), outside the model's classes 0..<\(classes)")
         }
+        let seen = Set(labels.map { Int($0) })
+        return (0..<classes).filter { !seen.contains($0) }
     }
 
     /// Prepares runs, restoring saved progress with --resume.

@@ -53,6 +53,13 @@ struct StudyOptions: ParsableArguments {
         options.pauseAfterBatch = pauseAfterBatch
         options.prefix = prefix
         let study = try Study(model: model, data: data, output: output, options: options)
+        if !study.absentClasses.isEmpty {
+            let absent = study.absentClasses
+            printError("lesion: warning: the \(study.runner.imageCount) images used hold no image of \(absent.count) of the model's "
+                       + "\(study.network.architecture.classes) classes (\(absent.prefix(10).map(String.init).joined(separator: ", "))"
+                       + (absent.count > 10 ? ", …" : "") + "); every number describes only the others"
+                       + (limit == nil ? "" : ". Is \(data) sorted by class? --limit takes the first images"))
+        }
         // A study of several experiments does those the network allows and says which it left out.
         let doable = !leavingOutRefused ? experiments : experiments.filter { experiment in
             guard let why = experiment.refusal(for: study.network) else { return true }

@@ -133,6 +133,13 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["reinit", model, data, "-o", whole, "--batch-size", "8", "--seed", "5", "--quiet"]).status, 0)
         XCTAssertEqual(try CLI.run(["ablate", "--mean", model, data, "-o", whole, "--batch-size", "8", "--quiet"]).status, 0)
         XCTAssertEqual(try File.open(whole).root.dataset("ablate_means/block_3").shape, [32, 16, 16])
+        // The report draws each intervention, one figure each (scale: one per network).
+        let figures = path("figures")
+        XCTAssertEqual(try CLI.run(["report", whole, "-o", path("whole.html"), "--figures", figures]).status, 0)
+        let drawn = Set(try FileManager.default.contentsOfDirectory(atPath: figures))
+        XCTAssertTrue(drawn.isSuperset(of: ["duplicate.svg", "ablate.svg", "reinit.svg", "scale-0.svg", "drop-one.svg"]), "\(drawn.sorted())")
+        let scale = try String(contentsOfFile: figures + "/scale-0.svg", encoding: .utf8)
+        for alpha in ["α = 0", "α = 0.5", "α = 2"] { XCTAssertTrue(scale.contains(alpha), alpha) }
         XCTAssertEqual(try CLI.run(["ablate", model, data, "-o", path("no-mean.h5")]).status, 64, "--mean is required")
         for (command, group) in [(["scale", "--alphas", "0,0.5,2"], "scale"), (["reinit", "--seed", "5"], "reinit"),
                                  (["ablate", "--mean"], "ablate")] {
@@ -257,9 +264,10 @@ final class ExperimentCLITests: XCTestCase {
         let report = try CLI.run(["report", results, "-o", page, "--figures", figures])
         XCTAssertEqual(report.status, 0, report.stderr)
         let html = try String(contentsOfFile: page, encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 6, "six figures")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 7, "seven figures")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: figures).sorted(),
-                       ["drop-many.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg", "path-lengths.svg", "reorder.svg"])
+                       ["drop-many.svg", "drop-one-classes-0.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg",
+                        "path-lengths.svg", "reorder.svg"])
         XCTAssertTrue(html.contains("<h2>The answer</h2>") && html.contains("<table class=\"verdict\">"), "the verdict comes first")
         XCTAssertLessThan(html.range(of: "The answer")!.lowerBound, html.range(of: "<svg")!.lowerBound)
         XCTAssertFalse(html.contains("no data"))
@@ -360,6 +368,18 @@ final class ExperimentCLITests: XCTestCase {
         let root = try File.open(output).root
         XCTAssertTrue(try root.contains("drop_one") && root.contains("drop_many"))
         XCTAssertFalse(try root.contains("reorder"))
+        // --json carries the same verdict per network, reorder not measured.
+        let json = try CLI.run(["study", netsFixture("resnet8_c.model.h5"), path("data.h5"), "-o", output, "--batch-size", "4",
+                                "--max-k", "2", "--samples", "2", "--gradient-images", "4", "--quiet", "--json", "--force"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let network = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])?.first)
+        let verdict = try XCTUnwrap(network["verdict"] as? [String: Any])
+        let findings = try XCTUnwrap(verdict["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.map { $0["criterion"] as? String }, ["single removals are mild", "damage grows smoothly with k",
+                                                                     "reordering degrades smoothly", "gradient comes from short paths"])
+        XCTAssertEqual(findings[2]["outcome"] as? String, "not measured")
+        XCTAssertNotNil(verdict["overall"] as? String)
+        XCTAssertEqual((network["leftOut"] as? [[String: Any]])?.first?["experiment"] as? String, "reorder")
         let alone = try CLI.run(["reorder", netsFixture("resnet8_c.model.h5"), try makeData("d16.h5", count: 8, size: 16), "-o", path("x.h5")])
         XCTAssertEqual(alone.status, 3, "asked for alone, reorder cannot be done on this network: \(alone.stderr)")
     }
