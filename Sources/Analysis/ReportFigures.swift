@@ -61,18 +61,19 @@ public enum ReportFigures {
         }
         add("drop-many", dropMany, """
             Veit et al. (Fig. 5a): the error grows smoothly with the number of removed blocks, as an \
-            ensemble's would. Lines are means over the random sets; bands span the lowest to the highest set.
+            ensemble's would. Lines are means over the random sets; bands span the lowest to the highest set, \
+            the spread that dominates here (each set's own paired 95% interval is in the results file).
             """)
 
         var reorder = SVGChart(title: "Error against Kendall τ of reordered blocks", xLabel: "Kendall τ (1 = original order)", yLabel: "test error")
         reorder.yAsPercent = true
         for n in networks {
             guard let r = n.reorder else { continue }
-            reorder.series.append(.init(label: n.name, x: r.x, y: r.y, mark: .points, color: color(n)))
+            reorder.series.append(.init(label: n.name, x: r.x, y: r.y, mark: .points, color: color(n), errorBars: n.reorderInterval))
         }
         add("reorder", reorder, """
             Veit et al. (Fig. 5b): swapping pairs of compatible blocks degrades the error smoothly as the order \
-            departs from the original (lower τ).
+            departs from the original (lower τ). Bars are paired 95% intervals.
             """)
 
         var paths = SVGChart(title: "Distribution of path lengths", xLabel: "path length (blocks whose branch the path takes)", yLabel: "share of paths")

@@ -51,6 +51,8 @@ public struct StudyResults {
         /// reorder: Kendall τ and error of each order, and its number of swaps.
         public var reorder: Series?
         public var reorderSwaps: [Double]?
+        /// reorder: the paired 95% interval of each order's error, within [0, 1].
+        public var reorderInterval: (low: [Double], high: [Double])?
         /// paths: length and share of paths.
         public var pathShares: Series?
         /// grads: per-path magnitude by length (exact or sampled) and total contribution.
@@ -183,6 +185,9 @@ public struct StudyResults {
         if let error = try doubles("reorder/error"), let tau = try doubles("reorder/variants/kendall_tau") {
             result.reorder = Series(x: tau, y: error)
             result.reorderSwaps = try doubles("reorder/variants/swaps")
+            if let low = try doubles("reorder/delta_error_low"), let high = try doubles("reorder/delta_error_high") {
+                result.reorderInterval = (low.map { min(max(error[0] + $0, 0), 1) }, high.map { min(max(error[0] + $0, 0), 1) })
+            }
         }
         if let share = try doubles("paths/share") {
             result.pathShares = Series(x: share.indices.map(Double.init), y: share)

@@ -269,6 +269,10 @@ final class ExperimentCLITests: XCTestCase {
                        ["drop-many.svg", "drop-one-classes-0.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg",
                         "path-lengths.svg", "reorder.svg"])
         XCTAssertTrue(html.contains("<h2>The answer</h2>") && html.contains("<table class=\"verdict\">"), "the verdict comes first")
+        for figure in ["drop-one", "reorder"] {   // paired 95% intervals, drawn as bars
+            let svg = try String(contentsOfFile: figures + "/\(figure).svg", encoding: .utf8)
+            XCTAssertGreaterThan(svg.components(separatedBy: "stroke-opacity=\"0.55\"").count - 1, 0, figure)
+        }
         XCTAssertLessThan(html.range(of: "The answer")!.lowerBound, html.range(of: "<svg")!.lowerBound)
         XCTAssertFalse(html.contains("no data"))
         for title in ["Error when one block is removed", "Error when k random blocks are removed", "Kendall τ",
