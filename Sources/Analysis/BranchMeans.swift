@@ -43,9 +43,7 @@ public final class BranchMeans: Probe, ResultsGroup {
             let shape = network.blockShapes(block).output
             let (h, w, c) = (shape[0], shape[1], shape[2])
             let mean = sums[block].map { Float($0 / Double(max(images, 1))) }
-            var chw = [Float](repeating: 0, count: mean.count)
-            for i in 0..<h { for j in 0..<w { for k in 0..<c { chw[(k * h + i) * w + j] = mean[(i * w + j) * c + k] } } }
-            try group.createDataset("block_\(block)", shape: [c, h, w], values: chw)
+            try group.createDataset("block_\(block)", shape: [c, h, w], values: Layout.nchw(mean, height: h, width: w, channels: c))
         }
     }
 }

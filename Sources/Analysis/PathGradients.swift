@@ -210,11 +210,7 @@ public final class ExactPathGradients: Probe, ResultsGroup {
     private func writeKept(into group: Group) throws {
         let input = network.architecture.input
         let (h, w, c) = (input.height, input.width, input.channels)
-        func nchw(_ values: [Float]) -> [Float] {
-            var out = [Float](repeating: 0, count: values.count)
-            for y in 0..<h { for x in 0..<w { for k in 0..<c { out[(k * h + y) * w + x] = values[(y * w + x) * c + k] } } }
-            return out
-        }
+        func nchw(_ values: [Float]) -> [Float] { Layout.nchw(values, height: h, width: w, channels: c) }
         try group.createDataset("saved_images", shape: [kept.count, c, h, w], values: kept.flatMap { nchw($0.image) })
             .setAttribute("units", "the preprocessed input of the first images, as the network saw them")
         try group.createDataset("saved_labels", shape: [kept.count], values: kept.map { Int64($0.label) })
