@@ -84,7 +84,7 @@ enum PathPictures {
     }
 
     static func svgHeat(_ map: [Double], _ saved: StudyResults.SavedImage, scale: Double) -> String {
-        grid(height: cells(saved.height), width: cells(saved.width)) { color(map[$0] / max(scale, 1e-30)) }
+        grid(height: cells(saved.height), width: cells(saved.width)) { SVGHeatMap.color(map[$0] / max(scale, 1e-30)) }
     }
 
     static func grid(height: Int, width: Int, fill: (Int) -> String) -> String {
@@ -95,12 +95,5 @@ enum PathPictures {
                 + "width=\"\(String(format: "%.2f", size))\" height=\"\(String(format: "%.2f", size))\" fill=\"\(fill(y * width + x))\"/>"
         } }
         return svg + "</svg>"
-    }
-
-    /// White (0) to dark blue (1), through the Okabe–Ito blue.
-    static func color(_ t: Double) -> String {
-        let v = min(max(t.isFinite ? t : 0, 0), 1)
-        let (r, g, b) = (255 - v * (255 - 8), 255 - v * (255 - 48), 255 - v * (255 - 107))
-        return String(format: "#%02x%02x%02x", Int(r), Int(g), Int(b))
     }
 }

@@ -18,6 +18,7 @@ public struct StudyResults {
     public struct PerBlock {
         public var kind: ExperimentKind
         public var recalibrated: Bool
+        public var intactError: Double
         public var blocks: [Double]
         /// scale: each variant's α; nil for the others.
         public var alphas: [Double]?
@@ -43,9 +44,13 @@ public struct StudyResults {
         /// The classifier's class count (from the experiment groups).
         public var classes: Int?
         /// drop_one: the removed block and the error without it.
-        public var dropOne: Series?
+        public var dropOne: Series? { plainDropOne.map { Series(x: $0.blocks, y: $0.error) } }
         /// drop_one: the paired 95% interval of each removal's error (intact error + Δ bounds).
-        public var dropOneInterval: (low: [Double], high: [Double])?
+        public var dropOneInterval: (low: [Double], high: [Double])? { plainDropOne.map { ($0.low, $0.high) } }
+        /// drop_one with the trained batch-norm statistics.
+        var plainDropOne: PerBlock? { perBlock.first { $0.kind == .dropOne && !$0.recalibrated } }
+        /// Every block is plain: the control network, with a single path.
+        public var isPlain: Bool { !blockKinds.isEmpty && blockKinds.allSatisfy { $0 == "plain" } }
         /// drop_many: k, and the mean, lowest and highest error over the sets.
         public var dropMany: (k: [Double], mean: [Double], low: [Double], high: [Double])?
         /// reorder: Kendall τ and error of each order, and its number of swaps.
@@ -115,6 +120,12 @@ public struct StudyResults {
         }
     }
 
+    /// Paired 95% intervals as error rates: the intact error plus each variant's Δ bounds, within
+    /// [0, 1] whatever the normal approximation of the interval says.
+    private static func errorInterval(intact: Double, low: [Double], high: [Double]) -> (low: [Double], high: [Double]) {
+        (low.map { min(max(intact + $0, 0), 1) }, high.map { min(max(intact + $0, 0), 1) })
+    }
+
     private static func savedImages(_ group: Group) throws -> [SavedImage] {
         guard group.contains("grads_exact/saved_gradients") else { return [] }
         let images = try group.dataset("grads_exact/saved_images"), gradients = try group.dataset("grads_exact/saved_gradients")
@@ -149,15 +160,6 @@ public struct StudyResults {
         for experiment in ExperimentKind.allCases.map(\.rawValue) where result.classes == nil && group.contains(experiment) {
             result.classes = Int(try group.group(experiment).attribute("classes", as: Int64.self))
         }
-        if let error = try doubles("drop_one/error"), let blocks = try doubles("drop_one/variants/block") {
-            result.intactError = error.first
-            result.dropOne = Series(x: Array(blocks.dropFirst()), y: Array(error.dropFirst()))
-            if let low = try doubles("drop_one/delta_error_low"), let high = try doubles("drop_one/delta_error_high") {
-                // An error rate lies in [0, 1] whatever the normal approximation of its interval says.
-                result.dropOneInterval = (low.dropFirst().map { min(max(error[0] + $0, 0), 1) },
-                                          high.dropFirst().map { min(max(error[0] + $0, 0), 1) })
-            }
-        }
         if group.contains("drop_one/class_error"), let classes = result.classes {
             let values = try group.dataset("drop_one/class_error").read(as: Double.self, converting: true)
             result.dropOneClassError = stride(from: 0, to: values.count, by: classes).map { Array(values[$0..<min($0 + classes, values.count)]) }
@@ -168,13 +170,13 @@ public struct StudyResults {
                 guard let error = try doubles("\(name)/error"), let blocks = try doubles("\(name)/variants/block"),
                       let low = try doubles("\(name)/delta_error_low"), let high = try doubles("\(name)/delta_error_high"),
                       !error.isEmpty else { continue }
-                let clamp = { (x: Double) in min(max(x, 0), 1) }
-                result.perBlock.append(PerBlock(kind: kind, recalibrated: recalibrated, blocks: Array(blocks.dropFirst()),
+                let interval = errorInterval(intact: error[0], low: Array(low.dropFirst()), high: Array(high.dropFirst()))
+                result.perBlock.append(PerBlock(kind: kind, recalibrated: recalibrated, intactError: error[0], blocks: Array(blocks.dropFirst()),
                                                 alphas: try doubles("\(name)/variants/alpha").map { Array($0.dropFirst()) },
-                                                error: Array(error.dropFirst()), low: low.dropFirst().map { clamp(error[0] + $0) },
-                                                high: high.dropFirst().map { clamp(error[0] + $0) }))
+                                                error: Array(error.dropFirst()), low: interval.low, high: interval.high))
             }
         }
+        result.intactError = result.plainDropOne?.intactError
         if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {
             result.intactError = result.intactError ?? error.first
             let groups = Dictionary(grouping: zip(k, error).dropFirst(), by: { $0.0 })
@@ -186,7 +188,7 @@ public struct StudyResults {
             result.reorder = Series(x: tau, y: error)
             result.reorderSwaps = try doubles("reorder/variants/swaps")
             if let low = try doubles("reorder/delta_error_low"), let high = try doubles("reorder/delta_error_high") {
-                result.reorderInterval = (low.map { min(max(error[0] + $0, 0), 1) }, high.map { min(max(error[0] + $0, 0), 1) })
+                result.reorderInterval = errorInterval(intact: error[0], low: low, high: high)
             }
         }
         if let share = try doubles("paths/share") {

@@ -31,7 +31,7 @@ struct SVGHeatMap {
         for (r, row) in values.enumerated() {
             for (c, value) in row.enumerated() {
                 svg += "<rect x=\"\(f(left + Double(c) * cellW))\" y=\"\(f(top + Double(r) * cellH))\" width=\"\(f(cellW))\" height=\"\(f(cellH))\" "
-                    + "fill=\"\(value.isFinite ? PathPictures.color(value) : "#cccccc")\"><title>\(escape(rows[r])), \(escape(columns[c])): "
+                    + "fill=\"\(value.isFinite ? SVGHeatMap.color(value) : "#cccccc")\"><title>\(escape(rows[r])), \(escape(columns[c])): "
                     + "\(value.isFinite ? String(format: "%.3f", value) : "none")</title></rect>"
             }
             svg += "\n"
@@ -48,10 +48,17 @@ struct SVGHeatMap {
         let barY = top + plotH + 40, barW = min(200.0, plotW)
         svg += "<g class=\"legend\">"
         for i in 0..<20 {
-            svg += "<rect x=\"\(f(left + 28 + Double(i) * barW / 20))\" y=\"\(f(barY))\" width=\"\(f(barW / 20 + 0.5))\" height=\"\(f(barHeight))\" fill=\"\(PathPictures.color((Double(i) + 0.5) / 20))\"/>"
+            svg += "<rect x=\"\(f(left + 28 + Double(i) * barW / 20))\" y=\"\(f(barY))\" width=\"\(f(barW / 20 + 0.5))\" height=\"\(f(barHeight))\" fill=\"\(SVGHeatMap.color((Double(i) + 0.5) / 20))\"/>"
         }
         svg += "<text x=\"\(f(left + 24))\" y=\"\(f(barY + 9))\" text-anchor=\"end\">\(escape(scale.low))</text>"
         svg += "<text x=\"\(f(left + 32 + barW))\" y=\"\(f(barY + 9))\">\(escape(scale.high))</text></g>\n"
         return svg + "</svg>"
+    }
+
+    /// White (0) to dark blue (1), through the Okabe–Ito blue.
+    static func color(_ t: Double) -> String {
+        let v = min(max(t.isFinite ? t : 0, 0), 1)
+        let (r, g, b) = (255 - v * (255 - 8), 255 - v * (255 - 48), 255 - v * (255 - 107))
+        return String(format: "#%02x%02x%02x", Int(r), Int(g), Int(b))
     }
 }

@@ -90,7 +90,7 @@ public struct Verdict: Sendable, Encodable {
 
     /// Every network of a results file, with the first plain network as the control.
     public static func judge(_ results: StudyResults) -> [Verdict] {
-        let control = results.networks.first { !$0.blockKinds.isEmpty && $0.blockKinds.allSatisfy { $0 == "plain" } }
+        let control = results.networks.first(where: \.isPlain)
         return results.networks.map { Verdict($0, control: control?.name == $0.name ? nil : control) }
     }
 
@@ -138,8 +138,7 @@ public struct Verdict: Sendable, Encodable {
                        "median_delta_error": d.medianPoints, "worst_delta_error": d.worstPoints]
         var because = "median Δerror \(points(d.medianPoints)) (damage \(share(d.median)), ≤ \(share(Threshold.medianSingleRemoval)) to pass); "
             + "worst \(points(d.worstPoints)) at block \(d.worstBlock) (damage \(share(d.worst)), ≤ \(share(Threshold.worstSingleRemoval)))"
-        let plain = !r.blockKinds.isEmpty && r.blockKinds.allSatisfy { $0 == "plain" }
-        if let control, !plain, let c = singleRemovalDamage(control) {
+        if let control, !r.isPlain, let c = singleRemovalDamage(control) {
             numbers["control_median_damage"] = c.median
             because += "; the plain control \(control.name): median damage \(share(c.median))"
         }

@@ -12,7 +12,8 @@ final class VerdictTests: XCTestCase {
         n.downsampling = [3]
         n.classes = 10
         n.intactError = 0.05
-        n.dropOne = .init(x: (0..<6).map(Double.init), y: dropOne)
+        n.perBlock = [.init(kind: .dropOne, recalibrated: false, intactError: 0.05, blocks: (0..<6).map(Double.init), alphas: nil,
+                            error: dropOne, low: dropOne, high: dropOne)]
         n.dropMany = (dropMany.indices.map { Double($0 + 1) }, dropMany, dropMany, dropMany)
         n.reorder = .init(x: [1] + reorder.map(\.tau), y: [0.05] + reorder.map(\.error))
         n.reorderSwaps = [0] + reorder.map(\.swaps)
