@@ -429,6 +429,11 @@ int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *fir
 void unravel_set_threads(int threads) { if (threads > 0) omp_set_num_threads(threads); }
 int unravel_max_threads(void) { return omp_get_max_threads(); }
 
+int unravel_sgemm(char trans_a, char trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                  const float *b, long ldb, float beta, float *c, long ldc) {
+    return dnnl_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == dnnl_success ? 0 : 1;
+}
+
 const char *unravel_dnnl_version(void) {
     static char text[32];
     const dnnl_version_t *v = dnnl_version();

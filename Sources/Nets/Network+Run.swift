@@ -125,8 +125,11 @@ extension Network {
     }
 
     /// The gradient at the input from a gradient at the logits, back through a recorded pass.
-    /// `routes[i]` routes block i (default: both branch and shortcut).
-    public func backward(_ record: ForwardRecord, logitGradient: Tensor, routes: [Int: Route] = [:]) throws -> Tensor {
+    /// `routes[i]` routes block i (default: both branch and shortcut). `atBlockInput` sees the
+    /// gradient at each block's input as the pass reaches it (block number, gradient), last block
+    /// first; it must copy the tensor to keep it (the next block's backward reuses the buffer).
+    public func backward(_ record: ForwardRecord, logitGradient: Tensor, routes: [Int: Route] = [:],
+                         atBlockInput: ((Int, Tensor) throws -> Void)? = nil) throws -> Tensor {
         guard logitGradient.shape == record.logits.shape else {
             throw NetsError("the logit gradient is \(logitGradient.shape), the logits \(record.logits.shape)")
         }
@@ -136,6 +139,7 @@ extension Network {
         var gradient = try head.backward(logitGradient.copy(), trace: record.headTrace)
         for (index, kept) in record.blockRecords.reversed() {
             gradient = try (kept.ranBy ?? blocks[index]).backward(gradient, record: kept, route: routes[index] ?? .both)
+            try atBlockInput?(index, gradient)
         }
         return try stem.backward(gradient, trace: record.stemTrace)
     }

@@ -69,6 +69,11 @@ void unravel_elementwise_destroy(unravel_elementwise_plan *plan);
 void unravel_set_threads(int threads);
 int unravel_max_threads(void);
 
+/// C = alpha·op(A)·op(B) + beta·C over row-major matrices, op(X) = X or Xᵀ (trans 'N' or 'T'):
+/// oneDNN's sgemm, on its threads. Returns 0 on success.
+int unravel_sgemm(char trans_a, char trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                  const float *b, long ldb, float beta, float *c, long ldc);
+
 /// The oneDNN version as "major.minor.patch".
 const char *unravel_dnnl_version(void);
 

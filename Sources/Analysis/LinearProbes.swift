@@ -1,0 +1,128 @@
+import HDF5
+import Nets
+
+/// Linear probes per block (Alain & Bengio 2016): how much of the class a linear read-out finds
+/// in each block's globally pooled output.
+///
+/// The read-out is ridge regression on one-hot targets, solved in closed form, where Alain &
+/// Bengio trained logistic regressions. The closed form needs one pass over the fitting images,
+/// memory by feature width (a d×d matrix per block, never the features of every image), no
+/// learning rate or stopping rule, and its result is one number any linear-algebra library
+/// reproduces; least-squares classifiers rank linear separability much as logistic ones do.
+///
+/// Two passes: `fit(using:)` over the fitting images, then the probe runs as any other over the
+/// data, scoring the held-out images.
+public final class LinearProbes: Probe, ResultsGroup {
+    public let network: Network
+    public let split: ProbeSplit
+    /// Relative ridge α (see `RidgeRegression`).
+    public let alpha: Double
+    private var accumulators: [RidgeRegression]
+    public private(set) var fits: [RidgeRegression.Fit] = []
+    private var fitting = false
+    public private(set) var correct: [Int]
+    public private(set) var evaluated = 0
+    /// Held-out images the network itself classifies correctly, for reference.
+    public private(set) var networkCorrect = 0
+
+    public init(network: Network, split: ProbeSplit, alpha: Double = 1e-3) throws {
+        if let refusal = poolingRefusal(network) { throw NetsError(.badUsage, "linear probes: \(refusal)") }
+        guard alpha >= 0, alpha.isFinite else { throw NetsError(.badUsage, "the ridge regularisation must be finite and ≥ 0, not \(alpha)") }
+        if case .fraction(let share, _) = split, !(share > 0 && share < 1) {
+            throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")
+        }
+        self.network = network
+        self.split = split
+        self.alpha = alpha
+        let classes = network.architecture.classes
+        accumulators = (0..<network.blockCount).map { RidgeRegression(features: network.blockShapes($0).output[2], targets: classes) }
+        correct = [Int](repeating: 0, count: network.blockCount)
+    }
+
+    public var name: String { "linear_probes" }
+    public var id: String { name }
+    public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
+
+    /// The fitting pass: over every image of `runner` for separate training data, or over the
+    /// fitting share of the data. Then solves each block's ridge system.
+    public func fit(using runner: Runner, afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
+        fitting = true
+        defer { fitting = false }
+        try runner.run([self], afterBatch: afterBatch)
+        guard accumulators[0].count >= 2 else {
+            throw NetsError("linear probes: \(accumulators[0].count) fitting image(s); at least 2 are needed (more data, or a larger share)")
+        }
+        fits = try accumulators.map { try $0.solve(alpha: alpha) }
+    }
+
+    /// Rows of the batch this pass uses.
+    private func rows(_ batch: Batch) -> [Int] {
+        batch.labels.indices.filter { row in
+            let index = batch.range.lowerBound + row
+            return fitting ? (split == .separateData || split.fits(index)) : split.evaluates(index)
+        }
+    }
+
+    public func observe(_ batch: Batch) throws {
+        let used = rows(batch)
+        guard !used.isEmpty else { return }
+        let classes = network.architecture.classes
+        for block in 0..<network.blockCount {
+            let pooled = globalAveragePool(try batch.activation(.blockOutput(block)))
+            let width = pooled.count / batch.labels.count
+            let x = used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }
+            if fitting {
+                var y = [Float](repeating: 0, count: used.count * classes)
+                for (r, row) in used.enumerated() { y[r * classes + batch.labels[row]] = 1 }
+                try accumulators[block].add(x, y, rows: used.count)
+            } else {
+                guard fits.count == network.blockCount else { throw NetsError(.badUsage, "linear probes: evaluated before fitting") }
+                let scores = fits[block].predict(x, rows: used.count)
+                for (r, row) in used.enumerated() where argmax(scores, row: r, width: classes) == batch.labels[row] {
+                    correct[block] += 1
+                }
+            }
+        }
+        if !fitting {
+            let predictions = Loss.predictions(batch.logits)
+            networkCorrect += used.filter { predictions[$0] == batch.labels[$0] }.count
+            evaluated += used.count
+        }
+    }
+
+    public func finish() throws {
+        if !fitting && evaluated == 0 {
+            throw NetsError("linear probes: no held-out image to evaluate on (more data, or a smaller fitting share)")
+        }
+    }
+
+    /// Held-out accuracy per block.
+    public var accuracy: [Double] { correct.map { Double($0) / Double(max(evaluated, 1)) } }
+    public var fittingImages: Int { accumulators.first?.count ?? 0 }
+
+    public func write(into root: Group) throws {
+        let group = try root.createGroup(id)
+        try group.setAttribute("method", "ridge regression on one-hot targets over globally pooled block outputs, closed form")
+        try group.setAttribute("ridge_alpha", alpha)
+        try group.setAttribute("split", split.summary)
+        try group.setAttribute("fitting_images", Int64(fittingImages))
+        try group.setAttribute("evaluated_images", Int64(evaluated))
+        try group.setAttribute("network_accuracy", Double(networkCorrect) / Double(max(evaluated, 1)))
+        try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
+        try group.column("accuracy", accuracy, units: "share of held-out images the probe classifies correctly")
+        try group.column("features", (0..<network.blockCount).map { Double(network.blockShapes($0).output[2]) }, units: "pooled channels")
+        try group.column("lambda", fits.map(\.lambda), units: "absolute ridge λ = α·tr(Sxx)/d")
+        let weights = try group.createGroup("weights")
+        try weights.setAttribute("layout", "(features + 1, classes): W then the bias row; scores = pooled · W + b")
+        for (block, fit) in fits.enumerated() {
+            try weights.createDataset("block_\(block)", shape: [fit.features + 1, fit.targets], values: fit.weights + fit.bias)
+        }
+    }
+}
+
+/// The first index of the largest score in row `row` of a [rows, width] table.
+func argmax(_ values: [Double], row: Int, width: Int) -> Int {
+    var best = 0
+    for j in 1..<max(width, 1) where values[row * width + j] > values[row * width + best] { best = j }
+    return best
+}

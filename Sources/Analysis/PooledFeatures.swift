@@ -1,0 +1,29 @@
+import Nets
+
+/// Global average pooling of an NHWC batch: per image, the mean of each channel over the pixels,
+/// [batch, channels] row-major. What the linear probes and the projected logit lens read.
+public func globalAveragePool(_ x: Tensor) -> [Float] {
+    let (n, c) = (x.batch, x.channels)
+    let pixels = x.count / max(n * c, 1)
+    var out = [Float](repeating: 0, count: n * c)
+    for b in 0..<n {
+        var sums = [Double](repeating: 0, count: c)
+        let base = x.pointer + b * pixels * c
+        for p in 0..<pixels { for k in 0..<c { sums[k] += Double(base[p * c + k]) } }
+        for k in 0..<c { out[b * c + k] = Float(sums[k] / Double(pixels)) }
+    }
+    return out
+}
+
+/// Why the probes that pool block outputs cannot read `network`, or nil: they need blocks, each
+/// with an [height, width, channels] output.
+public func poolingRefusal(_ network: Network) -> String? {
+    guard network.blockCount > 0 else {
+        return "'\(network.architecture.name)' has no residual blocks, so there are no block outputs to pool"
+    }
+    for block in 0..<network.blockCount where network.blockShapes(block).output.count != 3 {
+        return "block \(block) ('\(network.architecture.blocks[block].name)') gives \(network.blockShapes(block).output), "
+            + "not a [height, width, channels] map that global pooling can read"
+    }
+    return nil
+}

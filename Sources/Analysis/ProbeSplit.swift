@@ -1,0 +1,34 @@
+import Nets
+
+/// Which images fit a fitted probe (a linear probe, the logit lens's projections) and which
+/// evaluate it. Fitting and evaluating on the same images would report how well a probe
+/// memorises, not what a block's features hold.
+public enum ProbeSplit: Equatable, Sendable {
+    /// A seeded share of the data fits and the rest evaluates. Image i fits when the first draw
+    /// of SplitMix64 seeded with `seed + i` is below `fraction`·2⁶⁴: a draw per image, so the
+    /// split needs no memory and reads the same in any batch size, shard or language.
+    case fraction(Double, seed: UInt64)
+    /// Every image of a separate file fits; all of the data evaluates.
+    case separateData
+
+    /// Whether image `index` of the evaluated data fits the probe.
+    public func fits(_ index: Int) -> Bool {
+        switch self {
+        case .separateData: return false
+        case .fraction(let share, let seed):
+            var draw = SplitMix64(seed: seed &+ UInt64(index))
+            return Double(draw.next()) < share * 0x1p64
+        }
+    }
+
+    /// Whether image `index` of the evaluated data is held out to evaluate it.
+    public func evaluates(_ index: Int) -> Bool { !fits(index) }
+
+    /// For people and the results file.
+    public var summary: String {
+        switch self {
+        case .fraction(let share, let seed): return "fraction \(share) of the data, seed \(seed)"
+        case .separateData: return "separate training data"
+        }
+    }
+}
