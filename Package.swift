@@ -42,7 +42,7 @@ let package = Package(
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "NetsTests", dependencies: ["Nets", "HDF5", "CDNNL"], exclude: ["Fixtures"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Nets", "HDF5"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Nets", "HDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "lesionTests", dependencies: ["lesion", "Analysis", "HDF5"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

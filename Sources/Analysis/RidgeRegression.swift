@@ -11,6 +11,11 @@ public struct RidgeRegression: Sendable {
     public let features: Int
     public let targets: Int
     public private(set) var count = 0
+    /// Sums over rows of (x − shiftX) and (y − shiftY), and their cross products. The shifts are
+    /// the first rows' means: post-ReLU features have means far above their spread, and
+    /// accumulating raw products in float32 would lose the spread to cancellation.
+    private var shiftX: [Float]? = nil
+    private var shiftY: [Float]? = nil
     private var sumX: [Double]
     private var sumY: [Double]
     private var xx: [Double]
@@ -29,13 +34,19 @@ public struct RidgeRegression: Sendable {
     public mutating func add(_ x: [Float], _ y: [Float], rows: Int) throws {
         guard rows > 0 else { return }
         precondition(x.count == rows * features && y.count == rows * targets, "ridge rows do not match the widths")
-        let xtx = try MatrixProduct.transposedProduct(x, x, rows: rows)
-        let xty = try MatrixProduct.transposedProduct(x, y, rows: rows)
+        func columnMeans(_ v: [Float], _ width: Int) -> [Float] {
+            (0..<width).map { j in Float((0..<rows).reduce(0.0) { $0 + Double(v[$1 * width + j]) } / Double(rows)) }
+        }
+        let sx = shiftX ?? columnMeans(x, features), sy = shiftY ?? columnMeans(y, targets)
+        (shiftX, shiftY) = (sx, sy)
+        let cx = x.indices.map { x[$0] - sx[$0 % features] }, cy = y.indices.map { y[$0] - sy[$0 % targets] }
+        let xtx = try MatrixProduct.transposedProduct(cx, cx, rows: rows)
+        let xty = try MatrixProduct.transposedProduct(cx, cy, rows: rows)
         for i in xx.indices { xx[i] += xtx[i] }
         for i in xy.indices { xy[i] += xty[i] }
         for r in 0..<rows {
-            for j in 0..<features { sumX[j] += Double(x[r * features + j]) }
-            for j in 0..<targets { sumY[j] += Double(y[r * targets + j]) }
+            for j in 0..<features { sumX[j] += Double(cx[r * features + j]) }
+            for j in 0..<targets { sumY[j] += Double(cy[r * targets + j]) }
         }
         count += rows
     }
@@ -70,6 +81,7 @@ public struct RidgeRegression: Sendable {
             throw NetsError("a ridge fit needs at least 2 images, got \(count)")
         }
         let n = Double(count)
+        // Means of the shifted data; the shift comes back in the bias.
         let meanX = sumX.map { $0 / n }, meanY = sumY.map { $0 / n }
         var a = xx
         for i in 0..<features { for j in 0..<features { a[i * features + j] -= n * meanX[i] * meanX[j] } }
@@ -79,7 +91,10 @@ public struct RidgeRegression: Sendable {
         let lambda = alpha * trace / Double(features)
         for i in 0..<features { a[i * features + i] += lambda }
         let weights = try choleskySolve(a, b, size: features, columns: targets)
-        let bias = (0..<targets).map { t in meanY[t] - (0..<features).reduce(0.0) { $0 + weights[$1 * targets + t] * meanX[$1] } }
+        let (sx, sy) = (shiftX ?? [], shiftY ?? [])
+        let bias = (0..<targets).map { t in
+            meanY[t] + Double(sy[t]) - (0..<features).reduce(0.0) { $0 + weights[$1 * targets + t] * (meanX[$1] + Double(sx[$1])) }
+        }
         return Fit(weights: weights, bias: bias, lambda: lambda, features: features, targets: targets)
     }
 }
