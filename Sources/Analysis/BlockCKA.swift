@@ -24,13 +24,13 @@ public final class BlockCKA: Probe, ResultsGroup {
     public private(set) var imagesLeftOut = 0
 
     public init(network: Network, against other: Network? = nil, data: DatasetFile? = nil, batchSize: Int) throws {
-        if let refusal = poolingRefusal(network) { throw NetsError(.badUsage, "CKA: \(refusal)") }
+        if let refusal = poolingRefusal(network) { throw NetsError("CKA: \(refusal)") }
         guard batchSize >= HSIC.minimumImages else {
             throw NetsError(.badUsage, "CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch; "
                             + "the batch size is \(batchSize)")
         }
         if let other {
-            if let refusal = poolingRefusal(other) { throw NetsError(.badUsage, "CKA against '\(other.architecture.name)': \(refusal)") }
+            if let refusal = poolingRefusal(other) { throw NetsError("CKA against '\(other.architecture.name)': \(refusal)") }
             guard other.architecture.input == network.architecture.input else {
                 throw NetsError("CKA: '\(other.architecture.name)' reads \(other.architecture.input), "
                                 + "'\(network.architecture.name)' \(network.architecture.input): they cannot see the same images")

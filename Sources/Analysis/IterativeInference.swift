@@ -18,7 +18,7 @@ public final class IterativeInference: Probe, ResultsGroup {
 
     public init(network: Network, batches: Int? = nil) throws {
         guard network.blockCount > 0 else {
-            throw NetsError(.badUsage, "iterative inference: '\(network.architecture.name)' has no residual blocks")
+            throw NetsError("iterative inference: '\(network.architecture.name)' has no residual blocks")
         }
         self.network = network
         batchLimit = batches

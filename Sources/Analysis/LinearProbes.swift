@@ -26,7 +26,7 @@ public final class LinearProbes: Probe, ResultsGroup {
     public private(set) var networkCorrect = 0
 
     public init(network: Network, split: ProbeSplit, alpha: Double = 1e-3) throws {
-        if let refusal = poolingRefusal(network) { throw NetsError(.badUsage, "linear probes: \(refusal)") }
+        if let refusal = poolingRefusal(network) { throw NetsError("linear probes: \(refusal)") }
         guard alpha >= 0, alpha.isFinite else { throw NetsError(.badUsage, "the ridge regularisation must be finite and ≥ 0, not \(alpha)") }
         if case .fraction(let share, _) = split, !(share > 0 && share < 1) {
             throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")

@@ -30,7 +30,7 @@ public final class LogitLens: Probe, ResultsGroup {
     public private(set) var evaluated = 0
 
     public init(network: Network, projection: ProbeSplit? = nil, alpha: Double = 1e-3) throws {
-        if let refusal = poolingRefusal(network) { throw NetsError(.badUsage, "logit lens: \(refusal)") }
+        if let refusal = poolingRefusal(network) { throw NetsError("logit lens: \(refusal)") }
         if case .fraction(let share, _)? = projection, !(share > 0 && share < 1) {
             throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")
         }

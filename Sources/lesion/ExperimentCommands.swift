@@ -222,8 +222,16 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Images for the exact gradient-by-path-length measurement (0 to skip).") var gradientImages = 256
     @Option(help: "Keep the per-length input gradients of the first N of them, for the report's pictures of paths.")
     var saveImages = 0
+    @Option(help: ArgumentHelp("Representation probes beside the lesions (lens, linear, cka, inference; none). "
+                               + "inference reads the --gradient-images.", valueName: "list"))
+    var probes = ProbeList(ProbeKind.studyDefault)
+    @OptionGroup var probeOptions: ProbeOptions
 
     func validate() throws {
+        if probes.kinds.contains(.cka) && study.batchSize < HSIC.minimumImages {
+            throw ValidationError("CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch: "
+                                  + "--batch-size \(study.batchSize) is too small (or leave cka out of --probes)")
+        }
         for (value, flag) in [(maxK, "--max-k"), (samples, "--samples"), (maxSwaps, "--max-swaps"), (orders, "--orders")] {
             try requirePositive(value, flag)
         }
@@ -242,18 +250,21 @@ struct StudyCommand: ParsableCommand {
         // Exact gradients and highway gates are measured whole, not split into work units: with
         // --shard only shard 0 computes them, and `lesion merge` takes them from it.
         let computesWholeGroups = (study.shard ?? .whole).index == 0
-        let groups = { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
+        let gradientBatches = (gradientImages + study.batchSize - 1) / study.batchSize
+        // Inference reads the gradient batches; with none, it is left out.
+        let representation = probes.kinds.filter { $0 != .inference || gradientImages > 0 }
+        let groups = { (target: (model: String, data: String)) in { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
             var probes: [Probe & ResultsGroup] = []
             guard computesWholeGroups else { return probes }
             if gradientImages > 0 {
-                let batches = (gradientImages + study.batchSize - 1) / study.batchSize
-                probes.append(try ExactPathGradients(network: network, batches: batches, savingImages: saveImages))
+                probes.append(try ExactPathGradients(network: network, batches: gradientBatches, savingImages: saveImages))
             }
             if network.architecture.blocks.contains(where: { $0.kind == .highway }) {
                 probes.append(try HighwayGates(network: network))
             }
-            return probes
-        }
+            return probes + (try probeOptions.make(representation, network: network, model: target.model, data: target.data,
+                                                   study: study, gradientBatches: gradientBatches))
+        } }
         var targets: [(model: String, data: String, prefix: String?)] = []
         if let model = study.model, let data = study.data {
             targets = [(model, data, nil)]
@@ -279,22 +290,26 @@ struct StudyCommand: ParsableCommand {
             var experiments: [ExperimentReport]
             var leftOut: [LeftOut]
             var gradients: [GradsReport.Report]
+            var probes: ProbeReport
             var verdict: Verdict?
         }
         var reports: [NetworkJSON] = []
         for target in targets {
             let (opened, runs, probes) = try study.run(experiments, label: target.prefix ?? "study", model: target.model,
-                                                       data: target.data, prefix: target.prefix, groups: groups,
+                                                       data: target.data, prefix: target.prefix,
+                                                       groups: groups((target.model, target.data)),
                                                        also: { [PathCounts(PathDistribution(network: $0))] },
                                                        leavingOutRefused: true)
             let leftOut = experiments.compactMap { e in e.refusal(for: opened.network).map { LeftOut(experiment: e.id, reason: $0) } }
             reports.append(NetworkJSON(network: target.prefix, experiments: runs.map(ExperimentReport.init), leftOut: leftOut,
-                                       gradients: probes.compactMap { GradsReport.report($0, network: opened.network) }))
+                                       gradients: probes.compactMap { GradsReport.report($0, network: opened.network) },
+                                       probes: ProbeReport(probes)))
             if study.json { continue }
             if let prefix = target.prefix { print("== \(prefix): \(opened.network.architecture.name)") }
             for run in runs { print(ExperimentReport.table(run, network: opened.network)) }
             for skipped in leftOut { print("\(skipped.experiment): left out: \(skipped.reason)") }
             try GradsReport.print(probes, network: opened.network, json: false)
+            ProbeReport.print(probes, network: opened.network)
         }
         // The verdict reads the file back, as the report does, so both judge the same numbers.
         let verdicts = Verdict.judge(try StudyResults(study.output))

@@ -27,7 +27,8 @@ struct Lesion: ParsableCommand {
             --force), 64 bad usage.
             """,
         version: UnravelVersion.string,
-        subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self, Report.self, Merge.self,
+        subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self,
+                      LensCommand.self, ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Report.self, Merge.self,
                       Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
     )
 

@@ -1,0 +1,97 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Nets
+
+/// The representation probes, by the name `--probes` takes.
+enum ProbeKind: String, CaseIterable, ExpressibleByArgument {
+    case lens, linear, cka, inference
+
+    /// What `lesion study` runs unless told: the probes that need no fitting pass.
+    static let studyDefault: [ProbeKind] = [.lens, .cka, .inference]
+}
+
+/// The options of the representation probes, shared by their commands and `lesion study`.
+struct ProbeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Images that fit the linear probes and the lens's projections (an Unravel dataset file); "
+                               + "all of DATA then evaluates.", valueName: "file")) var trainData: String?
+    @Option(help: "Without --train-data: the share of DATA's images that fits them (drawn per image with --seed); the rest evaluates.")
+    var trainFraction = 0.5
+    @Option(help: "Ridge regularisation α, relative to the features' mean variance.") var ridge = 1e-3
+    @Flag(help: "Logit lens: read the blocks whose channels are not the head's through a fitted linear projection.")
+    var project = false
+
+    func validate() throws {
+        guard trainFraction > 0 && trainFraction < 1 else {
+            throw ValidationError("--train-fraction must lie strictly between 0 and 1, not \(trainFraction)")
+        }
+        guard ridge >= 0 && ridge.isFinite else { throw ValidationError("--ridge must be 0 or more, not \(ridge)") }
+    }
+
+    func split(seed: UInt64) -> ProbeSplit { trainData == nil ? .fraction(trainFraction, seed: seed) : .separateData }
+
+    /// The images a fitted probe learns from: the training file, or DATA (whose fitting share the
+    /// probe picks). Checked against the model before anything runs.
+    func fittingRunner(_ network: Network, data: String, study: StudyOptions) throws -> Runner {
+        if let trainData {
+            return try Runner(network: network, data: try DatasetFile(trainData), batchSize: study.batchSize)
+        }
+        return try Runner(network: network, data: try DatasetFile(data), batchSize: study.batchSize, limit: study.limit)
+    }
+
+    /// The probes asked for on `network`, fitted where they need it (with a progress bar).
+    /// `gradientBatches` are the batches iterative inference reads: the gradient experiment's.
+    func make(_ kinds: [ProbeKind], network: Network, model: String, data: String, study: StudyOptions,
+              against: Network? = nil, gradientBatches: Int?) throws -> [Probe & ResultsGroup] {
+        try kinds.map { kind -> Probe & ResultsGroup in
+            switch kind {
+            case .lens:
+                let lens = try naming(model) { try LogitLens(network: network, projection: project ? split(seed: study.seed) : nil, alpha: ridge) }
+                if project { try fit("lens projections", network: network, data: data, study: study) { try lens.fit(using: $0, afterBatch: $1) } }
+                return lens
+            case .linear:
+                let probes = try naming(model) { try LinearProbes(network: network, split: split(seed: study.seed), alpha: ridge) }
+                try fit("linear probes", network: network, data: data, study: study) { try probes.fit(using: $0, afterBatch: $1) }
+                return probes
+            case .cka:
+                let dataset = try DatasetFile(data)
+                return try naming(model) { try BlockCKA(network: network, against: against, data: dataset, batchSize: study.batchSize) }
+            case .inference:
+                return try naming(model) { try IterativeInference(network: network, batches: gradientBatches) }
+            }
+        }
+    }
+
+    /// A probe's refusal of a network, naming the model file it came from.
+    private func naming<T>(_ model: String, _ make: () throws -> T) throws -> T {
+        do { return try make() } catch let error as NetsError { throw NetsError(error.kind, "\(model): \(error.message)") }
+    }
+
+    private func fit(_ label: String, network: Network, data: String, study: StudyOptions,
+                     _ pass: (Runner, @escaping (Int, Range<Int>) throws -> Void) throws -> Void) throws {
+        let runner = try fittingRunner(network, data: data, study: study)
+        let progress = Progress("fit \(label)", total: runner.batches.count, quiet: study.quiet)
+        try pass(runner) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
+        progress.finish()
+    }
+}
+
+/// `--probes lens,linear,cka,inference`.
+struct ProbeList: ExpressibleByArgument {
+    let kinds: [ProbeKind]
+
+    init(_ kinds: [ProbeKind]) { self.kinds = kinds }
+
+    init?(argument: String) {
+        if argument == "none" {
+            kinds = []
+            return
+        }
+        let parsed = argument.split(separator: ",").map { ProbeKind(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { return nil }
+        kinds = parsed.compactMap { $0 }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    var defaultValueDescription: String { kinds.map(\.rawValue).joined(separator: ",") }
+    static var allValueStrings: [String] { ProbeKind.allCases.map(\.rawValue) + ["none"] }
+}
