@@ -10,7 +10,11 @@ func runProbes(_ kinds: [ProbeKind], study: StudyOptions, options: ProbeOptions,
         throw ValidationError("--shard splits lesion experiments into work units; the probes run whole (leave it out)")
     }
     let (opened, _, probes) = try study.run([], label: label) { network, _ in
-        let other = try against.map { try ModelFile.load($0) }
+        let other = try against.map { path -> Network in
+            let other = try ModelFile.load(path)
+            if let refusal = poolingRefusal(other) { throw NetsError("\(path): CKA: \(refusal)") }
+            return other
+        }
         let batches = gradientImages.map { ($0 + study.batchSize - 1) / study.batchSize }
         return try options.make(kinds, network: network, model: study.model!, data: study.data!, study: study,
                                 against: other, gradientBatches: batches)

@@ -4,7 +4,8 @@ import XCTest
 /// paragraph as one line, and ArgumentParser wraps it to the terminal.
 final class HelpTextTests: XCTestCase {
     static let commands: [[String]] = [[]] + ["study", "drop", "drop-many", "reorder", "duplicate", "scale", "reinit", "ablate",
-                                              "paths", "grads", "report", "merge", "info", "eval", "predict", "convert", "bench"].map { [$0] }
+                                              "paths", "grads", "lens", "probe-linear", "cka", "inference", "report", "merge", "info", "eval",
+                                              "predict", "convert", "bench"].map { [$0] }
 
     private func help(_ command: [String], columns: Int) throws -> [String] {
         let result = try CLI.run(command + ["--help"], environment: ["COLUMNS": "\(columns)"])
