@@ -83,9 +83,9 @@ struct ProbeReport: Encodable {
                 table.append(["\(line.block)", names[line.block], line.read, number(line.error), number(line.loss), number(line.agreement)])
             }
             for text in table.lines() { Swift.print(text) }
-            let skipped = lens.blocks.filter { $0.read == "skipped" }.map { "\($0.block)" }
+            let skipped = lens.blocks.filter { $0.read == "skipped" }.map(\.block)
             if !skipped.isEmpty {
-                Swift.print("  skipped: blocks \(skipped.joined(separator: ", ")), whose channels are not the head's "
+                Swift.print("  skipped: blocks \(ranges(skipped)), whose channels are not the head's "
                             + "(--project reads them through a fitted map)")
             }
         }
@@ -124,6 +124,18 @@ struct ProbeReport: Encodable {
             for text in table.lines() { Swift.print(text) }
         }
     }
+}
+
+/// "0–17, 20": runs of consecutive numbers as ranges.
+func ranges(_ numbers: [Int]) -> String {
+    var parts: [String] = []
+    var start = numbers.first, previous = numbers.first
+    for n in numbers.dropFirst() + [Int.min] {
+        if let p = previous, n == p + 1 { previous = n; continue }
+        if let s = start, let p = previous { parts.append(s == p ? "\(s)" : "\(s)–\(p)") }
+        (start, previous) = (n, n)
+    }
+    return parts.joined(separator: ", ")
 }
 
 private func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
