@@ -28,7 +28,10 @@ public final class IterativeInference: Probe, ResultsGroup {
 
     public var name: String { "inference" }
     public var id: String { name }
-    public var reads: [HookPoint] { (0..<network.blockCount).flatMap { [.blockInput($0), .blockBranch($0)] } }
+    /// Nothing from the shared intact pass: reading a branch there would unfuse its last convolution
+    /// from the residual add and change the other probes' logits in their last bits. The probe
+    /// reads branches in a pass of its own, on the gradient batches only.
+    public var reads: [HookPoint] { [] }
     public func wants(batch index: Int) -> Bool { batchLimit.map { index < $0 } ?? true }
 
     /// Blocks whose branch output has the input's shape.
@@ -37,17 +40,26 @@ public final class IterativeInference: Probe, ResultsGroup {
     }
 
     public func observe(_ batch: Batch) throws {
+        var branches: [Int: Tensor] = [:], inputs: [Int: Tensor] = [:]
+        var hooks = Hooks()
+        for block in 0..<network.blockCount {
+            hooks.add(.blockInput(block)) { _, x in inputs[block] = x.copy(); return nil }
+            hooks.add(.blockBranch(block)) { _, f in branches[block] = f.copy(); return nil }
+        }
+        _ = try network.forward(batch.images, options: RunOptions(hooks: hooks))
         let record = try network.record(batch.images)
         let seed = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: batch.labels))
         let blocks = Set(comparable)
         _ = try network.backward(record, logitGradient: seed) { block, gradient in
-            guard blocks.contains(block) else { return }
-            let branch = try batch.activation(.blockBranch(block))
+            guard blocks.contains(block), let branch = branches[block] else { return }
             // −∂L/∂h against f(h): the cosine with the negated gradient is minus the cosine.
             self.cosineSums[block] -= perImageCosines(branch, gradient).reduce(0, +)
         }
         for block in 0..<network.blockCount {
-            let ratios = zip(imageNorms(try batch.activation(.blockBranch(block))), imageNorms(try batch.activation(.blockInput(block))))
+            guard let branch = branches[block], let input = inputs[block] else {
+                throw NetsError(.failure, "iterative inference: block \(block)'s branch or input was not seen")
+            }
+            let ratios = zip(imageNorms(branch), imageNorms(input))
             ratioSums[block] += ratios.reduce(0) { $0 + $1.0 / max($1.1, .leastNonzeroMagnitude) }
         }
         images += batch.labels.count

@@ -111,6 +111,7 @@ public enum ReportFigures {
             """ + leftOut)
 
         figures += interventions(networks, color: color)
+        figures += probes(networks, color: color)
 
         if networks.contains(where: { $0.gates != nil }) {
             var gates = SVGChart(title: "Highway transform gates", xLabel: "block", yLabel: "mean T (0 carries, 1 transforms)")

@@ -33,6 +33,13 @@ public struct StudyResults {
         public var y: [Double]
     }
 
+    public struct CKAMatrix {
+        public var columnsName: String
+        public var values: [[Double]]
+        public var rowDownsampling: [Int]
+        public var columnDownsampling: [Int]
+    }
+
     public struct NetworkResults {
         public var name: String
         /// The network's group in a several-network file ("resnet56"); nil in a one-network file.
@@ -73,6 +80,19 @@ public struct StudyResults {
         public var savedImages: [SavedImage] = []
         /// highway: mean transform gate per layer.
         public var gates: Series?
+        /// lens: the head's error and agreement with the network per block read (projected or not).
+        public var lensError: Series?
+        public var lensAgreement: Series?
+        /// Blocks the lens read through a fitted projection.
+        public var lensProjected: [Double] = []
+        /// linear_probes: held-out accuracy per block, and the network's own on the same images.
+        public var probeAccuracy: Series?
+        public var probeNetworkAccuracy: Double?
+        /// cka: the matrix between this network's blocks (rows) and the columns' network's.
+        public var cka: CKAMatrix?
+        /// inference: cos(f(h), −∂L/∂h) per block where defined, and ‖f(h)‖/‖h‖.
+        public var inferenceCosine: Series?
+        public var inferenceRelativeNorm: Series?
         public var attributes: [(String, String)] = []
     }
 
@@ -94,7 +114,8 @@ public struct StudyResults {
             throw NetsError("\(path): not an Unravel results file (no format = \"\(ResultsFile.format)\" on the root)")
         }
         attributes = try StudyResults.attributes(of: root)
-        let experimentNames = ["drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model"]
+        let experimentNames = ["drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model",
+                               "lens", "linear_probes", "cka", "inference"]
         let members = try root.members().filter { $0.kind == .group }.map(\.name)
         if members.contains(where: { experimentNames.contains($0) }) {
             networks = [try StudyResults.read(root, name: "network", group: nil)]
@@ -141,6 +162,45 @@ public struct StudyResults {
             SavedImage(label: Int(labels[i]), channels: shape[2], height: shape[3], width: shape[4],
                        image: Array(pixels[(i * size)..<((i + 1) * size)]),
                        gradients: (0..<lengths).map { k in Array(values[((i * lengths + k) * size)..<((i * lengths + k + 1) * size)]) })
+        }
+    }
+
+    /// The representation probes' groups (lens, linear_probes, cka, inference).
+    private static func readProbes(_ group: Group, into result: inout NetworkResults) throws {
+        func doubles(_ path: String) throws -> [Double]? {
+            group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
+        }
+        /// The points of a per-block column where it is defined.
+        func defined(_ blocks: [Double], _ values: [Double]) -> Series {
+            let kept = values.indices.filter { values[$0].isFinite }
+            return Series(x: kept.map { blocks[$0] }, y: kept.map { values[$0] })
+        }
+        if let blocks = try doubles("lens/block"), let error = try doubles("lens/error"), let agreement = try doubles("lens/agreement") {
+            result.lensError = defined(blocks, error)
+            result.lensAgreement = defined(blocks, agreement)
+            let read = try doubles("lens/read") ?? []
+            result.lensProjected = read.indices.filter { read[$0] == 2 }.map { blocks[$0] }
+        }
+        if let blocks = try doubles("linear_probes/block"), let accuracy = try doubles("linear_probes/accuracy") {
+            result.probeAccuracy = Series(x: blocks, y: accuracy)
+            result.probeNetworkAccuracy = try group.group("linear_probes").attribute("network_accuracy", as: Double.self)
+        }
+        if group.contains("cka/matrix") {
+            let cka = try group.group("cka"), matrix = try cka.dataset("matrix")
+            let shape = try matrix.shape
+            guard shape.count == 2 else {
+                throw NetsError("\(group.file.path): \(group.path)/cka/matrix is \(shape), expected (rows, columns)")
+            }
+            let values = try matrix.read(as: Double.self, converting: true)
+            result.cka = CKAMatrix(columnsName: try cka.stringAttribute("columns"),
+                                   values: (0..<shape[0]).map { Array(values[($0 * shape[1])..<(($0 + 1) * shape[1])]) },
+                                   rowDownsampling: try cka.attributeArray("row_downsampling_blocks", as: Int64.self).map { Int($0) },
+                                   columnDownsampling: try cka.attributeArray("column_downsampling_blocks", as: Int64.self).map { Int($0) })
+        }
+        if let blocks = try doubles("inference/block"), let cosine = try doubles("inference/cosine"),
+           let norm = try doubles("inference/relative_norm") {
+            result.inferenceCosine = defined(blocks, cosine)
+            result.inferenceRelativeNorm = Series(x: blocks, y: norm)
         }
     }
 
@@ -213,6 +273,7 @@ public struct StudyResults {
         if let gates = try doubles("highway_gates/mean_gate"), let layers = try doubles("highway_gates/layer") {
             result.gates = Series(x: layers, y: gates)
         }
+        try readProbes(group, into: &result)
         return result
     }
 }
