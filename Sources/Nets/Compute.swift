@@ -6,6 +6,8 @@ public enum Compute {
     nonisolated(unsafe) private static var configuredThreads = 0
     private static let lock = NSLock()
     nonisolated(unsafe) private static var slowKernels: [String] = []
+    /// Every fallback noted while `recordingFallbacks` runs, repeats included.
+    nonisolated(unsafe) private static var recording: [String]? = nil
 
     /// Threads for oneDNN kernels. Defaults to every core; set it before running a network
     /// (plans are cached per thread count, so changing it later builds new plans).
@@ -30,12 +32,23 @@ public enum Compute {
         return slowKernels
     }
 
+    /// Runs `body` and gives the fallback kernels chosen for the plans it created, whether or not
+    /// an earlier plan of the process already chose them (tests of one network's kernels).
+    static func recordingFallbacks(_ body: () throws -> Void) rethrows -> [String] {
+        lock.lock(); recording = []; lock.unlock()
+        defer { lock.lock(); recording = nil; lock.unlock() }
+        try body()
+        lock.lock(); defer { lock.unlock() }
+        return recording ?? []
+    }
+
     static func noteKernel(_ implementation: String, for what: String) {
         guard implementation.hasPrefix("ref") || implementation.contains("gemm") else { return }
         lock.lock()
         let entry = "\(what): \(implementation)"
         let isNew = !slowKernels.contains(entry)
         if isNew { slowKernels.append(entry) }
+        recording?.append(entry)
         lock.unlock()
         #if DEBUG
         if isNew && ProcessInfo.processInfo.environment["UNRAVEL_QUIET_KERNELS"] == nil {

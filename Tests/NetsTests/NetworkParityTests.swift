@@ -131,12 +131,19 @@ final class NetworkParityTests: XCTestCase {
     func testTransformersResNet() throws { try check("hf_resnet") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
-        for name in ["resnet20_a", "resnet20_b", "preact20_a", "bottleneck_small"] {
-            let network = try ModelFile.load(fixture("\(name).model.h5"))
-            let input = Tensor(zeros: [2, network.architecture.input.height, network.architecture.input.width, 3])
-            _ = try network.inputGradient(input, target: .logits([0, 1]))
+        // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)
+        // may rightly get gemm kernels, and they share the process's list.
+        let fallbacks = try Compute.recordingFallbacks {
+            for name in ["resnet20_a", "resnet20_b", "preact20_a", "bottleneck_small"] {
+                let network = try ModelFile.load(fixture("\(name).model.h5"))
+                let input = Tensor(zeros: [2, network.architecture.input.height, network.architecture.input.width, 3])
+                _ = try network.inputGradient(input, target: .logits([0, 1]))
+            }
         }
-        XCTAssertEqual(Compute.fallbackKernels, [],
-                       "oneDNN picked reference or gemm kernels")
+        // Without AVX-512, oneDNN 2.x has no direct kernel for the gradient into a 3-channel image
+        // through a strided stem (measured on an AVX2 EPYC): a jit gemm there, nowhere else.
+        let avx512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("avx512f") ?? true
+        let unexpected = fallbacks.filter { avx512 || !($0.hasPrefix("backward-data conv 3->") && $0.hasSuffix("gemm:jit")) }
+        XCTAssertEqual(unexpected, [], "oneDNN picked reference or gemm kernels")
     }
 }
