@@ -19,6 +19,8 @@ import h5py
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import export_pytorch as ex  # noqa: E402
@@ -250,13 +252,29 @@ def path_gradient(model, x, labels, branch_blocks):
     return gradient
 
 
+class _ReluInputs(TorchFunctionMode):
+    """Every tensor a ReLU sees, however it is called (nn.ReLU, F.relu, torch.relu, in place)."""
+
+    RELUS = {F.relu, torch.relu, torch.relu_, torch.Tensor.relu, torch.Tensor.relu_}
+
+    def __init__(self):
+        super().__init__()
+        self.inputs = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in self.RELUS:
+            self.inputs.append(args[0].detach().clone())
+        return func(*args, **(kwargs or {}))
+
+
 def relu_margins(model, x):
-    """Per image, the smallest |batch-norm output| relative to the largest: how close some value
-    that a ReLU will see comes to zero."""
+    """Per image, the smallest |value| relative to the largest, over every batch-norm output and
+    every ReLU input: how close some value that a ReLU will see comes to zero. The ReLU inputs
+    include a post-activation block's merge, relu(branch + shortcut), which no batch norm sees."""
     margins = torch.full((x.shape[0],), float("inf"))
     hooks = []
 
-    def look(_module, _inputs, output):
+    def update(output):
         # Exact zeros (a zero-initialised gamma's output) are exact in every engine.
         flat = output.detach().flatten(1).abs()
         nonzero = torch.where(flat > 0, flat, torch.full_like(flat, float("inf")))
@@ -264,11 +282,15 @@ def relu_margins(model, x):
 
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
-            hooks.append(module.register_forward_hook(look))
-    with torch.no_grad():
+            hooks.append(module.register_forward_hook(lambda _m, _i, output: update(output)))
+    relus = _ReluInputs()
+    with torch.no_grad(), relus:
         model(x)
     for hook in hooks:
         hook.remove()
+    for value in relus.inputs:
+        if value.dim() >= 2 and value.shape[0] == x.shape[0]:
+            update(value)
     return margins
 
 

@@ -62,8 +62,8 @@ struct ProbeLinearCommand: ParsableCommand {
             accuracy on the rest.
 
             Examples:
-              lesion probe-linear resnet56.h5 test.h5 -o results.h5 --train-fraction 0.5
-              lesion probe-linear resnet56.h5 test.h5 -o results.h5 --train-data train.h5 --ridge 1e-2
+              lesion probe-linear resnet56.h5 test.h5 -o results.h5 --ridge 1e-2
+              lesion probe-linear resnet56.h5 test.h5 -o r.h5 --train-data train.h5
             """)
 
     @OptionGroup var study: StudyOptions

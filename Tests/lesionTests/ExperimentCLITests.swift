@@ -259,15 +259,15 @@ final class ExperimentCLITests: XCTestCase {
         let data = try makeData(count: 8)
         let results = path("study.h5"), page = path("report.html")
         XCTAssertEqual(try CLI.run(["study", model, data, "-o", results, "--batch-size", "4", "--max-k", "2", "--samples", "2",
-                                    "--max-swaps", "1", "--orders", "2", "--quiet"]).status, 0)
+                                    "--max-swaps", "1", "--orders", "2", "--probes", "lens,linear,cka,inference", "--quiet"]).status, 0)
         let figures = path("figures")
         let report = try CLI.run(["report", results, "-o", page, "--figures", figures])
         XCTAssertEqual(report.status, 0, report.stderr)
         let html = try String(contentsOfFile: page, encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 7, "seven figures")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 11, "seven lesion and path figures, four of the probes")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: figures).sorted(),
-                       ["drop-many.svg", "drop-one-classes-0.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg",
-                        "path-lengths.svg", "reorder.svg"])
+                       ["cka-0.svg", "drop-many.svg", "drop-one-classes-0.svg", "drop-one.svg", "gradient-per-path.svg", "gradient-total.svg",
+                        "inference.svg", "lens.svg", "linear-probes.svg", "path-lengths.svg", "reorder.svg"])
         XCTAssertTrue(html.contains("<h2>The answer</h2>") && html.contains("<table class=\"verdict\">"), "the verdict comes first")
         for figure in ["drop-one", "reorder"] {   // paired 95% intervals, drawn as bars
             let svg = try String(contentsOfFile: figures + "/\(figure).svg", encoding: .utf8)
