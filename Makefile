@@ -24,7 +24,8 @@ release: deps
 
 ## The main job: every lesion and path study of the bundled reference networks (trained on
 ## MNIST digits by notebooks-export/train_reference.py), then the report with the paper's figures.
-DEMO_OPTIONS := --limit 500 --max-k 8 --samples 10 --max-swaps 8 --orders 6 --gradient-images 128 --save-images 3
+DEMO_OPTIONS := --limit 500 --max-k 8 --samples 10 --max-swaps 8 --orders 6 --gradient-images 128 --save-images 3 \
+  --probes lens,linear,cka,inference --project
 demo: release
 	.build/release/lesion study -o results.h5 --resume $(DEMO_OPTIONS)
 	.build/release/lesion report results.h5 -o report.html
@@ -44,7 +45,8 @@ test: deps
 	@if python3 -c "import h5py, numpy, matplotlib" 2>/dev/null; then $(MAKE) --no-print-directory test-notebooks; \
 	 else echo "make test: matplotlib unavailable; skipped the notebook twins" >&2; fi
 
-## The notebooks' script twins on a small results file: they must draw every figure as a PNG.
+## The notebooks' script twins on a small results file: they must draw every figure as a PNG
+## (the paper's six and the four probes').
 test-notebooks:
 	@mkdir -p $(OUT)/notebooks
 	python3 notebooks-export/sync_notebooks.py --check
@@ -52,10 +54,11 @@ test-notebooks:
 	  r = np.random.default_rng(0); make_dataset.write('$(OUT)/notebooks/noise.h5', \
 	  r.standard_normal((32, 3, 32, 32)).astype(np.float32), r.integers(0, 10, 32), [str(c) for c in range(10)], 'noise')"
 	.build/debug/lesion study Tests/NetsTests/Fixtures/resnet20_a.model.h5 $(OUT)/notebooks/noise.h5 \
-	  -o $(OUT)/notebooks/small.h5 --force --quiet --batch-size 16 --max-k 2 --samples 2 --max-swaps 1 --orders 2 > /dev/null
+	  -o $(OUT)/notebooks/small.h5 --force --quiet --batch-size 16 --max-k 2 --samples 2 --max-swaps 1 --orders 2 \
+	  --probes lens,linear,cka,inference > /dev/null
 	rm -f $(OUT)/notebooks/*.png
 	python3 notebooks-export/plot_results.py $(OUT)/notebooks/small.h5 --out $(OUT)/notebooks
-	@test $$(ls $(OUT)/notebooks/*.png | wc -l) -eq 6 || { echo "make test: the notebooks did not draw 6 PNGs" >&2; exit 1; }
+	@test $$(ls $(OUT)/notebooks/*.png | wc -l) -eq 10 || { echo "make test: the notebooks did not draw 10 PNGs" >&2; exit 1; }
 
 ## The report as a real browser draws it: headless Chromium (installed if missing, as root) at
 ## 800 and 1400 px. Fails when text overlaps, runs outside a figure or a legend covers the plot;

@@ -2,7 +2,7 @@
 # # Plotting an Unravel results file
 #
 # Reads a results file written by `lesion study` (or `drop`, `drop-many`, `reorder`, `paths`,
-# `grads`) with h5py and draws the figures of Veit, Wilber & Belongie (NeurIPS 2016) with
+# `grads`, `lens`, `probe-linear`, `cka`, `inference`) with h5py and draws the figures of Veit, Wilber & Belongie (NeurIPS 2016) with
 # matplotlib. This script is the plain twin of `plot_results.ipynb` (cells are marked `# %%`);
 # `python3 notebooks-export/sync_notebooks.py` rebuilds the notebook from it.
 #
@@ -20,7 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-EXPERIMENTS = {"drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model"}
+EXPERIMENTS = {"drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model",
+               "lens", "linear_probes", "cka", "inference"}
 
 
 def networks(f):
@@ -120,11 +121,64 @@ def plot_total(nets, ax):
 
 
 # %% [markdown]
+# ## What each block knows: logit lens, linear probes, CKA, iterative inference
+#
+# NaN marks a block a probe could not read (the lens skips blocks whose channels are not the
+# head's unless `--project` was given; a downsampling branch has no inference cosine).
+
+# %%
+def plot_lens(nets, ax):
+    for name, g in nets:
+        if "lens/error" not in g:
+            continue
+        (line,) = ax.plot(g["lens/block"][()], 100 * g["lens/error"][()], "o-", ms=3, label=name)
+        if "drop_one/error" in g:
+            ax.axhline(100 * g["drop_one/error"][0], ls="--", color=line.get_color(), lw=1)
+    ax.set(xlabel="block", ylabel="test error (%)", title="Logit lens: the head on each block's output")
+    ax.legend(fontsize=7)
+
+
+def plot_linear_probes(nets, ax):
+    for name, g in nets:
+        if "linear_probes/accuracy" not in g:
+            continue
+        (line,) = ax.plot(g["linear_probes/block"][()], 100 * g["linear_probes/accuracy"][()], "o-", ms=3, label=name)
+        ax.axhline(100 * g["linear_probes"].attrs["network_accuracy"], ls="--", color=line.get_color(), lw=1)
+    ax.set(xlabel="block", ylabel="held-out accuracy (%)", title="Linear probes (dashed: the whole network)")
+    ax.legend(fontsize=7)
+
+
+def plot_cka(nets, ax):
+    """The first network's CKA matrix; downsampling blocks dotted."""
+    for name, g in nets:
+        if "cka/matrix" not in g:
+            continue
+        image = ax.imshow(g["cka/matrix"][()], vmin=0, vmax=1, cmap="Blues", origin="upper")
+        for b in g["cka"].attrs["row_downsampling_blocks"]:
+            ax.axhline(b - 0.5, color="grey", ls=":", lw=1)
+            ax.axvline(b - 0.5, color="grey", ls=":", lw=1)
+        ax.figure.colorbar(image, ax=ax, label="linear CKA")
+        ax.set(xlabel=f"block of {g['cka'].attrs['columns']}", ylabel="block", title=f"CKA between block outputs: {name}")
+        return
+
+
+def plot_inference(nets, ax):
+    for name, g in nets:
+        if "inference/cosine" not in g:
+            continue
+        ax.plot(g["inference/block"][()], g["inference/cosine"][()], "o-", ms=3, label=name)
+    ax.axhline(0, color="grey", lw=1)
+    ax.set(xlabel="block", ylabel="cos(f(h), −∂L/∂h)", title="Iterative inference: branch against the loss gradient")
+    ax.legend(fontsize=7)
+
+
+# %% [markdown]
 # ## All figures, one PNG each
 
 # %%
 FIGURES = {"drop_one": plot_drop_one, "drop_many": plot_drop_many, "reorder": plot_reorder, "paths": plot_paths,
-           "gradient_magnitude": plot_magnitude, "total_contribution": plot_total}
+           "gradient_magnitude": plot_magnitude, "total_contribution": plot_total, "lens": plot_lens,
+           "linear_probes": plot_linear_probes, "cka": plot_cka, "inference": plot_inference}
 
 
 def plot_all(path, out):
