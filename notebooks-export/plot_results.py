@@ -127,25 +127,26 @@ def plot_total(nets, ax):
 # head's unless `--project` was given; a downsampling branch has no inference cosine).
 
 # %%
-def plot_lens(nets, ax):
+def per_block(nets, ax, group, column, whole):
+    """One line per network of a per-block column in percent, the whole network's value dashed."""
     for name, g in nets:
-        if "lens/error" not in g:
+        if f"{group}/{column}" not in g:
             continue
-        (line,) = ax.plot(g["lens/block"][()], 100 * g["lens/error"][()], "o-", ms=3, label=name)
-        if "drop_one/error" in g:
-            ax.axhline(100 * g["drop_one/error"][0], ls="--", color=line.get_color(), lw=1)
-    ax.set(xlabel="block", ylabel="test error (%)", title="Logit lens: the head on each block's output")
+        (line,) = ax.plot(g[f"{group}/block"][()], 100 * g[f"{group}/{column}"][()], "o-", ms=3, label=name)
+        value = whole(g)
+        if value is not None:
+            ax.axhline(100 * value, ls="--", color=line.get_color(), lw=1)
     ax.legend(fontsize=7)
+
+
+def plot_lens(nets, ax):
+    per_block(nets, ax, "lens", "error", lambda g: g["drop_one/error"][0] if "drop_one/error" in g else None)
+    ax.set(xlabel="block", ylabel="test error (%)", title="Logit lens: the head on each block's output")
 
 
 def plot_linear_probes(nets, ax):
-    for name, g in nets:
-        if "linear_probes/accuracy" not in g:
-            continue
-        (line,) = ax.plot(g["linear_probes/block"][()], 100 * g["linear_probes/accuracy"][()], "o-", ms=3, label=name)
-        ax.axhline(100 * g["linear_probes"].attrs["network_accuracy"], ls="--", color=line.get_color(), lw=1)
+    per_block(nets, ax, "linear_probes", "accuracy", lambda g: g["linear_probes"].attrs["network_accuracy"])
     ax.set(xlabel="block", ylabel="held-out accuracy (%)", title="Linear probes (dashed: the whole network)")
-    ax.legend(fontsize=7)
 
 
 def plot_cka(nets, ax):

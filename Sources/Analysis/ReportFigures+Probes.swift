@@ -12,15 +12,21 @@ extension ReportFigures {
             }
         }
 
-        var lens = SVGChart(title: "Logit lens: the head on each block's output", xLabel: "block", yLabel: "test error")
-        lens.yAsPercent = true
-        for n in networks {
-            guard let error = n.lensError else { continue }
-            lens.series.append(.init(label: n.name, x: error.x, y: error.y, mark: .line, color: color(n)))
-            if let intact = n.intactError, let first = error.x.min(), let last = error.x.max() {
-                lens.series.append(.init(label: "\(n.name), whole network", x: [first, last], y: [intact, intact], mark: .dashed, color: color(n)))
+        /// One line per network, and the whole network's value dashed beside it.
+        func curves(_ chart: inout SVGChart, _ series: (StudyResults.NetworkResults) -> StudyResults.Series?,
+                    whole: (StudyResults.NetworkResults) -> Double?) {
+            for n in networks {
+                guard let s = series(n) else { continue }
+                chart.series.append(.init(label: n.name, x: s.x, y: s.y, mark: .line, color: color(n)))
+                if let value = whole(n), let first = s.x.min(), let last = s.x.max() {
+                    chart.series.append(.init(label: "\(n.name), whole network", x: [first, last], y: [value, value], mark: .dashed, color: color(n)))
+                }
             }
         }
+
+        var lens = SVGChart(title: "Logit lens: the head on each block's output", xLabel: "block", yLabel: "test error")
+        lens.yAsPercent = true
+        curves(&lens, { $0.lensError }, whole: { $0.intactError })
         markDownsampling(&lens) { $0.lensError != nil }
         let projected = networks.contains { !$0.lensProjected.isEmpty }
         add("lens", lens, """
@@ -33,13 +39,7 @@ extension ReportFigures {
 
         var probe = SVGChart(title: "Linear probes: class read from each block", xLabel: "block", yLabel: "held-out accuracy")
         probe.yAsPercent = true
-        for n in networks {
-            guard let accuracy = n.probeAccuracy else { continue }
-            probe.series.append(.init(label: n.name, x: accuracy.x, y: accuracy.y, mark: .line, color: color(n)))
-            if let whole = n.probeNetworkAccuracy, let first = accuracy.x.min(), let last = accuracy.x.max() {
-                probe.series.append(.init(label: "\(n.name), whole network", x: [first, last], y: [whole, whole], mark: .dashed, color: color(n)))
-            }
-        }
+        curves(&probe, { $0.probeAccuracy }, whole: { $0.probeNetworkAccuracy })
         markDownsampling(&probe) { $0.probeAccuracy != nil }
         add("linear-probes", probe, """
             Alain & Bengio (2016): a linear classifier on each block's globally pooled output (here ridge regression \
