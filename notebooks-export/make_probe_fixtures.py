@@ -125,7 +125,8 @@ def flattened_by_batch(outputs):
 
 
 def lens(model, outputs, logits, labels, rows):
-    """Error, mean loss and agreement of the head on each 64-channel block output; NaN elsewhere."""
+    """Error, mean loss and agreement of the head on each 64-channel block output, on the images
+    at `rows`; NaN elsewhere."""
     final = logits.argmax(1)[rows]
     error, loss, agree, margins = [], [], [], []
     for out in outputs:
@@ -142,27 +143,25 @@ def lens(model, outputs, logits, labels, rows):
 
 
 def projected_lens(model, outputs, logits, labels, fit_rows, eval_rows):
-    """Blocks with other widths through a ridge map from their pooled output to the last block's
-    pooled output, which the head reads as a 1×1 map; the others directly; all on held-out images."""
+    """Every block through a ridge map from its pooled output to the last block's pooled output,
+    which the head reads as a 1×1 map, on the held-out images; and the direct reading of the
+    64-channel blocks on the same images."""
     target = outputs[-1].mean((2, 3)).numpy()
-    error, loss, agree, margins, maps = [], [], [], [], {}
     final = logits.argmax(1)[eval_rows]
+    error, loss, agree, margins, maps = [], [], [], [], {}
     for index, out in enumerate(outputs):
-        if out.shape[1] == 64:
-            with torch.no_grad():
-                z = head(model, out[eval_rows])
-        else:
-            pooled = out.mean((2, 3)).numpy()
-            w, b, lam = ridge(pooled[fit_rows], target[fit_rows], ALPHA)
-            maps[index] = np.concatenate([w, b[None, :]])
-            projected = torch.from_numpy((pooled[eval_rows].astype(np.float64) @ w + b).astype(np.float32))
-            with torch.no_grad():
-                z = head(model, projected[:, :, None, None])
+        pooled = out.mean((2, 3)).numpy()
+        w, b, lam = ridge(pooled[fit_rows], target[fit_rows], ALPHA)
+        maps[index] = np.concatenate([w, b[None, :]])
+        projected = torch.from_numpy((pooled[eval_rows].astype(np.float64) @ w + b).astype(np.float32))
+        with torch.no_grad():
+            z = head(model, projected[:, :, None, None])
         margins.append(top_two_margin(z.numpy()))
         error.append(float((z.argmax(1) != labels[eval_rows]).double().mean()))
         loss.append(float(F.cross_entropy(z.double(), labels[eval_rows], reduction="mean")))
         agree.append(float((z.argmax(1) == final).double().mean()))
-    return np.array(error), np.array(loss), np.array(agree), min(margins), maps
+    direct = lens(model, outputs, logits, labels, eval_rows)
+    return np.array(error), np.array(loss), np.array(agree), min(min(margins), direct[3]), maps, direct[:3]
 
 
 def linear_probes(outputs, labels, fit_rows, eval_rows):
@@ -246,6 +245,8 @@ def main():
                 g[f"lens_projected/{key}"] = values
             for block, m in r["projected"][4].items():
                 g[f"lens_projected/maps/block_{block}"] = m
+            for key, values in zip(("error", "loss", "agreement"), r["projected"][5]):
+                g[f"lens_projected/direct_{key}"] = values
             g["linear/accuracy"] = r["linear"][0]
             for block, w in enumerate(r["linear"][1]):
                 g[f"linear/weights/block_{block}"] = w

@@ -140,8 +140,16 @@ def per_block(nets, ax, group, column, whole):
 
 
 def plot_lens(nets, ax):
-    per_block(nets, ax, "lens", "error", lambda g: g["drop_one/error"][0] if "drop_one/error" in g else None)
+    """Solid: the head on the blocks it can read; dashed: every block through the fitted projection."""
+    for name, g in nets:
+        if "lens/error" not in g:
+            continue
+        blocks = g["lens/block"][()]
+        (line,) = ax.plot(blocks, 100 * g["lens/error"][()], "o-", ms=3, label=name)
+        if "lens/projected_error" in g:
+            ax.plot(blocks, 100 * g["lens/projected_error"][()], "--", color=line.get_color(), label=f"{name}, projected")
     ax.set(xlabel="block", ylabel="test error (%)", title="Logit lens: the head on each block's output")
+    ax.legend(fontsize=7)
 
 
 def plot_linear_probes(nets, ax):

@@ -7,12 +7,34 @@ import Nets
 /// In an ensemble of shallow paths, early exits should already classify; in a net that builds
 /// its answer stage by stage, they should not.
 ///
-/// Only blocks whose output has the head's channel count can be read directly. The others are
-/// listed as skipped, unless a projection is fitted: a ridge map from the block's pooled output
-/// to the last block's pooled output, which the head then reads as a 1×1 map (exact for a
-/// pooling-then-linear head; for a head that normalises per pixel first, it normalises the
-/// pooled value instead).
+/// Only blocks whose output has the head's channel count can be read directly; the others are
+/// listed as skipped. With a projection, every block is also read through a fitted ridge map
+/// from its pooled output to the last block's pooled output, which the head then reads as a 1×1
+/// map (a "tuned lens": exact in form for a pooling-then-linear head; a head that normalises
+/// per pixel first normalises the pooled value instead). The projected curve compares all
+/// blocks on one footing; the direct one shows what the head itself makes of them.
 public final class LogitLens: Probe, ResultsGroup {
+    /// Errors, losses and agreements summed over images, per block.
+    struct Tally {
+        var errors: [Int], agreements: [Int], losses: [Double]
+
+        init(blocks: Int) {
+            errors = [Int](repeating: 0, count: blocks)
+            agreements = errors
+            losses = [Double](repeating: 0, count: blocks)
+        }
+
+        mutating func add(_ block: Int, logits: Tensor, labels: [Int], final: [Int]) {
+            let predictions = Loss.predictions(logits)
+            let loss = Loss.crossEntropy(logits, labels: labels)
+            for r in labels.indices {
+                if predictions[r] != labels[r] { errors[block] += 1 }
+                if predictions[r] == final[r] { agreements[block] += 1 }
+                losses[block] += Double(loss[r])
+            }
+        }
+    }
+
     public let network: Network
     /// The split for projections; nil: no projection, blocks of other widths are skipped.
     public let projection: ProbeSplit?
@@ -21,12 +43,11 @@ public final class LogitLens: Probe, ResultsGroup {
     /// Blocks the head reads directly, and why the others are not.
     public let direct: [Int]
     public private(set) var skipped: [Int: String] = [:]
-    private var accumulators: [Int: RidgeRegression] = [:]
+    private var accumulators: [RidgeRegression] = []
     public private(set) var maps: [Int: RidgeRegression.Fit] = [:]
     private var fitting = false
-    private var errors: [Int]
-    private var agreements: [Int]
-    private var losses: [Double]
+    private var directTally: Tally
+    private var projectedTally: Tally
     public private(set) var evaluated = 0
 
     public init(network: Network, projection: ProbeSplit? = nil, alpha: Double = 1e-3) throws {
@@ -37,46 +58,40 @@ public final class LogitLens: Probe, ResultsGroup {
         self.network = network
         self.projection = projection
         self.alpha = alpha
-        let last = network.blockCount - 1
-        let headChannels = network.blockShapes(last).output[2]
+        let headChannels = network.blockShapes(network.blockCount - 1).output[2]
         self.headChannels = headChannels
         direct = (0..<network.blockCount).filter { network.blockShapes($0).output[2] == headChannels }
         for block in 0..<network.blockCount where !direct.contains(block) {
-            if projection != nil {
-                accumulators[block] = RidgeRegression(features: network.blockShapes(block).output[2], targets: headChannels)
-            } else {
-                skipped[block] = "\(network.blockShapes(block).output[2]) channels; the head reads \(headChannels)"
+            skipped[block] = "\(network.blockShapes(block).output[2]) channels; the head reads \(headChannels)"
+        }
+        if projection != nil {
+            accumulators = (0..<network.blockCount).map {
+                RidgeRegression(features: network.blockShapes($0).output[2], targets: headChannels)
             }
         }
-        errors = [Int](repeating: 0, count: network.blockCount)
-        agreements = errors
-        losses = [Double](repeating: 0, count: network.blockCount)
+        directTally = Tally(blocks: network.blockCount)
+        projectedTally = directTally
     }
 
     public var name: String { "lens" }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
 
-    /// Blocks read through a fitted projection.
-    public var projected: [Int] { accumulators.keys.sorted() }
-
     /// The projections' fitting pass (only with `projection`).
     public func fit(using runner: Runner, afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
-        guard projection != nil, !accumulators.isEmpty else { return }
+        guard projection != nil else { return }
         fitting = true
         defer { fitting = false }
         try runner.run([self], afterBatch: afterBatch)
-        for (block, accumulator) in accumulators {
-            guard accumulator.count >= 2 else {
-                throw NetsError("logit lens: \(accumulator.count) fitting image(s) for the projections; at least 2 are needed")
-            }
-            maps[block] = try accumulator.solve(alpha: alpha)
+        guard let count = accumulators.first?.count, count >= 2 else {
+            throw NetsError("logit lens: \(accumulators.first?.count ?? 0) fitting image(s) for the projections; at least 2 are needed")
         }
+        for (block, accumulator) in accumulators.enumerated() { maps[block] = try accumulator.solve(alpha: alpha) }
     }
 
     private func rows(_ batch: Batch) -> [Int] {
         batch.labels.indices.filter { row in
-            guard let projection, !accumulators.isEmpty else { return !fitting }
+            guard let projection else { return !fitting }
             let index = batch.range.lowerBound + row
             return fitting ? (projection == .separateData || projection.fits(index)) : projection.evaluates(index)
         }
@@ -85,41 +100,32 @@ public final class LogitLens: Probe, ResultsGroup {
     public func observe(_ batch: Batch) throws {
         let used = rows(batch)
         guard !used.isEmpty else { return }
-        let last = network.blockCount - 1
+        func pooledRows(_ block: Int) throws -> [Float] {
+            let pooled = globalAveragePool(try batch.activation(.blockOutput(block)))
+            let width = network.blockShapes(block).output[2]
+            return used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }
+        }
         if fitting {
-            let target = globalAveragePool(try batch.activation(.blockOutput(last)))
-            let y = used.flatMap { target[($0 * headChannels)..<(($0 + 1) * headChannels)] }
-            for (block, _) in accumulators {
-                let pooled = globalAveragePool(try batch.activation(.blockOutput(block)))
-                let width = network.blockShapes(block).output[2]
-                try accumulators[block]!.add(used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }, y, rows: used.count)
-            }
+            let target = try pooledRows(network.blockCount - 1)
+            for block in accumulators.indices { try accumulators[block].add(try pooledRows(block), target, rows: used.count) }
             return
         }
-        let final = Loss.predictions(batch.logits)
+        let predictions = Loss.predictions(batch.logits)
+        let final = used.map { predictions[$0] }
         let labels = used.map { batch.labels[$0] }
-        for block in 0..<network.blockCount where skipped[block] == nil {
-            let output = try batch.activation(.blockOutput(block))
-            let logits: Tensor
-            if let map = maps[block] {
-                let pooled = globalAveragePool(output)
-                let width = map.features
-                let scores = map.predict(used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }, rows: used.count)
-                logits = try network.runHead(Tensor(shape: [used.count, 1, 1, headChannels], values: scores.map { Float($0) }))
-            } else {
+        for block in 0..<network.blockCount {
+            if skipped[block] == nil {
                 do {
-                    logits = try network.runHead(rowsOf(output, used))
-                } catch {
+                    let logits = try network.runHead(rowsOf(try batch.activation(.blockOutput(block)), used))
+                    directTally.add(block, logits: logits, labels: labels, final: final)
+                } catch let error as NetsError {
                     skipped[block] = "the head cannot read its \(network.blockShapes(block).output) output: \(error)"
-                    continue
                 }
             }
-            let predictions = Loss.predictions(logits)
-            let loss = Loss.crossEntropy(logits, labels: labels)
-            for r in used.indices {
-                if predictions[r] != labels[r] { errors[block] += 1 }
-                if predictions[r] == final[used[r]] { agreements[block] += 1 }
-                losses[block] += Double(loss[r])
+            if let map = maps[block] {
+                let scores = map.predict(try pooledRows(block), rows: used.count)
+                let logits = try network.runHead(Tensor(shape: [used.count, 1, 1, headChannels], values: scores.map { Float($0) }))
+                projectedTally.add(block, logits: logits, labels: labels, final: final)
             }
         }
         evaluated += used.count
@@ -131,14 +137,18 @@ public final class LogitLens: Probe, ResultsGroup {
         }
     }
 
-    /// Per block (NaN where skipped): top-1 error, mean cross-entropy, and the share of images on
-    /// which it predicts what the whole network predicts.
-    public var error: [Double] { perBlock(errors.map(Double.init)) }
-    public var loss: [Double] { perBlock(losses) }
-    public var agreement: [Double] { perBlock(agreements.map(Double.init)) }
+    /// Per block, the head read directly (NaN where skipped): top-1 error, mean cross-entropy,
+    /// and the share of images on which it predicts what the whole network predicts.
+    public var error: [Double] { perBlock(directTally.errors.map(Double.init)) { self.skipped[$0] == nil } }
+    public var loss: [Double] { perBlock(directTally.losses) { self.skipped[$0] == nil } }
+    public var agreement: [Double] { perBlock(directTally.agreements.map(Double.init)) { self.skipped[$0] == nil } }
+    /// The same through the fitted projections (NaN without them).
+    public var projectedError: [Double] { perBlock(projectedTally.errors.map(Double.init)) { self.maps[$0] != nil } }
+    public var projectedLoss: [Double] { perBlock(projectedTally.losses) { self.maps[$0] != nil } }
+    public var projectedAgreement: [Double] { perBlock(projectedTally.agreements.map(Double.init)) { self.maps[$0] != nil } }
 
-    private func perBlock(_ sums: [Double]) -> [Double] {
-        sums.indices.map { skipped[$0] == nil ? sums[$0] / Double(max(evaluated, 1)) : .nan }
+    private func perBlock(_ sums: [Double], _ defined: (Int) -> Bool) -> [Double] {
+        sums.indices.map { defined($0) ? sums[$0] / Double(max(evaluated, 1)) : .nan }
     }
 
     public func write(into root: Group) throws {
@@ -146,17 +156,20 @@ public final class LogitLens: Probe, ResultsGroup {
         try group.setAttribute("method", "the network's own head applied to each block's output")
         try group.setAttribute("head_channels", Int64(headChannels))
         try group.setAttribute("evaluated_images", Int64(evaluated))
-        if let projection {
-            try group.setAttribute("projection", "ridge map from the pooled block output to the last block's pooled output; "
-                                   + "split: \(projection.summary); alpha \(alpha)")
-        }
         try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
-        try group.column("error", error, units: "top-1 error of the head on this block's output (NaN: skipped)")
+        try group.column("error", error, units: "top-1 error of the head on this block's output (NaN: channels not the head's)")
         try group.column("loss", loss, units: "mean cross-entropy (nats)")
         try group.column("agreement", agreement, units: "share of images where it predicts what the whole network predicts")
-        let readout = (0..<network.blockCount).map { skipped[$0] != nil ? 0.0 : (maps[$0] != nil ? 2.0 : 1.0) }
-        try group.column("read", readout, units: "0 skipped, 1 the head read the output directly, 2 through a fitted projection")
+        try group.column("direct", (0..<network.blockCount).map { skipped[$0] == nil ? 1 : 0 },
+                         units: "1 the head reads the output directly, 0 its channels are not the head's")
         if !skipped.isEmpty { try group.setAttribute("skipped", skipped.keys.sorted().map { "block \($0): \(skipped[$0]!)" }) }
+        if let projection {
+            try group.setAttribute("projection", "ridge map from each block's pooled output to the last block's pooled output, "
+                                   + "read by the head as a 1×1 map; split: \(projection.summary); alpha \(alpha)")
+            try group.column("projected_error", projectedError, units: "top-1 error through the fitted projection")
+            try group.column("projected_loss", projectedLoss, units: "mean cross-entropy (nats) through the projection")
+            try group.column("projected_agreement", projectedAgreement, units: "agreement with the whole network through the projection")
+        }
     }
 }
 

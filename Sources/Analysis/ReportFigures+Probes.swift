@@ -26,16 +26,23 @@ extension ReportFigures {
 
         var lens = SVGChart(title: "Logit lens: the head on each block's output", xLabel: "block", yLabel: "test error")
         lens.yAsPercent = true
-        curves(&lens, { $0.lensError }, whole: { $0.intactError })
+        for n in networks {
+            if let direct = n.lensError {
+                lens.series.append(.init(label: n.name, x: direct.x, y: direct.y, mark: .line, color: color(n)))
+            }
+            if let projected = n.lensProjectedError {
+                lens.series.append(.init(label: "\(n.name), through a fitted projection", x: projected.x, y: projected.y,
+                                         mark: .dashed, color: color(n)))
+            }
+        }
         markDownsampling(&lens) { $0.lensError != nil }
-        let projected = networks.contains { !$0.lensProjected.isEmpty }
+        let projected = networks.contains { $0.lensProjectedError != nil }
         add("lens", lens, """
             The network's own head (its final BN-ReLU where pre-activation, pooling, the linear layer) applied to \
-            each block's output, as if the network ended there. If the blocks were an ensemble of shallow paths \
-            adding up one answer, early exits would already classify well; if each stage builds on the last, \
-            error falls late.
-            """ + (projected ? " Blocks of other widths are read through a ridge map to the last block's pooled output, fitted on other images." :
-                   " Blocks whose channels are not the head's are not drawn."))
+            each block's output, as if the network ended there (solid: only blocks with the head's channels). If \
+            the blocks were an ensemble of shallow paths adding up one answer, early exits would already \
+            classify well; if each stage builds on the last, error falls late.
+            """ + (projected ? " Dashed: every block read through a ridge map from its pooled output to the last block's, fitted on other images (a tuned lens)." : ""))
 
         var probe = SVGChart(title: "Linear probes: class read from each block", xLabel: "block", yLabel: "held-out accuracy")
         probe.yAsPercent = true

@@ -80,11 +80,9 @@ public struct StudyResults {
         public var savedImages: [SavedImage] = []
         /// highway: mean transform gate per layer.
         public var gates: Series?
-        /// lens: the head's error and agreement with the network per block read (projected or not).
+        /// lens: the head's error per block it reads directly, and through fitted projections.
         public var lensError: Series?
-        public var lensAgreement: Series?
-        /// Blocks the lens read through a fitted projection.
-        public var lensProjected: [Double] = []
+        public var lensProjectedError: Series?
         /// linear_probes: held-out accuracy per block, and the network's own on the same images.
         public var probeAccuracy: Series?
         public var probeNetworkAccuracy: Double?
@@ -175,11 +173,9 @@ public struct StudyResults {
             let kept = values.indices.filter { values[$0].isFinite }
             return Series(x: kept.map { blocks[$0] }, y: kept.map { values[$0] })
         }
-        if let blocks = try doubles("lens/block"), let error = try doubles("lens/error"), let agreement = try doubles("lens/agreement") {
+        if let blocks = try doubles("lens/block"), let error = try doubles("lens/error") {
             result.lensError = defined(blocks, error)
-            result.lensAgreement = defined(blocks, agreement)
-            let read = try doubles("lens/read") ?? []
-            result.lensProjected = read.indices.filter { read[$0] == 2 }.map { blocks[$0] }
+            result.lensProjectedError = try doubles("lens/projected_error").map { defined(blocks, $0) }
         }
         if let blocks = try doubles("linear_probes/block"), let accuracy = try doubles("linear_probes/accuracy") {
             result.probeAccuracy = Series(x: blocks, y: accuracy)

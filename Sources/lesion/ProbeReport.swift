@@ -6,10 +6,14 @@ import Nets
 struct ProbeReport: Encodable {
     struct LensLine: Encodable {
         var block: Int
-        var read: String
+        /// The head on the block's output (nil where its channels are not the head's).
         var error: Double?
         var loss: Double?
         var agreement: Double?
+        /// Through the fitted projection (with --project).
+        var projectedError: Double?
+        var projectedLoss: Double?
+        var projectedAgreement: Double?
     }
 
     struct Lens: Encodable {
@@ -53,8 +57,9 @@ struct ProbeReport: Encodable {
             if let p = probe as? LogitLens {
                 lens = Lens(headChannels: p.headChannels, images: p.evaluated,
                             blocks: (0..<p.network.blockCount).map { b in
-                                LensLine(block: b, read: p.skipped[b] != nil ? "skipped" : (p.maps[b] != nil ? "projected" : "direct"),
-                                         error: finite(p.error[b]), loss: finite(p.loss[b]), agreement: finite(p.agreement[b]))
+                                LensLine(block: b, error: finite(p.error[b]), loss: finite(p.loss[b]), agreement: finite(p.agreement[b]),
+                                         projectedError: finite(p.projectedError[b]), projectedLoss: finite(p.projectedLoss[b]),
+                                         projectedAgreement: finite(p.projectedAgreement[b]))
                             },
                             skipped: p.skipped.keys.sorted().map { "block \($0): \(p.skipped[$0]!)" })
             } else if let p = probe as? LinearProbes {
@@ -77,16 +82,19 @@ struct ProbeReport: Encodable {
         func number(_ value: Double?, _ format: String = "%.4f") -> String { value.map { String(format: format, $0) } ?? "–" }
         if let lens = report.lens {
             Swift.print("logit lens: the head (\(lens.headChannels) channels) on each block's output, \(lens.images) images")
-            var table = TextColumns(["block", "name", "read", "error", "loss", "agrees with the network"],
-                                    [.right, .left, .left, .right, .right, .right])
+            let projected = lens.blocks.contains { $0.projectedError != nil }
+            var table = TextColumns(["block", "name", "error", "loss", "agrees with the network"]
+                                    + (projected ? ["projected: error", "loss", "agrees"] : []),
+                                    [.right, .left, .right, .right, .right] + (projected ? [.right, .right, .right] : []))
             for line in lens.blocks {
-                table.append(["\(line.block)", names[line.block], line.read, number(line.error), number(line.loss), number(line.agreement)])
+                table.append(["\(line.block)", names[line.block], number(line.error), number(line.loss), number(line.agreement)]
+                             + (projected ? [number(line.projectedError), number(line.projectedLoss), number(line.projectedAgreement)] : []))
             }
             for text in table.lines() { Swift.print(text) }
-            let skipped = lens.blocks.filter { $0.read == "skipped" }.map(\.block)
+            let skipped = lens.blocks.filter { $0.error == nil }.map(\.block)
             if !skipped.isEmpty {
-                Swift.print("  skipped: blocks \(ranges(skipped)), whose channels are not the head's "
-                            + "(--project reads them through a fitted map)")
+                Swift.print("  –: blocks \(ranges(skipped)), whose channels are not the head's"
+                            + (projected ? "" : " (--project reads every block through a fitted map)"))
             }
         }
         if let linear = report.linear {

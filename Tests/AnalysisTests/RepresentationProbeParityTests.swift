@@ -60,13 +60,19 @@ final class RepresentationProbeParityTests: XCTestCase {
             try lens.fit(using: try runner(network))
             try runner(network).run([lens])
             let want = try expected(model)
-            for block in lens.projected {
-                let map = try want.dataset("lens_projected/maps/block_\(block)").read(as: Double.self)
-                assertClose(lens.maps[block]!.weights + lens.maps[block]!.bias, map, relative: 1e-4, "\(model) projection \(block)")
+            XCTAssertEqual(lens.maps.keys.sorted(), Array(0..<network.blockCount), "every block is projected")
+            for (block, map) in lens.maps {
+                let oracle = try want.dataset("lens_projected/maps/block_\(block)").read(as: Double.self)
+                // 17 fitting images for up to 64 features: ill-conditioned as the linear probes' are.
+                assertClose(map.weights + map.bias, oracle, relative: 1e-3, "\(model) projection \(block)")
             }
-            assertClose(lens.error, try want.dataset("lens_projected/error").read(as: Double.self), "\(model) projected lens error")
-            assertClose(lens.loss, try want.dataset("lens_projected/loss").read(as: Double.self), "\(model) projected lens loss")
-            assertClose(lens.agreement, try want.dataset("lens_projected/agreement").read(as: Double.self), "\(model) projected agreement")
+            assertClose(lens.projectedError, try want.dataset("lens_projected/error").read(as: Double.self), "\(model) projected error")
+            assertClose(lens.projectedLoss, try want.dataset("lens_projected/loss").read(as: Double.self), "\(model) projected loss")
+            assertClose(lens.projectedAgreement, try want.dataset("lens_projected/agreement").read(as: Double.self), "\(model) projected agreement")
+            // The direct reading, on the same held-out images.
+            assertClose(lens.error, try want.dataset("lens_projected/direct_error").read(as: Double.self), "\(model) direct error")
+            assertClose(lens.loss, try want.dataset("lens_projected/direct_loss").read(as: Double.self), "\(model) direct loss")
+            assertClose(lens.agreement, try want.dataset("lens_projected/direct_agreement").read(as: Double.self), "\(model) direct agreement")
         }
     }
 

@@ -31,7 +31,8 @@ final class ProbeCLITests: XCTestCase {
         let text = try output(["lens"] + resnet56 + ["-o", path("r.h5"), "--limit", "96", "--batch-size", "48", "--project"])
         try assertGolden(text, "lens-resnet56.txt", relativeTolerance: 2e-3)
         let lens = try File.open(path("r.h5")).root.group("lens")
-        XCTAssertEqual(try lens.dataset("read").read(as: Double.self).filter { $0 == 2 }.count, 18, "stages 1 and 2 projected")
+        XCTAssertEqual(try lens.dataset("direct").read(as: Double.self).filter { $0 == 1 }.count, 9, "stage 3 read directly")
+        XCTAssertEqual(try lens.dataset("projected_error").read(as: Double.self).filter(\.isFinite).count, 27, "every block projected")
         XCTAssertEqual(try lens.attribute("evaluated_images", as: Int64.self), 54, "the held-out images")
     }
 
