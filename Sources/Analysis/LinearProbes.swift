@@ -12,7 +12,7 @@ import Nets
 ///
 /// Two passes: `fit(using:)` over the fitting images, then the probe runs as any other over the
 /// data, scoring the held-out images.
-public final class LinearProbes: Probe, ResultsGroup {
+public final class LinearProbes: FittedProbe, ResultsGroup {
     public let network: Network
     public let split: ProbeSplit
     /// Relative ridge α (see `RidgeRegression`).
@@ -46,9 +46,14 @@ public final class LinearProbes: Probe, ResultsGroup {
     /// The fitting pass: over every image of `runner` for separate training data, or over the
     /// fitting share of the data. Then solves each block's ridge system.
     public func fit(using runner: Runner, afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
-        fitting = true
-        defer { fitting = false }
-        try runner.run([self], afterBatch: afterBatch)
+        try runner.fit([self], afterBatch: afterBatch)
+    }
+
+    public var needsFitting: Bool { true }
+    public func beginFitting() { fitting = true }
+
+    public func endFitting() throws {
+        fitting = false
         guard accumulators[0].count >= 2 else {
             throw NetsError("linear probes: \(accumulators[0].count) fitting image(s); at least 2 are needed (more data, or a larger share)")
         }

@@ -13,7 +13,7 @@ import Nets
 /// map (a "tuned lens": exact in form for a pooling-then-linear head; a head that normalises
 /// per pixel first normalises the pooled value instead). The projected curve compares all
 /// blocks on one footing; the direct one shows what the head itself makes of them.
-public final class LogitLens: Probe, ResultsGroup {
+public final class LogitLens: FittedProbe, ResultsGroup {
     /// Errors, losses and agreements summed over images, per block.
     struct Tally {
         var errors: [Int], agreements: [Int], losses: [Double]
@@ -79,10 +79,14 @@ public final class LogitLens: Probe, ResultsGroup {
 
     /// The projections' fitting pass (only with `projection`).
     public func fit(using runner: Runner, afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
-        guard projection != nil else { return }
-        fitting = true
-        defer { fitting = false }
-        try runner.run([self], afterBatch: afterBatch)
+        try runner.fit([self], afterBatch: afterBatch)
+    }
+
+    public var needsFitting: Bool { projection != nil }
+    public func beginFitting() { fitting = true }
+
+    public func endFitting() throws {
+        fitting = false
         guard let count = accumulators.first?.count, count >= 2 else {
             throw NetsError("logit lens: \(accumulators.first?.count ?? 0) fitting image(s) for the projections; at least 2 are needed")
         }

@@ -43,16 +43,12 @@ struct ProbeOptions: ParsableArguments {
     /// `gradientBatches` are the batches iterative inference reads: the gradient experiment's.
     func make(_ kinds: [ProbeKind], network: Network, model: String, data: String, study: StudyOptions,
               against: Network? = nil, gradientBatches: Int?) throws -> [Probe & ResultsGroup] {
-        try kinds.map { kind -> Probe & ResultsGroup in
+        let probes = try kinds.map { kind -> Probe & ResultsGroup in
             switch kind {
             case .lens:
-                let lens = try naming(model) { try LogitLens(network: network, projection: project ? split(seed: study.seed) : nil, alpha: ridge) }
-                if project { try fit("lens projections", network: network, data: data, study: study) { try lens.fit(using: $0, afterBatch: $1) } }
-                return lens
+                return try naming(model) { try LogitLens(network: network, projection: project ? split(seed: study.seed) : nil, alpha: ridge) }
             case .linear:
-                let probes = try naming(model) { try LinearProbes(network: network, split: split(seed: study.seed), alpha: ridge) }
-                try fit("linear probes", network: network, data: data, study: study) { try probes.fit(using: $0, afterBatch: $1) }
-                return probes
+                return try naming(model) { try LinearProbes(network: network, split: split(seed: study.seed), alpha: ridge) }
             case .cka:
                 let dataset = try DatasetFile(data)
                 return try naming(model) { try BlockCKA(network: network, against: against, data: dataset, batchSize: study.batchSize) }
@@ -60,19 +56,20 @@ struct ProbeOptions: ParsableArguments {
                 return try naming(model) { try IterativeInference(network: network, batches: gradientBatches) }
             }
         }
+        // One fitting pass serves the lens's projections and the linear probes together.
+        let fitted = probes.compactMap { $0 as? FittedProbe }.filter(\.needsFitting)
+        if !fitted.isEmpty {
+            let runner = try fittingRunner(network, data: data, study: study)
+            let progress = Progress("fit \(fitted.map(\.name).joined(separator: ", "))", total: runner.batches.count, quiet: study.quiet)
+            try runner.fit(fitted) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
+            progress.finish()
+        }
+        return probes
     }
 
     /// A probe's refusal of a network, naming the model file it came from.
     private func naming<T>(_ model: String, _ make: () throws -> T) throws -> T {
         do { return try make() } catch let error as NetsError { throw NetsError(error.kind, "\(model): \(error.message)") }
-    }
-
-    private func fit(_ label: String, network: Network, data: String, study: StudyOptions,
-                     _ pass: (Runner, @escaping (Int, Range<Int>) throws -> Void) throws -> Void) throws {
-        let runner = try fittingRunner(network, data: data, study: study)
-        let progress = Progress("fit \(label)", total: runner.batches.count, quiet: study.quiet)
-        try pass(runner) { index, _ in progress.update(done: index + 1, total: runner.batches.count) }
-        progress.finish()
     }
 }
 
