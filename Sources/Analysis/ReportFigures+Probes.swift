@@ -57,14 +57,15 @@ extension ReportFigures {
         for (i, n) in networks.enumerated() {
             guard let cka = n.cka, !cka.values.isEmpty else { continue }
             func labels(_ count: Int, _ down: [Int]) -> [String] { (0..<count).map { "\($0)" + (down.contains($0) ? "↓" : "") } }
-            let map = SVGHeatMap(title: "CKA between block outputs: \(n.name)" + (cka.columnsName == n.name ? "" : " × \(cka.columnsName)"),
+            var map = SVGHeatMap(title: "CKA between block outputs: \(n.name)" + (cka.columnsName == n.name ? "" : " × \(cka.columnsName)"),
                                  rowLabel: "block", columnLabel: cka.columnsName == n.name ? "block" : "block of \(cka.columnsName)",
                                  rows: labels(cka.values.count, cka.rowDownsampling),
                                  columns: labels(cka.values[0].count, cka.columnDownsampling), values: cka.values,
                                  scale: ("0", "1: the same up to rotation and scale"))
+            (map.rowBreaks, map.columnBreaks) = (cka.rowDownsampling, cka.columnDownsampling)
             figures.append(Figure(name: "cka-\(i)", svg: map.render(), caption: """
                 Linear CKA (Kornblith et al. 2019; minibatch estimator of Nguyen, Raghu & Kornblith 2021) between \
-                the outputs of every pair of blocks; ↓ marks downsampling blocks. Blocks that refine one \
+                the outputs of every pair of blocks; dashed lines open each stage at its downsampling block (↓). Blocks that refine one \
                 representation (Greff et al. 2017) form bright blocks along the diagonal; stages show as squares.
                 """))
         }

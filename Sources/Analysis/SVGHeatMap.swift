@@ -14,6 +14,9 @@ struct SVGHeatMap {
     /// What 0 and 1 mean, for the colour bar.
     var scale: (low: String, high: String)
     var width = 560.0
+    /// Rows and columns before which a line is drawn (a new stage), always labelled.
+    var rowBreaks: [Int] = []
+    var columnBreaks: [Int] = []
 
     func render() -> String {
         let left = 40 + (rows.map { SVGChart.textWidth($0) }.max() ?? 10), top = 30.0, barHeight = 10.0
@@ -36,10 +39,26 @@ struct SVGHeatMap {
             }
             svg += "\n"
         }
-        for (r, label) in rows.enumerated() where r % rowEvery == 0 {
+        let plotWidth = cellW * Double(columns.count)
+        for r in rowBreaks where r > 0 && r < rows.count {
+            svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + Double(r) * cellH))\" y2=\"\(f(top + Double(r) * cellH))\" "
+                + "stroke=\"#E69F00\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
+        }
+        for c in columnBreaks where c > 0 && c < columns.count {
+            svg += "<line x1=\"\(f(left + Double(c) * cellW))\" x2=\"\(f(left + Double(c) * cellW))\" y1=\"\(f(top))\" y2=\"\(f(top + plotH))\" "
+                + "stroke=\"#E69F00\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
+        }
+        /// Every `every`-th index and every break, leaving out regular ones too close to a break.
+        func labelled(_ count: Int, every: Int, breaks: [Int]) -> Set<Int> {
+            let regular = (0..<count).filter { i in i % every == 0 && !breaks.contains { $0 != i && abs($0 - i) < every } }
+            return Set(regular + breaks.filter { (0..<count).contains($0) })
+        }
+        let rowLabels = labelled(rows.count, every: rowEvery, breaks: rowBreaks)
+        let columnLabels = labelled(columns.count, every: columnEvery, breaks: columnBreaks)
+        for (r, label) in rows.enumerated() where rowLabels.contains(r) {
             svg += "<text x=\"\(f(left - 5))\" y=\"\(f(top + (Double(r) + 0.5) * cellH + 4))\" text-anchor=\"end\">\(escape(label))</text>\n"
         }
-        for (c, label) in columns.enumerated() where c % columnEvery == 0 {
+        for (c, label) in columns.enumerated() where columnLabels.contains(c) {
             svg += "<text x=\"\(f(left + (Double(c) + 0.5) * cellW))\" y=\"\(f(top + plotH + 14))\" text-anchor=\"middle\">\(escape(label))</text>\n"
         }
         svg += "<text x=\"\(f(left + cellW * Double(columns.count) / 2))\" y=\"\(f(top + plotH + 30))\" text-anchor=\"middle\">\(escape(columnLabel))</text>\n"
