@@ -103,6 +103,7 @@ fixtures: deps
 	python3 notebooks-export/make_hdf5_fixtures.py Tests/HDF5Tests/Fixtures
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check timm transformers
 	$(PYTHON_BENCH) notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
+	$(PYTHON_BENCH) notebooks-export/make_probe_fixtures.py Tests/AnalysisTests/Fixtures
 	KERAS_BACKEND=jax $(PYTHON_BENCH) notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 
 clean:

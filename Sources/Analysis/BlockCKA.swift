@@ -16,6 +16,8 @@ public final class BlockCKA: Probe, ResultsGroup {
     public let other: Network?
     /// The data the other network reads when its preprocessing differs from this one's.
     private let otherData: DatasetFile?
+    /// The data's path, for messages.
+    private let dataPath: String?
     private var cross: [Double]
     private var selfRows: [Double]
     private var selfColumns: [Double]
@@ -42,6 +44,7 @@ public final class BlockCKA: Probe, ResultsGroup {
         self.network = network
         self.other = other
         otherData = other.map { $0.architecture.preprocessing == network.architecture.preprocessing } == false ? data : nil
+        dataPath = data?.path
         cross = [Double](repeating: 0, count: network.blockCount * (other ?? network).blockCount)
         selfRows = [Double](repeating: 0, count: network.blockCount)
         selfColumns = [Double](repeating: 0, count: (other ?? network).blockCount)
@@ -91,7 +94,8 @@ public final class BlockCKA: Probe, ResultsGroup {
 
     public func finish() throws {
         guard minibatches > 0 else {
-            throw NetsError("CKA: no minibatch of at least \(HSIC.minimumImages) images (\(imagesLeftOut) image(s) in all)")
+            throw NetsError((dataPath.map { "\($0): " } ?? "") + "CKA: no minibatch of at least \(HSIC.minimumImages) images "
+                            + "(\(imagesLeftOut) image(s) in all)")
         }
     }
 

@@ -1,3 +1,5 @@
+import Nets
+
 /// A probe that learns from images before it scores them (a linear probe, the logit lens's
 /// projections): a fitting pass over the training images, then the scoring pass with the rest.
 public protocol FittedProbe: Probe {
@@ -22,6 +24,10 @@ extension Runner {
             for probe in fitting { try? probe.endFitting() }
             throw error
         }
-        for probe in fitting { try probe.endFitting() }
+        do {
+            for probe in fitting { try probe.endFitting() }
+        } catch let error as NetsError {
+            throw NetsError(error.kind, "\(data.path): \(error.message)")
+        }
     }
 }

@@ -95,12 +95,13 @@ final class ProbeCLITests: XCTestCase {
             (["cka", fixtureModel, fixtureData, "--against", stemOnly], 3, "stem-only.h5"),
             (["cka", fixtureModel, fixtureData, "--batch-size", "1"], 64, "at least 4 images per minibatch: --batch-size 1"),
             (["cka", fixtureModel, fixtureData, "--batch-size", "3"], 64, "--batch-size 3 is too small"),
+            (["cka", fixtureModel, fixtureData, "--limit", "3"], 3, "probe_data.h5: CKA: no minibatch of at least 4 images (3 image(s) in all)"),
             (["study", fixtureModel, fixtureData, "--batch-size", "2"], 64, "leave cka out of --probes"),
             (["probe-linear", fixtureModel, fixtureData, "--train-fraction", "1"], 64, "--train-fraction must lie strictly between 0 and 1"),
             (["probe-linear", fixtureModel, fixtureData, "--ridge=-1"], 64, "--ridge must be 0 or more"),
             (["lens", fixtureModel, fixtureData, "--shard", "0/2"], 64, "the probes run whole"),
             (["study", fixtureModel, fixtureData, "--probes", "lens,cca"], 64, "--probes"),
-            (["probe-linear", fixtureModel, fixtureData, "--limit", "1"], 3, "fitting image"),
+            (["probe-linear", fixtureModel, fixtureData, "--limit", "1"], 3, "probe_data.h5: linear probes: 0 fitting image(s)"),
         ]
         for (arguments, status, message) in cases {
             let output = path("never.h5")
