@@ -131,8 +131,8 @@ public struct Layer: Codable, Equatable, Sendable {
     public var eps: Float?
     /// maxpool: pad with zeros instead of -infinity (Keras' ZeroPadding2D then MaxPooling2D).
     public var zeroPadded: Bool?
-    /// avgpool: round the output size up, and count padding in the divisor (PyTorch's defaults:
-    /// false, true).
+    /// avgpool and maxpool: round the output size up (Caffe's pooling always does); avgpool:
+    /// count padding in the divisor (PyTorch's defaults: false, true).
     public var ceilMode: Bool?
     public var countIncludePad: Bool?
     /// squeeze_excitation: its inner layers.

@@ -8,16 +8,9 @@ struct AvgPool {
     var ceilMode = false
     var countIncludePad = true
 
-    /// PyTorch's rule: the size is rounded up in ceil mode, but the last window must start
-    /// inside the image or its left padding.
     func outputSize(_ height: Int, _ width: Int) -> (Int, Int) {
-        func size(_ n: Int) -> Int {
-            let span = n + 2 * padding - kernel
-            var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
-            if ceilMode, (out - 1) * stride >= n + padding { out -= 1 }
-            return out
-        }
-        return (size(height), size(width))
+        (pooledSize(height, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode),
+         pooledSize(width, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
     }
 
     /// The window of output index `o` along one axis of length n: [start, end) clipped to the

@@ -37,7 +37,8 @@ struct Compiler {
             case .maxpool:
                 guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
                 let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,
-                                   zeroPadded: layer.zeroPadded ?? false)
+                                   zeroPadded: layer.zeroPadded ?? false, ceilMode: layer.ceilMode ?? false)
+                guard !(pool.zeroPadded && pool.ceilMode) else { throw NetsError("\(where_): zero padding and ceil mode together are not supported") }
                 (height, width) = pool.outputSize(height, width)
                 guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
                 steps.append(.maxPool(pool))

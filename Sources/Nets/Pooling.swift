@@ -1,10 +1,23 @@
+/// The output length of a pooling along an axis of length n. In ceil mode (PyTorch's
+/// ceil_mode, and Caffe's only rounding) the size is rounded up, but the last window must start
+/// inside the image or its left padding.
+func pooledSize(_ n: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+    let span = n + 2 * padding - kernel
+    var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
+    if ceilMode, (out - 1) * stride >= n + padding { out -= 1 }
+    return out
+}
+
 /// Max pooling over NHWC, padded with -infinity as PyTorch's MaxPool2d does, or with zeros when
 /// it stands for Keras' ZeroPadding2D followed by MaxPooling2D (zeros then can be the maximum).
+/// In ceil mode the last window may hang over the bottom and right edges and takes the pixels
+/// it has (Caffe's pooling, e.g. the MSRA ResNets' pool1: 112 → 56).
 struct MaxPool {
     let kernel: Int
     let stride: Int
     let padding: Int
     var zeroPadded = false
+    var ceilMode = false
 
     /// Whether output (i, j)'s window reaches into the padding.
     func touchesPadding(_ i: Int, _ j: Int, _ h: Int, _ w: Int) -> Bool {
@@ -12,7 +25,8 @@ struct MaxPool {
     }
 
     func outputSize(_ height: Int, _ width: Int) -> (Int, Int) {
-        ((height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1)
+        (pooledSize(height, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode),
+         pooledSize(width, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
     }
 
     func forward(_ x: Tensor) -> Tensor {

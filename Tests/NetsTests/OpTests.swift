@@ -108,6 +108,27 @@ final class OpTests: XCTestCase {
         assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3, "max pool backward")
     }
 
+    /// Caffe's pooling rounds the output size up: the last window hangs over the edge and takes
+    /// the pixels it has. The MSRA ResNets' pool1 maps 112 to 56 where floor rounding gives 55.
+    func testMaxPoolInCeilModeAsCaffeRoundsIt() {
+        XCTAssertEqual(MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true).outputSize(112, 112).0, 56)
+        XCTAssertEqual(MaxPool(kernel: 3, stride: 2, padding: 0).outputSize(112, 112).0, 55)
+        var random = Seeded(12)
+        for padding in [0, 1] {
+            let pool = MaxPool(kernel: 3, stride: 2, padding: padding, ceilMode: true)
+            let x = Tensor(shape: [2, 8, 7, 3], values: (0..<(2 * 8 * 7 * 3)).map { Float($0) * 0.05 }.shuffled(using: &random))
+            let out = pool.forward(x)
+            let reference = Reference.maxPool(x, kernel: 3, stride: 2, padding: padding, ceilMode: true)
+            XCTAssertEqual(out.shape, reference.shape, "padding \(padding)")
+            XCTAssertNotEqual(out.shape, MaxPool(kernel: 3, stride: 2, padding: padding).forward(x).shape, "ceil mode must change the size here")
+            assertClose(out.values, reference.values, "ceil-mode max pool, padding \(padding)")
+            let probe = random.floats(out.count)
+            let numeric = Reference.numericGradient(x, probe: probe) { Reference.maxPool($0, kernel: 3, stride: 2, padding: padding, ceilMode: true) }
+            assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
+                        "ceil-mode max pool backward, padding \(padding)")
+        }
+    }
+
     /// Keras' ZeroPadding2D + MaxPooling2D: a padding zero can be the maximum of negative values.
     func testZeroPaddedMaxPoolLetsPaddingWin() {
         let pool = MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true)

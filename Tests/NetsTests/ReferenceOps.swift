@@ -51,9 +51,17 @@ enum Reference {
 
     static func relu(_ x: Tensor) -> Tensor { Tensor(shape: x.shape, values: x.values.map { max($0, 0) }) }
 
-    static func maxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
+    /// With `ceilMode`, Caffe's rounding as pooling_layer.cpp writes it: ceil of the float
+    /// quotient, then one fewer if padded and the last window starts beyond the left padding.
+    static func maxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int, ceilMode: Bool = false) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let oh = (h + 2 * padding - kernel) / stride + 1, ow = (w + 2 * padding - kernel) / stride + 1
+        func size(_ n: Int) -> Int {
+            guard ceilMode else { return (n + 2 * padding - kernel) / stride + 1 }
+            var out = Int((Double(n + 2 * padding - kernel) / Double(stride)).rounded(.up)) + 1
+            if padding > 0 && (out - 1) * stride >= n + padding { out -= 1 }
+            return out
+        }
+        let oh = size(h), ow = size(w)
         let y = Tensor(shape: [n, oh, ow, c])
         for b in 0..<n { for i in 0..<oh { for j in 0..<ow { for k in 0..<c {
             var best = -Float.infinity
