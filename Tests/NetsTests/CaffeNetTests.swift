@@ -33,6 +33,23 @@ final class CaffeNetTests: XCTestCase {
         XCTAssertTrue(net.layers.first { $0.name == "bn_conv1" }!.parameters.batchNormParam.useGlobalStats)
     }
 
+    /// The acceptance of issue 15: 16 bottleneck blocks, projection shortcuts at res2a, res3a,
+    /// res4a and res5a, the stem's max pooling rounded up as Caffe does (112 → 56).
+    func testTheResNet50DeployFileBuildsSixteenBottleneckBlocks() throws {
+        let architecture = try CaffeNet.readPrototxt(deploy).architecture()
+        XCTAssertEqual(architecture.blocks.count, 16)
+        XCTAssertEqual(architecture.blocks.map(\.name), ["res2a", "res2b", "res2c", "res3a", "res3b", "res3c", "res3d", "res4a", "res4b",
+                                                       "res4c", "res4d", "res4e", "res4f", "res5a", "res5b", "res5c"])
+        XCTAssertTrue(architecture.blocks.allSatisfy { $0.form == "bottleneck" && $0.kind == .residual && $0.mergeReLU })
+        XCTAssertEqual(architecture.blocks.filter { $0.shortcut.kind == .projection }.map(\.name), ["res2a", "res3a", "res4a", "res5a"])
+        XCTAssertEqual(architecture.blocks.first { $0.name == "res3a" }?.shortcut.layers?.first?.stride, 2)
+        XCTAssertEqual(architecture.stem.map(\.op), [.conv, .batchnorm, .relu, .maxpool])
+        XCTAssertEqual(architecture.stem.last?.ceilMode, true)
+        XCTAssertEqual(architecture.head.map(\.op), [.globalAvgPool, .linear])
+        XCTAssertEqual(architecture.classes, 1000)
+        XCTAssertEqual(architecture.input, InputShape(channels: 3, height: 224, width: 224))
+    }
+
     func testOldV1LayersAndPhaseRulesAreRead() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-caffe-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
