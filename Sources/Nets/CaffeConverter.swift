@@ -9,6 +9,16 @@ struct CaffeConverter {
     let net: CaffeNet
     /// BatchNorm layer name → the Scale layer that applies its γ and β, if any.
     private(set) var scaleOf: [String: String] = [:]
+    /// The weights each mapped layer reads, by layer name, in the order they run.
+    private(set) var parameterized: [(layer: String, kind: WeightKind)] = []
+
+    enum WeightKind {
+        /// [out, in/groups, k, k] and a bias when it has one.
+        case conv(out: Int, inPerGroup: Int, kernel: Int, bias: Bool)
+        case batchnorm(channels: Int)
+        /// [out, in].
+        case linear(out: Int, in: Int, bias: Bool)
+    }
 
     /// (channels, height, width), height and width 0 after global pooling.
     typealias Shape = (c: Int, h: Int, w: Int)
@@ -67,6 +77,7 @@ struct CaffeConverter {
                 }
                 emit(.conv, Layer(op: .conv, name: layer.name, out: Int(c.numOutput), kernel: kernel, stride: stride,
                                   padding: [padH, padW, padH, padW], groups: groups, bias: c.biasTerm))
+                parameterized.append((layer.name, .conv(out: Int(c.numOutput), inPerGroup: shape.c / groups, kernel: kernel, bias: c.biasTerm)))
                 shape = (Int(c.numOutput), (shape.h + 2 * padH - kernel) / stride + 1, (shape.w + 2 * padW - kernel) / stride + 1)
             case "BatchNorm":
                 // Its γ and β live in the Scale layer that reads its output, when there is one.
@@ -78,6 +89,7 @@ struct CaffeConverter {
                                         + "and shift each channel (axis 1, num_axes 1, bias_term true)")
                     }
                     scaleOf[layer.name] = scale.name
+                    parameterized.append((layer.name, .batchnorm(channels: shape.c)))
                     index += 1
                     nodes.append(GraphNode(id: layer.name, op: .batchnorm, inputs: sources, module: layer.name,
                                            layer: .batchnorm(layer.name, eps: p.batchNormParam.eps)))
@@ -86,6 +98,7 @@ struct CaffeConverter {
                     continue
                 }
                 emit(.batchnorm, .batchnorm(layer.name, eps: p.batchNormParam.eps))
+                parameterized.append((layer.name, .batchnorm(channels: shape.c)))
             case "ReLU":
                 guard p.reluParam.negativeSlope == 0 else { throw NetsError("\(where_): a leaky ReLU (negative_slope \(p.reluParam.negativeSlope)) is not supported") }
                 emit(.relu, .relu)
@@ -121,6 +134,7 @@ struct CaffeConverter {
                 }
                 guard q.axis == 1, !q.transpose, q.numOutput > 0 else { throw NetsError("\(where_): only axis 1, untransposed, is supported") }
                 emit(.linear, Layer(op: .linear, name: layer.name, out: Int(q.numOutput), bias: q.biasTerm))
+                parameterized.append((layer.name, .linear(out: Int(q.numOutput), in: shape.c, bias: q.biasTerm)))
                 shape = (Int(q.numOutput), 0, 0)
             case "Eltwise":
                 let q = p.eltwiseParam
