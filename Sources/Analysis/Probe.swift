@@ -45,7 +45,11 @@ import Nets
 public protocol Probe: AnyObject {
     /// Names the probe in errors; the built-in experiments also use it as their results group.
     var name: String { get }
-    /// Hook points of the intact forward pass this probe reads in `observe`.
+    /// Hook points of the intact forward pass this probe reads in `observe`. Reading a block's
+    /// branch ("blocks.I.branch") makes that block compute its branch apart from the residual
+    /// add it is otherwise fused with, so the shared pass's later values (and every other probe's
+    /// logits) differ from an unhooked run in their last bits; a probe that only needs branches
+    /// on some batches can run its own hooked pass, as `IterativeInference` does.
     var reads: [HookPoint] { get }
     /// Whether `observe` will call `batch.evaluate(_:)`: the runner then keeps block inputs.
     var evaluatesVariants: Bool { get }
