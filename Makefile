@@ -104,6 +104,7 @@ fixtures: deps
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check timm transformers
 	$(PYTHON_BENCH) notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 	$(PYTHON_BENCH) notebooks-export/make_probe_fixtures.py Tests/AnalysisTests/Fixtures
+	$(PYTHON_BENCH) notebooks-export/make_caffe_fixtures.py Tests/NetsTests/Fixtures/caffe
 	KERAS_BACKEND=jax $(PYTHON_BENCH) notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 
 clean:

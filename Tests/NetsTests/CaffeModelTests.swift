@@ -132,6 +132,25 @@ final class CaffeModelTests: XCTestCase {
         XCTAssertEqual(architecture.blocks[0].shortcut.kind, .projection)
     }
 
+    /// A CIFAR ResNet-20 in the common Caffe layout (option-B projections, BatchNorm + Scale with
+    /// a scale factor of 2.5) against PyTorch running the same weights
+    /// (notebooks-export/make_caffe_fixtures.py), from both weight files.
+    func testACaffeCifarResNet20MatchesPyTorch() throws {
+        let prototxt = netsFixture("caffe/cifar20.prototxt")
+        let expected = try File.open(netsFixture("caffe/cifar20.expected.h5")).root
+        let input = try expected.dataset("input")
+        let x = nhwc(try input.read(as: Float.self), shape: try input.shape)
+        let want = try expected.dataset("logits").read(as: Float.self)
+        for weights in ["caffe/cifar20.caffemodel.h5", "caffe/cifar20.caffemodel"] {
+            let (architecture, loaded) = try CaffeModel.read(prototxt: prototxt, weights: netsFixture(weights))
+            XCTAssertEqual(architecture.blocks.count, 9)
+            XCTAssertEqual(architecture.blocks.filter { $0.shortcut.kind == .projection }.map(\.name), ["res3a", "res4a"])
+            XCTAssertTrue(architecture.blocks.allSatisfy(\.mergeReLU))
+            let network = try Network(architecture, weights: loaded)
+            assertClose(try network.forward(x).values, want, "\(weights) logits")
+        }
+    }
+
     func testHeEtAlsResNet50RunsOnFixtureWeights() throws {
         let prototxt = netsFixture("caffe/ResNet-50-deploy.prototxt")
         try writeHDF5(try blobs(prototxt), to: path("resnet50.caffemodel.h5"))
