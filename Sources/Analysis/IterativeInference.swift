@@ -82,16 +82,3 @@ public final class IterativeInference: Probe, ResultsGroup {
         try group.column("relative_norm", relativeNorm, units: "mean ‖f_i(h)‖ / ‖h‖")
     }
 }
-
-/// Per image, the cosine between two same-shaped NHWC batches.
-func perImageCosines(_ a: Tensor, _ b: Tensor) -> [Double] {
-    let size = a.count / max(a.batch, 1)
-    return (0..<a.batch).map { image in
-        var (dot, aa, bb) = (0.0, 0.0, 0.0)
-        for i in 0..<size {
-            let (x, y) = (Double(a.pointer[image * size + i]), Double(b.pointer[image * size + i]))
-            dot += x * y; aa += x * x; bb += y * y
-        }
-        return dot / max((aa * bb).squareRoot(), .leastNonzeroMagnitude)
-    }
-}

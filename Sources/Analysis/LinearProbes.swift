@@ -28,9 +28,7 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
     public init(network: Network, split: ProbeSplit, alpha: Double = 1e-3) throws {
         if let refusal = poolingRefusal(network) { throw NetsError("linear probes: \(refusal)") }
         guard alpha >= 0, alpha.isFinite else { throw NetsError(.badUsage, "the ridge regularisation must be finite and ≥ 0, not \(alpha)") }
-        if case .fraction(let share, _) = split, !(share > 0 && share < 1) {
-            throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")
-        }
+        try split.check()
         self.network = network
         self.split = split
         self.alpha = alpha
@@ -60,22 +58,12 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
         fits = try accumulators.map { try $0.solve(alpha: alpha) }
     }
 
-    /// Rows of the batch this pass uses.
-    private func rows(_ batch: Batch) -> [Int] {
-        batch.labels.indices.filter { row in
-            let index = batch.range.lowerBound + row
-            return fitting ? (split == .separateData || split.fits(index)) : split.evaluates(index)
-        }
-    }
-
     public func observe(_ batch: Batch) throws {
-        let used = rows(batch)
+        let used = batch.labels.indices.filter { split.uses(batch.range.lowerBound + $0, fitting: fitting) }
         guard !used.isEmpty else { return }
         let classes = network.architecture.classes
         for block in 0..<network.blockCount {
-            let pooled = globalAveragePool(try batch.activation(.blockOutput(block)))
-            let width = pooled.count / batch.labels.count
-            let x = used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }
+            let x = globalAveragePool(try batch.activation(.blockOutput(block)), rows: used)
             if fitting {
                 var y = [Float](repeating: 0, count: used.count * classes)
                 for (r, row) in used.enumerated() { y[r * classes + batch.labels[row]] = 1 }

@@ -40,8 +40,7 @@ public final class LogitLens: FittedProbe, ResultsGroup {
     public let projection: ProbeSplit?
     public let alpha: Double
     public let headChannels: Int
-    /// Blocks the head reads directly, and why the others are not.
-    public let direct: [Int]
+    /// Blocks the head cannot read directly, and why.
     public private(set) var skipped: [Int: String] = [:]
     private var accumulators: [RidgeRegression] = []
     public private(set) var maps: [Int: RidgeRegression.Fit] = [:]
@@ -52,16 +51,13 @@ public final class LogitLens: FittedProbe, ResultsGroup {
 
     public init(network: Network, projection: ProbeSplit? = nil, alpha: Double = 1e-3) throws {
         if let refusal = poolingRefusal(network) { throw NetsError("logit lens: \(refusal)") }
-        if case .fraction(let share, _)? = projection, !(share > 0 && share < 1) {
-            throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")
-        }
+        try projection?.check()
         self.network = network
         self.projection = projection
         self.alpha = alpha
         let headChannels = network.blockShapes(network.blockCount - 1).output[2]
         self.headChannels = headChannels
-        direct = (0..<network.blockCount).filter { network.blockShapes($0).output[2] == headChannels }
-        for block in 0..<network.blockCount where !direct.contains(block) {
+        for block in 0..<network.blockCount where network.blockShapes(block).output[2] != headChannels {
             skipped[block] = "\(network.blockShapes(block).output[2]) channels; the head reads \(headChannels)"
         }
         if projection != nil {
@@ -93,21 +89,12 @@ public final class LogitLens: FittedProbe, ResultsGroup {
         for (block, accumulator) in accumulators.enumerated() { maps[block] = try accumulator.solve(alpha: alpha) }
     }
 
-    private func rows(_ batch: Batch) -> [Int] {
-        batch.labels.indices.filter { row in
-            guard let projection else { return !fitting }
-            let index = batch.range.lowerBound + row
-            return fitting ? (projection == .separateData || projection.fits(index)) : projection.evaluates(index)
-        }
-    }
-
     public func observe(_ batch: Batch) throws {
-        let used = rows(batch)
+        // Without projections every image is scored; with them, the split says which.
+        let used = batch.labels.indices.filter { projection?.uses(batch.range.lowerBound + $0, fitting: fitting) ?? !fitting }
         guard !used.isEmpty else { return }
         func pooledRows(_ block: Int) throws -> [Float] {
-            let pooled = globalAveragePool(try batch.activation(.blockOutput(block)))
-            let width = network.blockShapes(block).output[2]
-            return used.flatMap { pooled[($0 * width)..<(($0 + 1) * width)] }
+            globalAveragePool(try batch.activation(.blockOutput(block)), rows: used)
         }
         if fitting {
             let target = try pooledRows(network.blockCount - 1)

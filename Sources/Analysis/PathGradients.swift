@@ -2,16 +2,6 @@ import Foundation
 import HDF5
 import Nets
 
-/// Per image, ‖x_b‖, for an NHWC batch.
-func imageNorms(_ x: Tensor) -> [Double] {
-    let perImage = x.count / max(x.batch, 1)
-    return (0..<x.batch).map { b in
-        var sum = 0.0
-        for i in 0..<perImage { let v = Double(x.pointer[b * perImage + i]); sum += v * v }
-        return sum.squareRoot()
-    }
-}
-
 /// The least-squares slope of ln(y) against x, over points with y > 0: the per-step decay rate
 /// of an exponential y ≈ a·exp(slope·x). nil with fewer than two such points.
 public func exponentialSlope(_ x: [Double], _ y: [Double]) -> Double? {

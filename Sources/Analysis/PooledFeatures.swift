@@ -1,16 +1,19 @@
 import Nets
 
-/// Global average pooling of an NHWC batch: per image, the mean of each channel over the pixels,
-/// [batch, channels] row-major. What the linear probes and the projected logit lens read.
-public func globalAveragePool(_ x: Tensor) -> [Float] {
+/// Global average pooling of an NHWC batch: per image (of `rows`, or all), the mean of each
+/// channel over the pixels, [images, channels] row-major. What the linear probes and the
+/// projected logit lens read. It sums in Double, unlike the head's pooling in Nets, because these
+/// features feed normal equations, where float32 rounding is magnified.
+public func globalAveragePool(_ x: Tensor, rows: [Int]? = nil) -> [Float] {
     let (n, c) = (x.batch, x.channels)
     let pixels = x.count / max(n * c, 1)
-    var out = [Float](repeating: 0, count: n * c)
-    for b in 0..<n {
+    let images = rows ?? Array(0..<n)
+    var out = [Float](repeating: 0, count: images.count * c)
+    for (r, b) in images.enumerated() {
         var sums = [Double](repeating: 0, count: c)
         let base = x.pointer + b * pixels * c
         for p in 0..<pixels { for k in 0..<c { sums[k] += Double(base[p * c + k]) } }
-        for k in 0..<c { out[b * c + k] = Float(sums[k] / Double(pixels)) }
+        for k in 0..<c { out[r * c + k] = Float(sums[k] / Double(pixels)) }
     }
     return out
 }

@@ -24,6 +24,19 @@ public enum ProbeSplit: Equatable, Sendable {
     /// Whether image `index` of the evaluated data is held out to evaluate it.
     public func evaluates(_ index: Int) -> Bool { !fits(index) }
 
+    /// Whether a pass uses image `index` of the images it runs over: the fitting pass every image
+    /// of separate training data or the fitting share of the data, the scoring pass the rest.
+    public func uses(_ index: Int, fitting: Bool) -> Bool {
+        fitting ? (self == .separateData || fits(index)) : evaluates(index)
+    }
+
+    /// Throws unless a fraction lies strictly between 0 and 1.
+    public func check() throws {
+        if case .fraction(let share, _) = self, !(share > 0 && share < 1) {
+            throw NetsError(.badUsage, "the fitting share must lie strictly between 0 and 1, not \(share)")
+        }
+    }
+
     /// For people and the results file.
     public var summary: String {
         switch self {

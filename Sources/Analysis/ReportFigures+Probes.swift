@@ -6,11 +6,6 @@ extension ReportFigures {
         func add(_ name: String, _ chart: SVGChart, _ caption: String) {
             if chart.series.contains(where: { !$0.x.isEmpty }) { figures.append(Figure(name: name, svg: chart.render(), caption: caption)) }
         }
-        func markDownsampling(_ chart: inout SVGChart, _ has: (StudyResults.NetworkResults) -> Bool) {
-            if let marked = networks.first(where: { !$0.downsampling.isEmpty && has($0) }) {
-                chart.markers = (marked.downsampling.map(Double.init), "downsampling block")
-            }
-        }
 
         /// One line per network, and the whole network's value dashed beside it.
         func curves(_ chart: inout SVGChart, _ series: (StudyResults.NetworkResults) -> StudyResults.Series?,
@@ -35,7 +30,7 @@ extension ReportFigures {
                                          mark: .dashed, color: color(n)))
             }
         }
-        markDownsampling(&lens) { $0.lensError != nil }
+        markDownsampling(&lens, networks) { $0.lensError != nil }
         let projected = networks.contains { $0.lensProjectedError != nil }
         add("lens", lens, """
             The network's own head (its final BN-ReLU where pre-activation, pooling, the linear layer) applied to \
@@ -47,7 +42,7 @@ extension ReportFigures {
         var probe = SVGChart(title: "Linear probes: class read from each block", xLabel: "block", yLabel: "held-out accuracy")
         probe.yAsPercent = true
         curves(&probe, { $0.probeAccuracy }, whole: { $0.probeNetworkAccuracy })
-        markDownsampling(&probe) { $0.probeAccuracy != nil }
+        markDownsampling(&probe, networks) { $0.probeAccuracy != nil }
         add("linear-probes", probe, """
             Alain & Bengio (2016): a linear classifier on each block's globally pooled output (here ridge regression \
             on one-hot targets, in closed form), fitted on one part of the images and scored on the rest. How much \
@@ -76,7 +71,7 @@ extension ReportFigures {
             guard let c = n.inferenceCosine else { continue }
             cosine.series.append(.init(label: n.name, x: c.x, y: c.y, mark: .line, color: color(n)))
         }
-        markDownsampling(&cosine) { $0.inferenceCosine != nil }
+        markDownsampling(&cosine, networks) { $0.inferenceCosine != nil }
         add("inference", cosine, """
             Jastrzebski et al. (2018): a block that refines its input moves it down the loss gradient, so its \
             branch output points like −∂L/∂h at its input (cosine above 0). Measured on the same images as the \

@@ -41,9 +41,7 @@ public enum ReportFigures {
             guard let fresh = n.perBlock.first(where: { $0.kind == .dropOne && $0.recalibrated }) else { continue }
             dropOne.series.append(.init(label: "\(n.name), batch norms re-estimated", x: fresh.blocks, y: fresh.error, mark: .dashed, color: color(n)))
         }
-        if let marked = networks.first(where: { !$0.downsampling.isEmpty && $0.dropOne != nil }) {
-            dropOne.markers = (marked.downsampling.map(Double.init), "downsampling block")
-        }
+        markDownsampling(&dropOne, networks) { $0.dropOne != nil }
         add("drop-one", dropOne, """
             Veit et al. (Fig. 3): removing one block of a ResNet barely changes the error, except at the \
             downsampling blocks; in a plain network (VGG there) every removal is catastrophic. Bars are paired \
@@ -122,5 +120,13 @@ public enum ReportFigures {
             add("highway-gates", gates, "Highway layers: how much each transforms rather than carries, averaged over units and images.")
         }
         return figures
+    }
+
+    /// Marks the downsampling blocks of the first network drawn in `chart` that has them.
+    static func markDownsampling(_ chart: inout SVGChart, _ networks: [StudyResults.NetworkResults],
+                                 drawn: (StudyResults.NetworkResults) -> Bool) {
+        if let marked = networks.first(where: { !$0.downsampling.isEmpty && drawn($0) }) {
+            chart.markers = (marked.downsampling.map(Double.init), "downsampling block")
+        }
     }
 }

@@ -88,9 +88,8 @@ public struct StudyResults {
         public var probeNetworkAccuracy: Double?
         /// cka: the matrix between this network's blocks (rows) and the columns' network's.
         public var cka: CKAMatrix?
-        /// inference: cos(f(h), −∂L/∂h) per block where defined, and ‖f(h)‖/‖h‖.
+        /// inference: cos(f(h), −∂L/∂h) per block where defined.
         public var inferenceCosine: Series?
-        public var inferenceRelativeNorm: Series?
         public var attributes: [(String, String)] = []
     }
 
@@ -163,11 +162,14 @@ public struct StudyResults {
         }
     }
 
+    /// The dataset at `path` under `group` as Doubles, or nil when the file has none there.
+    private static func doubles(_ group: Group, _ path: String) throws -> [Double]? {
+        group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
+    }
+
     /// The representation probes' groups (lens, linear_probes, cka, inference).
     private static func readProbes(_ group: Group, into result: inout NetworkResults) throws {
-        func doubles(_ path: String) throws -> [Double]? {
-            group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
-        }
+        func doubles(_ path: String) throws -> [Double]? { try StudyResults.doubles(group, path) }
         /// The points of a per-block column where it is defined.
         func defined(_ blocks: [Double], _ values: [Double]) -> Series {
             let kept = values.indices.filter { values[$0].isFinite }
@@ -193,18 +195,14 @@ public struct StudyResults {
                                    rowDownsampling: try cka.attributeArray("row_downsampling_blocks", as: Int64.self).map { Int($0) },
                                    columnDownsampling: try cka.attributeArray("column_downsampling_blocks", as: Int64.self).map { Int($0) })
         }
-        if let blocks = try doubles("inference/block"), let cosine = try doubles("inference/cosine"),
-           let norm = try doubles("inference/relative_norm") {
+        if let blocks = try doubles("inference/block"), let cosine = try doubles("inference/cosine") {
             result.inferenceCosine = defined(blocks, cosine)
-            result.inferenceRelativeNorm = Series(x: blocks, y: norm)
         }
     }
 
     private static func read(_ group: Group, name: String, group groupName: String?) throws -> NetworkResults {
         var result = NetworkResults(name: name, group: groupName)
-        func doubles(_ path: String) throws -> [Double]? {
-            group.contains(path) ? try group.dataset(path).read(as: Double.self, converting: true) : nil
-        }
+        func doubles(_ path: String) throws -> [Double]? { try StudyResults.doubles(group, path) }
         if group.contains("model") {
             let model = try group.group("model")
             result.name = try model.stringAttribute("name")

@@ -23,14 +23,14 @@ struct SVGHeatMap {
         let plotW = width - left - 16
         // Cells as wide as the figure allows and as tall as 240 px allows, each within bounds.
         let cellW = min(plotW / Double(max(columns.count, 1)), 36), cellH = min(240 / Double(max(rows.count, 1)), 16)
-        let plotH = cellH * Double(rows.count)
+        let plotH = cellH * Double(rows.count), plotWidth = cellW * Double(columns.count)
         let height = top + plotH + 40 + barHeight + 22
         let columnEvery = Int((SVGChart.textWidth(columns.max { $0.count < $1.count } ?? "") + 6) / cellW) + 1
         let rowEvery = Int(13 / cellH) + 1
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
         svg += "<text x=\"\(f(width / 2))\" y=\"16\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(escape(title))</text>\n"
-        svg += "<rect class=\"plot\" x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(cellW * Double(columns.count)))\" height=\"\(f(plotH))\" fill=\"none\"/>\n"
+        svg += "<rect class=\"plot\" x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotH))\" fill=\"none\"/>\n"
         for (r, row) in values.enumerated() {
             for (c, value) in row.enumerated() {
                 svg += "<rect x=\"\(f(left + Double(c) * cellW))\" y=\"\(f(top + Double(r) * cellH))\" width=\"\(f(cellW))\" height=\"\(f(cellH))\" "
@@ -39,7 +39,6 @@ struct SVGHeatMap {
             }
             svg += "\n"
         }
-        let plotWidth = cellW * Double(columns.count)
         for r in rowBreaks where r > 0 && r < rows.count {
             svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + Double(r) * cellH))\" y2=\"\(f(top + Double(r) * cellH))\" "
                 + "stroke=\"#E69F00\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
@@ -61,7 +60,7 @@ struct SVGHeatMap {
         for (c, label) in columns.enumerated() where columnLabels.contains(c) {
             svg += "<text x=\"\(f(left + (Double(c) + 0.5) * cellW))\" y=\"\(f(top + plotH + 14))\" text-anchor=\"middle\">\(escape(label))</text>\n"
         }
-        svg += "<text x=\"\(f(left + cellW * Double(columns.count) / 2))\" y=\"\(f(top + plotH + 30))\" text-anchor=\"middle\">\(escape(columnLabel))</text>\n"
+        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(top + plotH + 30))\" text-anchor=\"middle\">\(escape(columnLabel))</text>\n"
         svg += "<text transform=\"translate(14 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(rowLabel))</text>\n"
         // The colour bar, below, left to right.
         let barY = top + plotH + 40, barW = min(200.0, plotW)

@@ -111,21 +111,24 @@ struct CaffeConverter {
                                                      q.hasStrideW ? Int(q.strideW) : nil, "stride", where_)
                 let pad = q.hasPadH || q.hasPadW ? Int(q.padH) : Int(q.pad)
                 guard !(q.hasPadH || q.hasPadW) || q.padH == q.padW else { throw NetsError("\(where_): unequal padding is not supported") }
+                /// The map after a windowed pooling, rounded up as Caffe rounds.
+                func pooled() -> Shape {
+                    (shape.c, pooledSize(shape.h, kernel: kernel, stride: stride, padding: pad, ceilMode: true),
+                     pooledSize(shape.w, kernel: kernel, stride: stride, padding: pad, ceilMode: true))
+                }
                 switch q.pool {
                 case .ave where global || (pad == 0 && kernel == shape.h && kernel == shape.w):
                     emit(.globalAvgPool, .globalAvgPool)
                     shape = (shape.c, 0, 0)
                 case .ave:
                     emit(.avgpool, Layer(op: .avgpool, kernel: kernel, stride: stride, padding: [pad], ceilMode: true, countIncludePad: true))
+                    shape = pooled()
                 case .max:
                     guard !global else { throw NetsError("\(where_): global max pooling is not supported") }
                     emit(.maxpool, Layer(op: .maxpool, kernel: kernel, stride: stride, padding: [pad], ceilMode: true))
+                    shape = pooled()
                 case .stochastic:
                     throw NetsError("\(where_): stochastic pooling is not supported")
-                }
-                if shape.h > 0, q.pool != .ave || !(global || (pad == 0 && kernel == shape.h && kernel == shape.w)) {
-                    shape = (shape.c, pooledSize(shape.h, kernel: kernel, stride: stride, padding: pad, ceilMode: true),
-                             pooledSize(shape.w, kernel: kernel, stride: stride, padding: pad, ceilMode: true))
                 }
             case "InnerProduct":
                 let q = p.innerProductParam

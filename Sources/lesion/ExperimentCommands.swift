@@ -228,10 +228,7 @@ struct StudyCommand: ParsableCommand {
     @OptionGroup var probeOptions: ProbeOptions
 
     func validate() throws {
-        if probes.kinds.contains(.cka) && study.batchSize < HSIC.minimumImages {
-            throw ValidationError("CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch: "
-                                  + "--batch-size \(study.batchSize) is too small (or leave cka out of --probes)")
-        }
+        if probes.kinds.contains(.cka) { try requireCKABatchSize(study.batchSize, remedy: " (or leave cka out of --probes)") }
         for (value, flag) in [(maxK, "--max-k"), (samples, "--samples"), (maxSwaps, "--max-swaps"), (orders, "--orders")] {
             try requirePositive(value, flag)
         }

@@ -94,12 +94,7 @@ struct CKACommand: ParsableCommand {
     @Option(help: ArgumentHelp("Another model file: CKA between this network's blocks (rows) and its (columns).",
                               valueName: "model")) var against: String?
 
-    func validate() throws {
-        guard study.batchSize >= HSIC.minimumImages else {
-            throw ValidationError("CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch: "
-                                  + "--batch-size \(study.batchSize) is too small")
-        }
-    }
+    func validate() throws { try requireCKABatchSize(study.batchSize) }
 
     func run() throws {
         try runProbes([.cka], study: study, options: ProbeOptions(), against: against, label: "cka")

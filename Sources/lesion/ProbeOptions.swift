@@ -73,6 +73,15 @@ struct ProbeOptions: ParsableArguments {
     }
 }
 
+/// CKA's unbiased estimator needs minibatches of at least 4 images: a usage error (64) naming
+/// --batch-size otherwise, before anything is opened.
+func requireCKABatchSize(_ batchSize: Int, remedy: String = "") throws {
+    guard batchSize >= HSIC.minimumImages else {
+        throw ValidationError("CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch: "
+                              + "--batch-size \(batchSize) is too small" + remedy)
+    }
+}
+
 /// `--probes lens,linear,cka,inference`.
 struct ProbeList: ExpressibleByArgument {
     let kinds: [ProbeKind]
