@@ -11,6 +11,10 @@ struct CaffeConverter {
     private(set) var scaleOf: [String: String] = [:]
     /// The weights each mapped layer reads, by layer name, in the order they run.
     private(set) var parameterized: [(layer: String, kind: WeightKind)] = []
+    /// Layer name → the Eltwise coefficient folded into its weights and bias (γ and β for a
+    /// batch norm): a coefficient c on a sum's input is exact as c times the layer that makes it.
+    private(set) var coefficientOf: [String: Float] = [:]
+    private var pendingCoefficients: [(node: String, coefficient: Float, blob: String, where_: String)] = []
 
     enum WeightKind {
         /// [out, in/groups, k, k] and a bias when it has one.
@@ -145,8 +149,11 @@ struct CaffeConverter {
                     throw NetsError("\(where_): operation \(q.operation == .prod ? "PROD" : "MAX") is not a residual add; only SUM is supported")
                 }
                 guard layer.bottoms.count == 2 else { throw NetsError("\(where_): sums \(layer.bottoms.count) blobs; residual blocks sum two") }
-                guard q.coeff.allSatisfy({ $0 == 1 }) else {
-                    throw NetsError("\(where_): coefficients \(q.coeff) are not supported (only a plain sum)")
+                guard q.coeff.isEmpty || q.coeff.count == 2 else {
+                    throw NetsError("\(where_): \(q.coeff.count) coefficients for 2 inputs")
+                }
+                for (blob, coefficient) in zip(layer.bottoms, q.coeff) where coefficient != 1 {
+                    try foldCoefficient(coefficient, into: writer[blob]!, blob: blob, nodes: nodes, where_)
                 }
                 guard let other = shapes[layer.bottoms[1]], other == shape else {
                     throw NetsError("\(where_): sums \(shape) and \(shapes[layer.bottoms[1]].map { "\($0)" } ?? "an unknown shape")")
@@ -168,7 +175,30 @@ struct CaffeConverter {
             guard shape.h >= 0, shape.w >= 0 else { throw NetsError("\(where_): the map is too small") }
             shapes[top] = shape
         }
+        try checkCoefficients(nodes)
         return LayerGraph(nodes: nodes)
+    }
+
+    /// Records `coefficient` for the convolution or batch norm that writes `blob` into the sum
+    /// `add`; `checkCoefficients` then makes sure nothing else reads that layer's output.
+    private mutating func foldCoefficient(_ coefficient: Float, into node: String, blob: String, nodes: [GraphNode],
+                                          _ where_: String) throws {
+        let foldable = nodes.last { $0.id == node }.map { [.conv, .batchnorm].contains($0.op) } ?? false
+        guard foldable, coefficientOf[node] == nil else { throw coefficientError(coefficient, blob, where_) }
+        coefficientOf[node] = coefficient
+        pendingCoefficients.append((node, coefficient, blob, where_))
+    }
+
+    /// Scaling a layer that another layer also reads would change that reader too.
+    private func checkCoefficients(_ nodes: [GraphNode]) throws {
+        for (node, coefficient, blob, where_) in pendingCoefficients where nodes.filter({ $0.inputs.contains(node) }).count != 1 {
+            throw coefficientError(coefficient, blob, where_)
+        }
+    }
+
+    private func coefficientError(_ coefficient: Float, _ blob: String, _ where_: String) -> NetsError {
+        NetsError("\(where_): coefficient \(coefficient) on '\(blob)' is supported only when that blob comes straight from "
+                  + "a Convolution or BatchNorm(+Scale) that nothing else reads; an identity shortcut cannot be scaled")
     }
 
     /// One size for both axes, from `size` or the (h, w) pair, which must agree.

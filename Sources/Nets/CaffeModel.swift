@@ -65,6 +65,11 @@ public enum CaffeModel {
                 }
             }
         }
+        for (layer, coefficient) in converter.coefficientOf {
+            for name in ["\(layer).weight", "\(layer).bias"] {
+                if let entry = entries[name] { entries[name] = Weights.Entry(shape: entry.shape, values: entry.values.map { $0 * coefficient }) }
+            }
+        }
         return (architecture, Weights(entries, source: path))
     }
 

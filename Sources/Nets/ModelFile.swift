@@ -2,7 +2,7 @@ import Foundation
 import HDF5
 
 /// Unravel's model file: self-describing HDF5 (docs/model-format.md). Reading also accepts Keras
-/// files (KerasModel).
+/// files (KerasModel) and Caffe prototxts with their weights beside them (CaffeModel).
 ///
 ///     /                       attrs: format = "unravel-model", format_version = 1,
 ///                                    architecture = JSON (Architecture), source (free text)
@@ -14,6 +14,7 @@ public enum ModelFile {
     /// Reads the architecture and weights, checking the format and every weight's values.
     public static func read(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
         if let keras = try KerasModel.readIfKeras(path) { return keras }
+        if CaffeModel.isPrototxt(path) { return try CaffeModel.read(prototxt: path) }
         let file = try File.open(path)
         let root = try file.root
         guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {

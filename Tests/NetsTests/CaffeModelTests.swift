@@ -164,6 +164,75 @@ final class CaffeModelTests: XCTestCase {
         XCTAssertTrue(logits.values.allSatisfy(\.isFinite))
     }
 
+    /// Eltwise coefficients are folded into the layer that makes each input: a sum with
+    /// coefficients (2, 1) is the plain sum with the branch's last Scale doubled.
+    func testEltwiseCoefficientsScaleTheLayerBeforeTheSum() throws {
+        let plain = path("tiny.prototxt"), weighted = path("weighted.prototxt")
+        try cifar.write(toFile: plain, atomically: true, encoding: .utf8)
+        try cifar.replacingOccurrences(of: "operation: SUM", with: "operation: SUM coeff: 2 coeff: 1")
+            .write(toFile: weighted, atomically: true, encoding: .utf8)
+        var stored = try blobs(plain)
+        try writeHDF5(stored, to: path("weighted.caffemodel.h5"))
+        stored["b1_scale2"] = stored["b1_scale2"]!.map { ($0.shape, $0.values.map { $0 * 2 }) }
+        try writeHDF5(stored, to: path("doubled.caffemodel.h5"))
+        let want = try logits(plain, path("doubled.caffemodel.h5"))
+        let got = try logits(weighted, path("weighted.caffemodel.h5"))
+        for (a, b) in zip(got, want) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+        XCTAssertNotEqual(got, try logits(plain, path("weighted.caffemodel.h5")), "the coefficient changes the network")
+
+        // A coefficient on a blob that something else also reads cannot be folded.
+        let shared = cifar.replacingOccurrences(of: "operation: SUM", with: "operation: SUM coeff: 1 coeff: 0.5")
+            .replacingOccurrences(of: "layer { name: \"pool\"", with: """
+                layer { name: "tap" type: "ReLU" bottom: "b1_proj" top: "tap" }
+                layer { name: "pool"
+                """)
+        try shared.write(toFile: weighted, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try CaffeNet.readPrototxt(weighted).architecture()) { error in
+            XCTAssertTrue("\(error)".contains("layer 'b1' (Eltwise): coefficient 0.5 on 'b1_proj' is supported only when"), "\(error)")
+        }
+    }
+
+    /// Caffe's mean.binaryproto, larger than the input: its centre is taken, channel by channel.
+    func testAMeanBinaryprotoIsCentreCropped() throws {
+        var proto = Caffe_BlobProto()
+        (proto.num, proto.channels, proto.height, proto.width) = (1, 3, 10, 12)
+        proto.data = (0..<360).map(Float.init)
+        try proto.serializedData().write(to: URL(fileURLWithPath: path("mean.binaryproto")))
+        let (values, note) = try CaffeModel.meanImage(path("mean.binaryproto"), input: InputShape(channels: 3, height: 8, width: 8))
+        XCTAssertEqual(values.count, 192)
+        XCTAssertEqual(values[0], 1 * 12 + 2, "row 1, column 2 of channel 0")
+        XCTAssertEqual(values[8], 2 * 12 + 2)
+        XCTAssertEqual(values[64], 120 + 1 * 12 + 2, "channel 1")
+        XCTAssertTrue(note.contains("10x12, its centre 8x8"), note)
+        XCTAssertThrowsError(try CaffeModel.meanImage(path("mean.binaryproto"), input: InputShape(channels: 3, height: 16, width: 8))) {
+            XCTAssertTrue("\($0)".contains("mean.binaryproto: the mean image is 10x12, smaller than the network's 16x8 input"), "\($0)")
+        }
+        XCTAssertThrowsError(try CaffeModel.meanImage(path("mean.binaryproto"), input: InputShape(channels: 1, height: 8, width: 8))) {
+            XCTAssertTrue("\($0)".contains("expected [1, 1, H, W]"), "\($0)")
+        }
+        try Data([0x0A, 0x05, 0x01]).write(to: URL(fileURLWithPath: path("cut.binaryproto")))
+        XCTAssertThrowsError(try CaffeModel.meanImage(path("cut.binaryproto"), input: InputShape(channels: 3, height: 8, width: 8))) {
+            XCTAssertTrue("\($0)".contains("cut.binaryproto: not a Caffe mean.binaryproto"), "\($0)")
+        }
+    }
+
+    /// A prototxt read as a model finds its weights beside it, MSRA's naming included, and says
+    /// that nobody declared its preprocessing.
+    func testAPrototxtReadsTheWeightsBesideIt() throws {
+        let prototxt = path("tiny-deploy.prototxt")
+        try cifar.write(toFile: prototxt, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ModelFile.read(prototxt)) { error in
+            XCTAssertTrue("\(error)".contains("tiny-deploy.prototxt: a Caffe definition needs its weights, and none of "
+                                             + "tiny-deploy.caffemodel.h5, tiny-deploy.caffemodel, tiny-model.caffemodel.h5, "
+                                             + "tiny-model.caffemodel is beside it"), "\(error)")
+        }
+        try writeBinary(try blobs(prototxt), to: path("tiny-model.caffemodel"))
+        let (architecture, weights) = try ModelFile.read(prototxt)
+        XCTAssertEqual(weights.source, path("tiny-model.caffemodel"))
+        XCTAssertEqual(architecture.preprocessing.channelOrder, "BGR")
+        XCTAssertTrue(architecture.preprocessing.summary.hasPrefix("not declared"), architecture.preprocessing.summary)
+    }
+
     func testBadWeightsAndLayersAreNamed() throws {
         let prototxt = path("tiny.prototxt")
         try cifar.write(toFile: prototxt, atomically: true, encoding: .utf8)

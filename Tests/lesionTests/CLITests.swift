@@ -100,6 +100,63 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["info", out]).stdout, try CLI.run(["info", graph]).stdout)
     }
 
+    /// A Caffe network as a user converts it: prototxt, weights and mean, then predictions from
+    /// BGR pixels equal to PyTorch's logits on the same network input (make_caffe_fixtures.py).
+    func testConvertReadsACaffeNetworkWithItsMean() throws {
+        let prototxt = netsFixture("caffe/cifar20.prototxt"), weights = netsFixture("caffe/cifar20.caffemodel")
+        let out = folder.appendingPathComponent("cifar20.h5").path
+        let convert = try CLI.run(["convert", prototxt, "--weights", weights, "--mean", "104,117,123", "-o", out])
+        XCTAssertEqual(convert.status, 0, convert.stderr)
+        XCTAssertEqual(convert.stdout, "wrote \(out): 9 blocks; preprocessing caffe: pixel × 1, − [104, 117, 123], BGR\n")
+        try assertGolden(try CLI.run(["info", out]).stdout, "info-cifar20-caffe.txt")
+        XCTAssertTrue(try File.open(out).root.stringAttribute("source").hasSuffix("with weights \(weights)"))
+
+        // Pixels that the mean takes back to the oracle's network input.
+        let expected = try File.open(netsFixture("caffe/cifar20.expected.h5")).root
+        let input = try expected.dataset("input").read(as: Float.self)
+        let plane = 32 * 32
+        let pixels = input.enumerated().map { index, value in value + [104, 117, 123][(index / plane) % 3] }
+        let data = folder.appendingPathComponent("bgr.h5").path
+        do {   // closed before lesion opens it
+            let root = try File.create(data).root
+            try root.createDataset("images", shape: [4, 3, 32, 32], values: pixels)
+            try root.createDataset("labels", shape: [4], values: [Int64](repeating: 0, count: 4))
+            try root.setAttribute("channel_order", "BGR")
+        }
+        let predictions = folder.appendingPathComponent("predictions.h5").path
+        let predict = try CLI.run(["predict", out, data, "-o", predictions, "--quiet"])
+        XCTAssertEqual(predict.status, 0, predict.stderr)
+        let logits = try File.open(predictions).root.dataset("logits").read(as: Float.self)
+        let want = try expected.dataset("logits").read(as: Float.self)
+        let scale = want.map(abs).max()!
+        for (a, b) in zip(logits, want) { XCTAssertEqual(a, b, accuracy: 1e-4 * scale) }
+
+        // The prototxt read directly: its weights beside it, its preprocessing marked undeclared.
+        let info = try CLI.run(["info", prototxt])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("preprocessing: not declared (lesion convert --mean declares it): pixel × 1, BGR"), info.stdout)
+    }
+
+    func testCaffeConversionErrorsSayWhatIsMissing() throws {
+        let prototxt = netsFixture("caffe/cifar20.prototxt"), weights = netsFixture("caffe/cifar20.caffemodel")
+        let out = folder.appendingPathComponent("x.h5").path
+        let cases: [([String], Int32, String)] = [
+            ([prototxt, "--no-mean"], 64, "a Caffe prototxt needs --weights FILE"),
+            ([prototxt, "--weights", weights], 64, "say how pixels are prepared, exactly once"),
+            ([prototxt, "--weights", weights, "--no-mean", "--mean", "1,2,3"], 64, "say how pixels are prepared, exactly once"),
+            ([prototxt, "--weights", weights, "--mean", "1,2"], 64, "--mean needs 3 numbers separated by commas"),
+            ([prototxt, "--weights", "nowhere.caffemodel", "--no-mean"], 3, "nowhere.caffemodel: cannot open the weights file"),
+            ([prototxt, "--weights", weights, "--mean-image", prototxt], 3, "cifar20.prototxt: not a Caffe mean.binaryproto"),
+            ([netsFixture("keras/preact20.keras"), "--no-mean"], 64, "apply to a Caffe prototxt"),
+        ]
+        for (arguments, status, message) in cases {
+            let result = try CLI.run(["convert"] + arguments + ["-o", out])
+            XCTAssertEqual(result.status, status, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(arguments) wrote a file")
+        }
+    }
+
     func testUsageErrorsExitWith64() throws {
         XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
     }

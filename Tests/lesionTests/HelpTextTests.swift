@@ -41,8 +41,13 @@ final class HelpTextTests: XCTestCase {
                 XCTAssertLessThanOrEqual(line.count, 80, "lesion \(command.joined()) --help: \(line)")
             }
             let body = discussion(lines)
-            for (a, b) in zip(body, body.dropFirst()) where a.hasPrefix("  lesion ") {
-                XCTAssertTrue(b.isEmpty || b.hasPrefix("  lesion "), "lesion \(command.joined()) --help breaks an example:\n  \(a)\n  \(b)")
+            // An example goes on only after a shell continuation (a trailing backslash), indented.
+            var inExample = false
+            for (a, b) in zip(body, body.dropFirst()) {
+                inExample = a.hasPrefix("  lesion ") || (inExample && a.hasPrefix("    "))
+                guard inExample else { continue }
+                let fine = a.hasSuffix(" \\") ? b.hasPrefix("    ") : (b.isEmpty || b.hasPrefix("  lesion "))
+                XCTAssertTrue(fine, "lesion \(command.joined()) --help breaks an example:\n  \(a)\n  \(b)")
             }
         }
     }
