@@ -90,12 +90,13 @@ bench-deps:
 
 ## What is too large to commit as fixtures: the exporter on the published akamaster checkpoints
 ## and on full-size torchvision, timm and transformers models, its error cases, torchvision's
-## resnet18/50 and resnext50, and keras.applications ResNet50/ResNet50V2, all against
-## `lesion predict`.
+## resnet18/50 and resnext50, keras.applications ResNet50/ResNet50V2, and He et al.'s Caffe
+## ResNet-50 prototxt on random weights, all against `lesion predict`.
 test-interop: release bench-deps
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers pillow
 	$(VENV)/bin/python notebooks-export/test_export_pytorch.py
 	$(VENV)/bin/python notebooks-export/check_torchvision.py
+	$(VENV)/bin/python notebooks-export/check_caffe_resnet50.py
 	KERAS_BACKEND=jax $(VENV)/bin/python notebooks-export/check_keras_applications.py
 
 ## Regenerates the committed HDF5 fixtures with h5py.
