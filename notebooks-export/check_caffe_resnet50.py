@@ -28,7 +28,7 @@ import torchvision
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import export_pytorch as ep  # noqa: E402
+import model_file  # noqa: E402
 import make_caffe_fixtures as mcf  # noqa: E402
 import make_dataset  # noqa: E402
 
@@ -83,7 +83,7 @@ def caffe_blobs(model):
 
 
 def run(*arguments):
-    result = subprocess.run([ep.lesion_binary(), *arguments], capture_output=True, text=True)
+    result = subprocess.run([model_file.lesion_binary(), *arguments], capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"check_caffe_resnet50: lesion {' '.join(arguments)} failed: {result.stderr.strip()}")
     return result

@@ -26,6 +26,7 @@ public final class Recalibration {
     /// The first `limit` images of `data`, preprocessed, in batches of `batchSize`.
     public init(network: Network, data: DatasetFile, limit: Int, batchSize: Int) throws {
         guard limit > 0 else { throw NetsError(.badUsage, "batch-norm recalibration needs at least one image (the limit is \(limit))") }
+        try network.checkRecalibratable()
         try data.check(fits: network.architecture)
         let count = min(limit, data.count)
         images = try stride(from: 0, to: count, by: batchSize).map {

@@ -11,6 +11,9 @@ public struct Architecture: Codable, Equatable, Sendable {
     /// What the network was trained with that inference leaves out, e.g. "stochastic depth":
     /// recorded by the exporters so that a lesion result can be read in its light.
     public var trainedWith: [String]
+    /// The exporter found batch norm folded into the convolutions (an ONNX export's usual form):
+    /// the statistics are gone, so they cannot be re-estimated.
+    public var batchNormFolded = false
 
     public init(name: String, input: InputShape, preprocessing: Preprocessing = .identity,
                 stem: [Layer], blocks: [BlockSpec], head: [Layer], classes: Int, trainedWith: [String] = []) {
@@ -27,6 +30,7 @@ public struct Architecture: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, input, preprocessing, stem, blocks, head, classes
         case trainedWith = "trained_with"
+        case batchNormFolded = "batchnorm_folded"
     }
 
     public init(from decoder: Decoder) throws {
@@ -39,6 +43,21 @@ public struct Architecture: Codable, Equatable, Sendable {
         head = try c.decode([Layer].self, forKey: .head)
         classes = try c.decode(Int.self, forKey: .classes)
         trainedWith = try c.decodeIfPresent([String].self, forKey: .trainedWith) ?? []
+        batchNormFolded = try c.decodeIfPresent(Bool.self, forKey: .batchNormFolded) ?? false
+    }
+
+    /// Optional fields are written only when set, so files stay as they were before them.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(input, forKey: .input)
+        try c.encode(preprocessing, forKey: .preprocessing)
+        try c.encode(stem, forKey: .stem)
+        try c.encode(blocks, forKey: .blocks)
+        try c.encode(head, forKey: .head)
+        try c.encode(classes, forKey: .classes)
+        if !trainedWith.isEmpty { try c.encode(trainedWith, forKey: .trainedWith) }
+        if batchNormFolded { try c.encode(true, forKey: .batchNormFolded) }
     }
 }
 

@@ -22,6 +22,7 @@ extension Network {
     /// block (at `start`, `firstChange(in:)`), from `blockInputs`: the intact network's inputs to
     /// block `start` for the recalibration images (NHWC batches, taken as one population).
     public func recalibrationStatistics(for variant: Variant, from start: Int, blockInputs: [Tensor]) throws -> [String: Weights.Entry] {
+        try checkRecalibratable()
         guard !blockInputs.isEmpty else { throw NetsError("batch-norm recalibration needs at least one image") }
         guard variant.steps.indices.contains(start) else {
             throw NetsError("the variant has \(variant.steps.count) steps; it cannot change at step \(start)")
@@ -67,5 +68,15 @@ extension Network {
         let statistics = try recalibrationStatistics(for: variant, from: start, blockInputs: inputs)
         let count = images.reduce(0) { $0 + $1.shape[0] }
         return (try withStatistics(statistics, from: start, note: "batch norms re-estimated on \(count) images"), start)
+    }
+
+    /// Refuses a network whose batch norms an export folded away.
+    public func checkRecalibratable() throws {
+        guard !architecture.batchNormFolded else {
+            throw NetsError(.badInput, "\(weights.source): its batch norms were folded into the convolutions when it was "
+                            + "exported (ONNX), so there are no statistics to re-estimate; export it with its batch norms "
+                            + "(torch.onnx.export(..., do_constant_folding=False, training=TrainingMode.PRESERVE), or "
+                            + "export_pytorch.py)")
+        }
     }
 }

@@ -117,15 +117,20 @@ public enum ModelFile {
         var graph: LayerGraph
         var classes: Int?
         var trainedWith: [String]?
+        var batchNormFolded: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, input, preprocessing, graph, classes
             case trainedWith = "trained_with"
+            case batchNormFolded = "batchnorm_folded"
         }
 
         func architecture(source: String) throws -> Architecture {
-            try BlockFinder(graph, source: source).architecture(name: name, input: input, preprocessing: preprocessing ?? .identity,
-                                                                classes: classes, trainedWith: trainedWith ?? [])
+            var found = try BlockFinder(graph, source: source).architecture(name: name, input: input,
+                                                                             preprocessing: preprocessing ?? .identity,
+                                                                             classes: classes, trainedWith: trainedWith ?? [])
+            found.batchNormFolded = batchNormFolded ?? false
+            return found
         }
     }
 

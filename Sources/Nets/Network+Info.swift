@@ -23,6 +23,7 @@ public struct NetworkSummary: Codable, Sendable {
     /// What the model file declares, in one line ("imagenet: pixel × 0.00392157, ...").
     public var preprocessing: String
     public var trainedWith: [String]
+    public var batchNormFolded: Bool
     public var blocks: [BlockSummary]
 }
 
@@ -101,7 +102,8 @@ extension Network {
         macs += headCost.macs
         return NetworkSummary(name: architecture.name, input: input, classes: architecture.classes,
                               parameters: parameterCount, macs: macs, preprocessing: architecture.preprocessing.summary,
-                              trainedWith: architecture.trainedWith, blocks: blockSummaries)
+                              trainedWith: architecture.trainedWith, batchNormFolded: architecture.batchNormFolded,
+                              blocks: blockSummaries)
     }
 
     private func bodyOutput(_ block: Block) -> [Int] {

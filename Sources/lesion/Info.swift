@@ -34,7 +34,8 @@ enum InfoText {
             "input \(s.input[2])x\(s.input[0])x\(s.input[1]) (CxHxW), \(s.classes) classes",
             "\(grouped(s.parameters)) parameters, \(String(format: "%.3f", Double(s.macs) / 1e9)) GMAC per image",
             "preprocessing: \(s.preprocessing)",
-        ] + s.trainedWith.map { "trained with \($0)" } + [
+        ] + s.trainedWith.map { "trained with \($0)" }
+          + (s.batchNormFolded ? ["batch norm folded into the convolutions by the export: no statistics to re-estimate"] : []) + [
             "\(s.blocks.count) blocks (* = downsampling):",
         ]
         var table = TextColumns(["# ", "name", "stage", "kind", "form", "shortcut", "output", "params"],
