@@ -88,24 +88,26 @@ bench-deps:
 	@test -x $(VENV)/bin/python || python3 -m venv --system-site-packages $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check torch torchvision onnx onnxruntime h5py numpy
 
-## What is too large to commit as fixtures: the exporter on the published akamaster checkpoints
-## and on full-size torchvision, timm and transformers models, its error cases, torchvision's
+## What is too large to commit as fixtures: the exporters on the published akamaster checkpoints
+## and on full-size torchvision, timm and transformers models and their ONNX exports, their error cases, torchvision's
 ## resnet18/50 and resnext50, keras.applications ResNet50/ResNet50V2, and He et al.'s Caffe
 ## ResNet-50 prototxt on random weights, all against `lesion predict`.
 test-interop: release bench-deps
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers pillow
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers pillow onnxscript
 	$(VENV)/bin/python notebooks-export/test_export_pytorch.py
+	$(VENV)/bin/python notebooks-export/test_export_onnx.py
 	$(VENV)/bin/python notebooks-export/check_torchvision.py
 	$(VENV)/bin/python notebooks-export/check_caffe_resnet50.py
 	KERAS_BACKEND=jax $(VENV)/bin/python notebooks-export/check_keras_applications.py
 
 ## Regenerates the committed HDF5 fixtures with h5py.
-fixtures: deps
+fixtures: release
 	python3 notebooks-export/make_hdf5_fixtures.py Tests/HDF5Tests/Fixtures
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check timm transformers
 	$(PYTHON_BENCH) notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 	$(PYTHON_BENCH) notebooks-export/make_probe_fixtures.py Tests/AnalysisTests/Fixtures
 	$(PYTHON_BENCH) notebooks-export/make_caffe_fixtures.py Tests/NetsTests/Fixtures/caffe
+	$(PYTHON_BENCH) notebooks-export/make_onnx_fixtures.py Tests/NetsTests/Fixtures/onnx
 	KERAS_BACKEND=jax $(PYTHON_BENCH) notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 
 clean:

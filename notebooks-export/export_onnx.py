@@ -14,7 +14,8 @@ operator stops the export, naming the node and its op type. Initializers become 
 ONNX exports usually fold batch norm into the convolutions (torch.onnx.export in eval mode does,
 unless do_constant_folding=False and training=TrainingMode.PRESERVE). A graph with no
 BatchNormalization node but biased convolutions, or with a bias named as torch.onnx names what its
-folding makes ("onnx::Conv_193"), is recorded as "batchnorm_folded": `lesion info` shows it, and
+folding makes ("onnx::Conv_193"), or a convolution its dynamo exporter marks FuseBatchNormIntoConv,
+is recorded as "batchnorm_folded": `lesion info` shows it, and
 the batch-norm recalibration refuses such a file, since its statistics are gone.
 
 Preprocessing is declared, never guessed: --preprocess imagenet|cifar10|mnist|none, or --scale,
@@ -30,6 +31,7 @@ Exit status: 0 written and checked; 1 the export failed (the message says why; n
 written); 2 bad usage.
 """
 import argparse
+import ast
 import os
 import re
 import subprocess
@@ -51,9 +53,20 @@ def attributes(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def module_path(node_name):
-    """'/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1': torch.onnx's scope names, each part
-    either the full dotted path or a child of the part before; other names are kept whole."""
+def module_path(node):
+    """The module a node belongs to, for block names and messages: torch.onnx's dynamo exporter
+    records it ("pkg.torch.onnx.name_scopes": ['', 'layer1', 'layer1.0', 'add']); the TorchScript
+    exporter puts it in the node name ('/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1', each
+    part either the full dotted path or a child of the part before); other names are kept whole."""
+    for prop in node.metadata_props:
+        if prop.key == "pkg.torch.onnx.name_scopes":
+            try:
+                scopes = ast.literal_eval(prop.value)
+            except (ValueError, SyntaxError):
+                break
+            if len(scopes) >= 2 and scopes[-2]:
+                return scopes[-2]
+    node_name = node.name or node.output[0]
     parts = [p for p in node_name.split("/") if p]
     if len(parts) < 2:
         return node_name
@@ -129,11 +142,11 @@ class Lowering:
         when it has one, else the node's module path."""
         if weight_input.endswith(".weight"):
             return self.unique(weight_input[: -len(".weight")])
-        return self.unique(module_path(node.name) if node.name else node.output[0])
+        return self.unique(module_path(node))
 
     def emit(self, node, op, inputs, **fields):
         node_id = self.unique(node.name or node.output[0]) if node.name or node.output else self.unique(op)
-        entry = {"id": node_id, "op": op, "inputs": inputs, "module": module_path(node.name) if node.name else ""}
+        entry = {"id": node_id, "op": op, "inputs": inputs, "module": module_path(node)}
         entry.update({k: v for k, v in fields.items() if v is not None})
         self.nodes.append(entry)
         self.writer[node.output[0]] = node_id
@@ -221,6 +234,9 @@ class Lowering:
             self.conv_biases += 1
             # torch.onnx names the tensors its constant folding makes "onnx::Conv_193".
             self.folded_names += node.input[2].startswith("onnx::")
+        # The dynamo exporter's optimizer says which rewrites made a node.
+        self.folded_names += any(p.key == "pkg.onnxscript.rewriter.rule_name" and "FuseBatchNorm" in p.value
+                                 for p in node.metadata_props)
         self.emit(node, "conv", [self.source_of(node, x)], name=name, out=int(weight.shape[0]), kernel=kernel,
                   stride=stride, padding=pads if len(set(pads)) > 1 else [pads[0]], groups=int(attrs.get("group", 1)),
                   bias=bias)
@@ -308,14 +324,14 @@ class Lowering:
             bias = self.constant(node, node.input[2], "bias").astype(np.float32) * np.float32(attrs.get("beta", 1.0))
             if bias.size != weight.shape[0]:
                 self.fail(node, f"a bias of {bias.size} values for {weight.shape[0]} outputs")
-        module = node.input[1][: -len(".weight")] if node.input[1].endswith(".weight") else module_path(node.name or node.output[0])
+        module = node.input[1][: -len(".weight")] if node.input[1].endswith(".weight") else module_path(node)
         self.linear(node, node.input[0], weight, bias, module)
 
     def matmul(self, node):
         weight = self.constant(node, node.input[1], "weight")
         if weight.ndim != 2:
             self.fail(node, "only a matrix product with a 2-D constant maps")
-        module = module_path(node.name or node.output[0])
+        module = module_path(node)
         self.pending_matmul[node.output[0]] = (node.input[0], weight.T, module)
 
     def add(self, node):

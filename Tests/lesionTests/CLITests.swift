@@ -157,6 +157,27 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// An ONNX export with its batch norms folded away: `info` says so, and recalibration is
+    /// refused with the reason and the way to export a file that has them.
+    func testRecalibrationRefusesAFoldedExport() throws {
+        let folded = netsFixture("onnx/cifar8_folded.model.h5")
+        XCTAssertTrue(try CLI.run(["info", folded]).stdout.contains("batch norm folded into the convolutions by the export"))
+        XCTAssertFalse(try CLI.run(["info", netsFixture("onnx/cifar8_bn.model.h5")]).stdout.contains("folded"))
+        let data = folder.appendingPathComponent("noise32.h5").path
+        do {
+            let root = try File.create(data).root
+            try root.createDataset("images", shape: [4, 3, 32, 32], values: (0..<(4 * 3 * 32 * 32)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+            try root.createDataset("labels", shape: [4], values: [Int64](repeating: 1, count: 4))
+        }
+        let out = folder.appendingPathComponent("drop.h5").path
+        let result = try CLI.run(["drop", folded, data, "-o", out, "--recalibrate-bn"])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("its batch norms were folded into the convolutions when it was exported"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try CLI.run(["drop", netsFixture("onnx/cifar8_bn.model.h5"), data, "-o", out, "--recalibrate-bn",
+                                    "--quiet"]).status, 0)
+    }
+
     func testUsageErrorsExitWith64() throws {
         XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
     }

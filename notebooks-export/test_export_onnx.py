@@ -1,0 +1,130 @@
+"""Tests export_onnx.py as a user runs it, on networks too large to commit: torchvision's
+ResNet-18 and a narrow ResNet-50 exported by torch.onnx.export with batch norm folded (eval mode)
+and kept (do_constant_folding=False, training=TrainingMode.PRESERVE), ResNet-18 through the newer
+dynamo exporter when onnxscript is installed (it folds batch norm too), and every error (a clear message naming the node,
+exit status 1, nothing written). Each export checks itself against onnxruntime through `lesion
+predict` (logits within 1e-4). `make test-interop` runs it.
+
+    python3 notebooks-export/test_export_onnx.py
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import h5py
+import torch
+import torch.nn as nn
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "export_onnx.py")
+sys.path.insert(0, HERE)
+import model_file  # noqa: E402
+import unravel_models as um  # noqa: E402
+
+PRESERVE = dict(do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+failures = []
+
+
+def export_to_onnx(model, path, size, dynamo=False, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(model, (torch.zeros(1, 3, size, size),), path, dynamo=True, verbose=False)
+        else:
+            torch.onnx.export(model, torch.zeros(1, 3, size, size), path, dynamo=False, **options)
+
+
+def run(*arguments):
+    return subprocess.run([sys.executable, SCRIPT, *arguments], capture_output=True, text=True)
+
+
+def expect(name, condition, detail=""):
+    print(f"{'ok' if condition else 'FAILED'}  {name}" + (f": {detail}" if detail and not condition else ""))
+    if not condition:
+        failures.append(name)
+
+
+def converts(name, model, size, folded, blocks="layer1.0", **options):
+    with tempfile.TemporaryDirectory() as folder:
+        onnx_path, out = os.path.join(folder, "model.onnx"), os.path.join(folder, "model.h5")
+        export_to_onnx(model.eval(), onnx_path, size, **options)
+        result = run(onnx_path, "--preprocess", "imagenet", "-o", out)
+        ok = result.returncode == 0 and os.path.exists(out)
+        detail = result.stderr.strip() or result.stdout.strip()
+        if ok:
+            with h5py.File(out) as f:
+                recorded = '"batchnorm_folded": true' in f.attrs["architecture"]
+            ok = recorded == folded
+            detail = f"recorded folded={recorded}, expected {folded}"
+            info = subprocess.run([model_file.lesion_binary(), "info", out], capture_output=True, text=True).stdout
+            ok = ok and ("batch norm folded" in info) == folded and f" {blocks} " in info
+            detail += f"; lesion info: {info}"
+        expect(name, ok, detail)
+        if ok:
+            print("    " + result.stdout.strip().splitlines()[0])
+
+
+def refuses(name, arguments, message, prepare=None):
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, "out.h5")
+        onnx_path = os.path.join(folder, "model.onnx")
+        if prepare:
+            prepare(onnx_path)
+        result = run(*[a.replace("MODEL", onnx_path) for a in arguments], "-o", out)
+        expect(name, result.returncode == 1 and message in result.stderr and not os.path.exists(out)
+               and not os.path.exists(out + ".partial"), f"status {result.returncode}, stderr {result.stderr.strip()!r}")
+
+
+class LeakyBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.LeakyReLU(0.1), nn.Conv2d(4, 4, 3, padding=1))
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = x + self.block(x)
+        return self.fc(x.mean((2, 3)))
+
+
+def main():
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    resnet18 = torchvision.models.resnet18()
+    narrow50 = torchvision.models.resnet50(width_per_group=16)
+    for model in (resnet18, narrow50):
+        um.randomize_batchnorm(model, generator)
+    converts("torchvision resnet18, batch norm folded", resnet18, 224, folded=True)
+    converts("torchvision resnet18, batch norm kept", resnet18, 224, folded=False, **PRESERVE)
+    converts("narrow torchvision resnet50, batch norm folded", narrow50, 224, folded=True)
+    converts("narrow torchvision resnet50, batch norm kept", narrow50, 224, folded=False, **PRESERVE)
+    try:
+        import onnxscript  # noqa: F401
+        converts("torchvision resnet18 through the dynamo exporter (which folds batch norm)", resnet18, 224, folded=True,
+                 dynamo=True, blocks="layer1.0")
+    except ImportError:
+        print("skipped: the dynamo exporter (onnxscript is not installed)")
+
+    def leaky(path):
+        export_to_onnx(LeakyBlock().eval(), path, 8)
+
+    def garbage(path):
+        with open(path, "wb") as f:
+            f.write(b"\x08\x07not a model")
+
+    refuses("an unsupported operator is named with its node", ["MODEL", "--preprocess", "none"],
+            "(LeakyRelu): this operator cannot be mapped to Unravel's engine", leaky)
+    refuses("a file that is not ONNX", ["MODEL", "--preprocess", "none"], "not a valid ONNX model", garbage)
+    refuses("a missing file", ["MODEL", "--preprocess", "none"], "no such file")
+    refuses("undeclared preprocessing", ["MODEL"], "say how stored pixels become network input", leaky)
+    if failures:
+        sys.exit(f"test_export_onnx: {len(failures)} failed: {', '.join(failures)}")
+    print("test_export_onnx: all passed")
+
+
+if __name__ == "__main__":
+    main()
