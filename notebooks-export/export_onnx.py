@@ -245,6 +245,8 @@ class Lowering:
         attrs = attributes(node)
         if attrs.get("training_mode", 0) or (len(node.output) > 1 and any(node.output[1:])):
             self.fail(node, "a batch norm in training mode; export in eval mode")
+        if attrs.get("spatial", 1) == 0:   # opset < 9: statistics per activation, not per channel
+            self.fail(node, "spatial=0 (statistics per activation) is not supported")
         name = self.layer_name(node, node.input[1])
         for key, index in (("weight", 1), ("bias", 2), ("running_mean", 3), ("running_var", 4)):
             self.weights[f"{name}.{key}"] = self.constant(node, node.input[index], key)
