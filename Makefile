@@ -73,11 +73,13 @@ test-report: release
 	python3 scripts/check_report.py report.html --shots docs
 	cp docs/report-1400.png docs/report.png
 
-## Unravel beside PyTorch eager and onnxruntime on CIFAR ResNet-110 (batch 128, 2 threads), with
-## the machine's FP32 peak measured in the same rounds, so that every rate is also a share of it.
+## Unravel beside PyTorch eager and onnxruntime on each network form (bench/forms.py: CIFAR
+## ResNet-110, torchvision ResNet-50 at 224, pre-activation and highway; BENCH_OPTIONS=--long adds
+## ResNet-152), 2 threads, with the machine's FP32 peak measured in the same rounds, so that
+## every rate is also a share of it; then peak memory and the sweeps against PyTorch's loops.
 ## Frameworks that are not installed are reported as absent; `make bench-deps` installs them.
 bench: release $(OUT)/peak
-	$(PYTHON_BENCH) bench/bench.py --threads 2 --batch 128
+	$(PYTHON_BENCH) bench/bench.py --threads 2 $(BENCH_OPTIONS)
 
 $(OUT)/peak: bench/peak.c
 	@mkdir -p $(OUT)
