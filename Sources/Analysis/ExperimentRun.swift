@@ -49,7 +49,7 @@ public final class ExperimentRun: Probe {
         self.batchCount = batchCount
         self.shard = shard
         let sorted = variants.indices.sorted { a, b in
-            variants[a].steps.lexicographicallyPrecedes(variants[b].steps) { $0.sortKey < $1.sortKey }
+            variants[a].steps.lexicographicallyPrecedes(variants[b].steps)
         }
         chunks = stride(from: 0, to: sorted.count, by: ExperimentRun.chunkSize).map {
             Array(sorted[$0..<min($0 + ExperimentRun.chunkSize, sorted.count)])

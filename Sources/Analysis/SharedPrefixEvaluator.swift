@@ -63,7 +63,7 @@ public final class SharedPrefixEvaluator {
             members = members.filter { variants[$0].steps.count > depth }
             if members.isEmpty { return }
             let groups = Dictionary(grouping: members) { variants[$0].steps[depth] }
-            let keys = groups.keys.sorted { $0.sortKey < $1.sortKey }
+            let keys = groups.keys.sorted()
             if keys.count == 1 {
                 current = try network.runBlock(keys[0].block, &current, action: keys[0].action)
                 blockEvaluations += keys[0].action.evaluations

@@ -427,7 +427,6 @@ int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *fir
 }
 
 void unravel_set_threads(int threads) { if (threads > 0) omp_set_num_threads(threads); }
-int unravel_max_threads(void) { return omp_get_max_threads(); }
 
 int unravel_sgemm(char trans_a, char trans_b, long m, long n, long k, float alpha, const float *a, long lda,
                   const float *b, long ldb, float beta, float *c, long ldc) {

@@ -2,7 +2,9 @@ import CHDF5
 
 /// Owns one HDF5 identifier and closes it when the last Swift reference goes away.
 final class Handle: @unchecked Sendable {
-    enum Kind { case file, group, dataset, attribute, dataspace, datatype, propertyList }
+    /// What the handle is, for its close call. Attributes, dataspaces, datatypes and property
+    /// lists are closed where they are opened (Scoped), so only these three are held.
+    enum Kind { case file, group, dataset }
 
     let id: hid_t
     let kind: Kind
@@ -18,10 +20,6 @@ final class Handle: @unchecked Sendable {
             case .file: _ = H5Fclose(id)
             case .group: _ = H5Gclose(id)
             case .dataset: _ = H5Dclose(id)
-            case .attribute: _ = H5Aclose(id)
-            case .dataspace: _ = H5Sclose(id)
-            case .datatype: _ = H5Tclose(id)
-            case .propertyList: _ = H5Pclose(id)
             }
             H5Eclear2(unravel_e_default())
         }

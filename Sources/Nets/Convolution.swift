@@ -32,8 +32,9 @@ public struct ConvGeometry: Hashable, Sendable, Codable {
 /// A convolution with its weights (batch norm already folded in) and its oneDNN plans.
 ///
 /// Forward can fuse the residual add (accumulating into the destination, oneDNN's sum post-op)
-/// and a ReLU. Backward-data gives the gradient at the input; it cannot accumulate, so callers
-/// add shortcut gradients separately.
+/// and a ReLU. Backward-data gives the gradient at the input, and can add it to a gradient
+/// already there (a shortcut's): fused as a sum post-op where the stride is 1, a separate add
+/// otherwise.
 public final class Convolution: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// Weights in PyTorch layout (O, I/groups, KH, KW).

@@ -52,8 +52,6 @@ enum Step {
 struct Program {
     let steps: [Step]
 
-    static let empty = Program(steps: [])
-
     /// Returns the trace [x, a1, ..., output] when recording, else [x, output].
     func forward(_ x: Tensor, record: Bool) throws -> [Tensor] {
         var trace = [x]

@@ -124,7 +124,9 @@ public struct Variant: Hashable, Sendable {
     }
 }
 
-extension Variant.Step {
-    /// An order for sorting steps, so that variants sharing computation sit together.
-    public var sortKey: (Int, UInt8, Float) { (block, action.code, action.alpha) }
+/// Steps sort by block, then action, so that variants sharing computation sit together.
+extension Variant.Step: Comparable {
+    public static func < (a: Variant.Step, b: Variant.Step) -> Bool {
+        (a.block, a.action.code, a.action.alpha) < (b.block, b.action.code, b.action.alpha)
+    }
 }

@@ -47,8 +47,6 @@ final class WeightReader {
         return entry.values
     }
 
-    func has(_ name: String) -> Bool { weights.entries[name] != nil }
-
     func checkAllUsed() throws {
         let unused = weights.entries.keys.filter { !used.contains($0) && !Weights.isBookkeeping($0) }.sorted()
         if let first = unused.first {

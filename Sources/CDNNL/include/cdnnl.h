@@ -67,7 +67,6 @@ void unravel_elementwise_destroy(unravel_elementwise_plan *plan);
 
 /// OpenMP thread control. libgomp is only an indirect dependency of oneDNN, so it is declared here.
 void unravel_set_threads(int threads);
-int unravel_max_threads(void);
 
 /// C = alpha·op(A)·op(B) + beta·C over row-major matrices, op(X) = X or Xᵀ (trans 'N' or 'T'):
 /// oneDNN's sgemm, on its threads. Returns 0 on success.
