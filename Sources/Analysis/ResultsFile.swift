@@ -17,57 +17,43 @@ public enum ResultsFile {
     /// only: on the root it would name whichever network was saved last.
     public static func save(_ path: String, runs: [ExperimentRun], groups: [ResultsGroup] = [],
                             provenance: Provenance, modelOnRoot: Bool = true) throws {
-        let temporary = "\(path).saving-\(getpid())"
-        do {
-            try write(temporary, existing: path, runs: runs, groups: groups) { root, previous in
-                try root.setAttribute("format", format)
-                try root.setAttribute("format_version", version)
-                try root.setAttribute("tool_version", provenance.toolVersion)
-                try root.setAttribute("command_line", provenance.commandLine)
-                if modelOnRoot {
-                    try root.setAttribute("model", provenance.model)
-                    try root.setAttribute("model_sha256", provenance.modelSHA256)
-                }
-                try root.setAttribute("data", provenance.data)
-                try root.setAttribute("data_sha256", provenance.dataSHA256)
-                try root.setAttribute("threads", Int64(provenance.threads))
-                try root.setAttribute("batch_size", Int64(provenance.batchSize))
-                try root.setAttribute("images", Int64(provenance.images))
-                try root.setAttribute("onednn_version", Compute.oneDNNVersion)
-                let started = try previous.flatMap { $0.hasAttribute("started") ? try $0.stringAttribute("started") : nil }
-                try root.setAttribute("started", started ?? provenance.started)
-                try root.setAttribute("saved", Provenance.now())
+        try write(path, existing: path, runs: runs, groups: groups) { root, previous in
+            try root.setAttribute("format", format)
+            try root.setAttribute("format_version", version)
+            try root.setAttribute("tool_version", provenance.toolVersion)
+            try root.setAttribute("command_line", provenance.commandLine)
+            if modelOnRoot {
+                try root.setAttribute("model", provenance.model)
+                try root.setAttribute("model_sha256", provenance.modelSHA256)
             }
-        } catch {
-            unlink(temporary)
-            throw error
+            try root.setAttribute("data", provenance.data)
+            try root.setAttribute("data_sha256", provenance.dataSHA256)
+            try root.setAttribute("threads", Int64(provenance.threads))
+            try root.setAttribute("batch_size", Int64(provenance.batchSize))
+            try root.setAttribute("images", Int64(provenance.images))
+            try root.setAttribute("onednn_version", Compute.oneDNNVersion)
+            let started = try previous.flatMap { $0.hasAttribute("started") ? try $0.stringAttribute("started") : nil }
+            try root.setAttribute("started", started ?? provenance.started)
+            try root.setAttribute("saved", Provenance.now())
         }
-        try replace(path, with: temporary)
     }
 
     /// Saves groups that need no model or data (path counts): the provenance is the command alone.
     public static func saveGroups(_ path: String, _ groups: [ResultsGroup], commandLine: String, toolVersion: String) throws {
         let lock = try FileLock(for: path)
         defer { withExtendedLifetime(lock) {} }
-        let temporary = "\(path).saving-\(getpid())"
-        do {
-            try write(temporary, existing: path, runs: [], groups: groups) { root, previous in
-                if previous == nil {
-                    try root.setAttribute("format", format)
-                    try root.setAttribute("format_version", version)
-                    try root.setAttribute("tool_version", toolVersion)
-                    try root.setAttribute("command_line", commandLine)
-                    try root.setAttribute("started", Provenance.now())
-                } else if let previous {
-                    for name in try previous.attributeNames where name != "saved" { try copyAttribute(name, from: previous, to: root) }
-                }
-                try root.setAttribute("saved", Provenance.now())
+        try write(path, existing: path, runs: [], groups: groups) { root, previous in
+            if previous == nil {
+                try root.setAttribute("format", format)
+                try root.setAttribute("format_version", version)
+                try root.setAttribute("tool_version", toolVersion)
+                try root.setAttribute("command_line", commandLine)
+                try root.setAttribute("started", Provenance.now())
+            } else if let previous {
+                for name in try previous.attributeNames where name != "saved" { try copyAttribute(name, from: previous, to: root) }
             }
-        } catch {
-            unlink(temporary)
-            throw error
+            try root.setAttribute("saved", Provenance.now())
         }
-        try replace(path, with: temporary)
     }
 
     /// Loads what `path` already holds of `run` (for --resume). Returns false if it holds none.
@@ -138,9 +124,8 @@ public enum ResultsFile {
             throw AnalysisError(.badInput, "\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
                                 + "a shard is missing or unfinished")
         }
-        let temporary = "\(path).saving-\(getpid())"
         let source = try File.open(first).root
-        try write(temporary, existing: nil, runs: runs, groups: []) { root, _ in
+        try write(path, existing: nil, runs: runs, groups: []) { root, _ in
             for name in try source.attributeNames where name != "saved" && name != "command_line" {
                 try copyAttribute(name, from: source, to: root)
             }
@@ -152,7 +137,6 @@ public enum ResultsFile {
             try root.setAttribute("merged_from", shards)
             try root.setAttribute("saved", Provenance.now())
         }
-        try replace(path, with: temporary)
         return runs
     }
 
@@ -171,20 +155,23 @@ public enum ResultsFile {
 
     // MARK: - Writing
 
-    private static func write(_ temporary: String, existing: String?, runs: [ExperimentRun], groups: [ResultsGroup],
+    /// Writes the whole file anew beside `path` and renames it into place (`File.writeWhole`):
+    /// what `existing` holds is copied first, except the runs and groups being written.
+    private static func write(_ path: String, existing: String?, runs: [ExperimentRun], groups: [ResultsGroup],
                               attributes: (Group, Group?) throws -> Void) throws {
-        let file = try File.create(temporary, .truncate)
-        let root = try file.root
-        var previousRoot: Group? = nil
-        if let existing, FileManager.default.fileExists(atPath: existing) {
-            let previous = try File.open(existing).root
-            previousRoot = previous
-            try copyMissing(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
+        // The process id keeps two processes' staging files apart (the lock already keeps them from one file).
+        try File.writeWhole(path, stagingSuffix: ".saving-\(getpid())") { file in
+            let root = try file.root
+            var previousRoot: Group? = nil
+            if let existing, FileManager.default.fileExists(atPath: existing) {
+                let previous = try File.open(existing).root
+                previousRoot = previous
+                try copyMissing(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
+            }
+            try attributes(root, previousRoot)
+            for run in runs { try StoredRun(run).write(into: root) }
+            for group in groups { try group.write(into: root) }
         }
-        try attributes(root, previousRoot)
-        for run in runs { try StoredRun(run).write(into: root) }
-        for group in groups { try group.write(into: root) }
-        try file.flush()
     }
 
     /// Copies every member of `source` that `target` lacks, but the paths in `excluded` (relative
@@ -205,14 +192,6 @@ public enum ResultsFile {
             } else if !target.contains(name) {
                 try source.copy(name, to: target)
             }
-        }
-    }
-
-    private static func replace(_ path: String, with temporary: String) throws {
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw AnalysisError(.failure, "\(path): cannot save results: \(reason)")
         }
     }
 

@@ -11,6 +11,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
         case alreadyExists = "already exists"
         case invalidArgument = "invalid argument"
         case library = "HDF5 failure"
+        /// Writing failed for a reason outside the file's content (no space, no permission).
+        case io = "cannot write"
     }
 
     public let kind: Kind

@@ -8,10 +8,16 @@ import Foundation
 /// per-thread setting and Swift tasks hop threads, so it is switched off on every entry.
 nonisolated(unsafe) private let libraryLock = NSRecursiveLock()
 
+/// Set before the library's first call: no shutdown handler at exit. After a write failed for
+/// lack of room, libhdf5 1.10's own shutdown retries the failed file's flush and crashes; the
+/// operating system closes what is left open at exit anyway.
+private let noShutdownHandler: Void = { H5dont_atexit() }()
+
 @discardableResult
 func library<T>(_ body: () throws -> T) rethrows -> T {
     libraryLock.lock()
     defer { libraryLock.unlock() }
+    _ = noShutdownHandler
     unravel_silence_errors()
     return try body()
 }
@@ -48,7 +54,9 @@ func takeErrorStack() -> [String] {
             guard let entry, let context else { return 0 }
             let collected = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
             let function = entry.pointee.func_name.map { String(cString: $0) } ?? "?"
-            let detail = entry.pointee.desc.map { String(cString: $0) } ?? ""
+            // Some descriptions hold a ctime() date with its newline: every entry is one line.
+            let detail = (entry.pointee.desc.map { String(cString: $0) } ?? "")
+                .split(whereSeparator: \.isNewline).joined(separator: " ")
             collected.lines.append("\(function): \(detail)")
             return 0
         }, context)

@@ -18,7 +18,7 @@ public protocol KindedError: Error, CustomStringConvertible {
     var errorKind: ErrorKind { get }
 }
 
-/// Every HDF5 failure Unravel meets is in a file it was given, or in writing one.
+/// An HDF5 failure is in a file Unravel was given, unless writing a new one failed.
 extension HDF5Error: KindedError {
-    public var errorKind: ErrorKind { .badInput }
+    public var errorKind: ErrorKind { kind == .io ? .failure : .badInput }
 }

@@ -79,9 +79,7 @@ public enum ModelFile {
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw NetsError(.conflict, "\(path): the file exists (overwrite it explicitly)")
         }
-        let partial = path + ".partial"
-        do {
-            let file = try File.create(partial, .truncate)
+        try File.writeWhole(path) { file in
             let root = try file.root
             try root.setAttribute("format", format)
             try root.setAttribute("format_version", version)
@@ -98,14 +96,6 @@ public enum ModelFile {
             for (name, entry) in weights.entries.sorted(by: { $0.key < $1.key }) {
                 try group.createDataset(name, shape: entry.shape, values: entry.values)
             }
-            try file.flush()
-        } catch {
-            unlink(partial)
-            throw error
-        }
-        guard rename(partial, path) == 0 else {
-            unlink(partial)
-            throw NetsError("\(path): cannot move the written model into place: \(String(cString: strerror(errno)))")
         }
     }
 

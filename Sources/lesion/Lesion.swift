@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Nets
 
 /// The `lesion` command: lesion and path experiments on trained residual networks.
@@ -35,6 +36,9 @@ struct Lesion: ParsableCommand {
     /// ArgumentParser's own `main`, except that the library's errors become one line and the
     /// exit code of their kind, wherever in a command they are thrown.
     static func main() {
+        // A file-size limit (ulimit -f) would otherwise kill the process in the middle of a write;
+        // ignored, the write fails, the staging file is removed and the error says which file.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

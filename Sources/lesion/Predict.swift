@@ -30,43 +30,40 @@ struct Predict: ParsableCommand {
         let network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         try dataset.check(fits: network.architecture)
-        let partial = output + ".partial"
-        let file = try File.create(partial, .truncate)
-        let root = try file.root
-        try root.setAttribute("model", model)
-        try root.setAttribute("data", data)
-        try root.setAttribute("tool_version", UnravelVersion.string)
-        let classes = network.architecture.classes
-        let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
-        let logits = try root.createDataset("logits", shape: [0, classes], values: [Float](), options: .appendable)
-        let labels = try root.createDataset("labels", shape: [0], values: [Int64](), options: .appendable)
-        let predictions = try root.createDataset("predictions", shape: [0], values: [Int64](), options: .appendable)
-        let gradients = inputGradients
-            ? try root.createDataset("input_gradients", shape: [0, c, h, w], values: [Float](),
-                                     options: DatasetOptions(chunks: [8, c, h, w], deflate: 4, shuffle: true, extendable: true))
-            : nil
         let batches = compute.batches(of: dataset.count)
         let progress = Progress("predict", total: batches.last?.upperBound ?? 0, quiet: compute.quiet)
-        for range in batches {
-            let (images, batchLabels) = try dataset.batch(range, preprocessing: network.architecture.preprocessing)
-            let batchLogits: Tensor
-            if let gradients {
-                let (l, g) = try network.inputGradient(images, target: .crossEntropy(labels: batchLabels))
-                batchLogits = l
-                try gradients.appendRows(Layout.nchw(g))
-            } else {
-                batchLogits = try network.forward(images)
+        // Written beside OUTPUT and renamed when complete: a reader sees the old file or the whole new one.
+        try File.writeWhole(output) { file in
+            let root = try file.root
+            try root.setAttribute("model", model)
+            try root.setAttribute("data", data)
+            try root.setAttribute("tool_version", UnravelVersion.string)
+            let classes = network.architecture.classes
+            let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
+            let logits = try root.createDataset("logits", shape: [0, classes], values: [Float](), options: .appendable)
+            let labels = try root.createDataset("labels", shape: [0], values: [Int64](), options: .appendable)
+            let predictions = try root.createDataset("predictions", shape: [0], values: [Int64](), options: .appendable)
+            let gradients = inputGradients
+                ? try root.createDataset("input_gradients", shape: [0, c, h, w], values: [Float](),
+                                         options: DatasetOptions(chunks: [8, c, h, w], deflate: 4, shuffle: true, extendable: true))
+                : nil
+            for range in batches {
+                let (images, batchLabels) = try dataset.batch(range, preprocessing: network.architecture.preprocessing)
+                let batchLogits: Tensor
+                if let gradients {
+                    let (l, g) = try network.inputGradient(images, target: .crossEntropy(labels: batchLabels))
+                    batchLogits = l
+                    try gradients.appendRows(Layout.nchw(g))
+                } else {
+                    batchLogits = try network.forward(images)
+                }
+                try logits.appendRows(batchLogits.values)
+                try labels.appendRows(batchLabels.map { Int64($0) })
+                try predictions.appendRows(Loss.predictions(batchLogits).map { Int64($0) })
+                try file.flush()
+                progress.advance(by: range.count)
             }
-            try logits.appendRows(batchLogits.values)
-            try labels.appendRows(batchLabels.map { Int64($0) })
-            try predictions.appendRows(Loss.predictions(batchLogits).map { Int64($0) })
-            try file.flush()
-            progress.advance(by: range.count)
         }
         progress.finish()
-        guard rename(partial, output) == 0 else {   // atomic: a reader sees the old file or the whole new one
-            printError("lesion: cannot rename \(partial) to \(output): \(String(cString: strerror(errno)))")
-            throw Exit.failure
-        }
     }
 }

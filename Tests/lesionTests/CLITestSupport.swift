@@ -16,10 +16,11 @@ struct CLI {
     }
 
     /// Runs `lesion arguments` at a terminal width of 100 unless `environment` sets COLUMNS.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+    /// `executable` runs something else (a shell that sets a limit, say) with `arguments` whole.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], executable: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
+        process.arguments = executable == nil ? arguments : Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "100"
         environment.merge(extra) { $1 }

@@ -178,6 +178,29 @@ final class CLITests: XCTestCase {
                                     "--quiet"]).status, 0)
     }
 
+    /// A save that runs out of room (a file-size limit stands in for a full disk) leaves the
+    /// results file as it was, no staging file behind, and says so in one line with exit 1.
+    func testASaveThatRunsOutOfRoomLeavesThePreviousFileIntact() throws {
+        let data = try makeDataset(count: 10)
+        let model = netsFixture("resnet8_c.model.h5")
+        let out = folder.appendingPathComponent("results.h5").path
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", out, "--batch-size", "4", "--quiet"]).status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let blocks = before.count / 512   // dash's ulimit -f counts 512-byte blocks
+        let result = try CLI.run(["/bin/sh", "-c", "ulimit -f \(blocks) && exec \"$0\" \"$@\"", CLI.binary.path,
+                                  "scale", model, data, "-o", out, "--alphas", "0.5,2", "--batch-size", "4", "--quiet"],
+                                 executable: "/bin/sh")
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("lesion: \(out)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot write the new file"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("the file that was there is unchanged"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("HDF5-DIAG"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous results are intact")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".saving-") }
+        XCTAssertEqual(left, [], "no staging file is left behind")
+        XCTAssertEqual(try CLI.run(["report", out, "-o", folder.appendingPathComponent("r.html").path]).status, 0)
+    }
+
     func testUsageErrorsExitWith64() throws {
         XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
     }

@@ -1,0 +1,36 @@
+import CHDF5
+import Foundation
+
+extension File {
+    /// Writes a new file at `path` whole: `body` fills a file beside it (`path` + `stagingSuffix`),
+    /// which then replaces `path` in one rename. A reader, or a run killed half way, sees the old
+    /// file or the complete new one, never a half-written one, and the staging file is removed if
+    /// anything fails. The one place Unravel writes model, prediction and results files this way.
+    public static func writeWhole(_ path: String, stagingSuffix: String = ".partial", _ body: (File) throws -> Void) throws {
+        let staging = path + stagingSuffix
+        do {
+            try writeStaged(staging, body)
+        } catch let error as HDF5Error where error.file == staging {
+            // The new file could not be written (no space, a size limit): the target is untouched.
+            unlink(staging)
+            throw HDF5Error(.io, file: path, object: error.object,
+                            "cannot write the new file (\(error.message)); the file that was there is unchanged",
+                            stack: error.stack)
+        } catch {
+            unlink(staging)
+            throw error
+        }
+        guard rename(staging, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(staging)
+            throw HDF5Error(.io, file: path, object: "", "cannot move the written file into place: \(reason)")
+        }
+    }
+
+    /// Fills and flushes the staging file; it closes when this returns, before the rename.
+    private static func writeStaged(_ staging: String, _ body: (File) throws -> Void) throws {
+        let file = try File.create(staging, .truncate)
+        try body(file)
+        try file.flush()
+    }
+}
