@@ -18,6 +18,7 @@ public enum ResultsFile {
     public static func save(_ path: String, runs: [ExperimentRun], groups: [ResultsGroup] = [],
                             provenance: Provenance, modelOnRoot: Bool = true) throws {
         try write(path, existing: path, runs: runs, groups: groups) { root, previous in
+            if let previous { try checkSameInputs(previous, path: path, provenance: provenance, modelOnRoot: modelOnRoot) }
             try root.setAttribute("format", format)
             try root.setAttribute("format_version", version)
             try root.setAttribute("tool_version", provenance.toolVersion)
@@ -61,7 +62,7 @@ public enum ResultsFile {
     @discardableResult
     public static func restore(_ run: ExperimentRun, from path: String, provenance: Provenance, prefix: String? = nil) throws -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
-        let root = try File.open(path).root
+        let root = try openRoot(path)
         if root.hasAttribute("model_sha256") {
             // With several networks in one file, each network's model hash is on its own group.
             let modelInfo = prefix.map { "\($0)/model" } ?? "model"
@@ -102,10 +103,7 @@ public enum ResultsFile {
         var merged: [String: ExperimentRun] = [:]
         var order: [String] = []
         for shard in shards {
-            let root = try File.open(shard).root
-            guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
-                throw AnalysisError(.badInput, "\(shard): not an Unravel results file")
-            }
+            let root = try openRoot(shard)
             for name in try experimentGroups(root) {
                 let stored = try StoredRun(reading: try root.group(name))
                 if let existing = merged[name] {
@@ -153,6 +151,40 @@ public enum ResultsFile {
         return found
     }
 
+    /// Results of one model on one dataset per file: a run on another model or other data would
+    /// replace the root's provenance and leave the earlier groups described wrongly.
+    private static func checkSameInputs(_ previous: Group, path: String, provenance: Provenance, modelOnRoot: Bool) throws {
+        var checks = [("data_sha256", provenance.dataSHA256, "data", provenance.data)]
+        if modelOnRoot { checks.append(("model_sha256", provenance.modelSHA256, "model", provenance.model)) }
+        for (attribute, hash, what, file) in checks where previous.hasAttribute(attribute) {
+            let held = try previous.stringAttribute(attribute)
+            let name = attribute.replacingOccurrences(of: "_sha256", with: "")
+            let heldFile = previous.hasAttribute(name) ? try previous.stringAttribute(name) : "another file"
+            guard held == hash else {
+                throw AnalysisError(.conflict, "\(path) holds results for the \(what) \(heldFile) (SHA-256 \(held.prefix(12))…), "
+                                    + "not \(file) (\(hash.prefix(12))…); write these results to another file")
+            }
+        }
+    }
+
+    /// The root of an existing results file, refusing another kind of file (a model given as -o,
+    /// say, which a save would otherwise rewrite) and a newer format version, whose groups this
+    /// version could misread or drop.
+    public static func openRoot(_ path: String) throws -> Group {
+        let root = try File.open(path).root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+            throw AnalysisError(.badInput, "\(path): not an Unravel results file (no format = \"\(format)\" on the root)")
+        }
+        if root.hasAttribute("format_version") {
+            let found = try root.attribute("format_version", as: Int64.self, converting: true)
+            guard found <= version else {
+                throw AnalysisError(.badInput, "\(path): results format version \(found) is newer than this Unravel reads "
+                                    + "(\(version)); use a newer Unravel")
+            }
+        }
+        return root
+    }
+
     // MARK: - Writing
 
     /// Writes the whole file anew beside `path` and renames it into place (`File.writeWhole`):
@@ -164,7 +196,7 @@ public enum ResultsFile {
             let root = try file.root
             var previousRoot: Group? = nil
             if let existing, FileManager.default.fileExists(atPath: existing) {
-                let previous = try File.open(existing).root
+                let previous = try openRoot(existing)
                 previousRoot = previous
                 try copyMissing(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
             }

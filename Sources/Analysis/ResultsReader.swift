@@ -106,10 +106,7 @@ public struct StudyResults {
 
     public init(_ path: String) throws {
         self.path = path
-        let root = try File.open(path).root
-        guard root.hasAttribute("format"), try root.stringAttribute("format") == ResultsFile.format else {
-            throw NetsError("\(path): not an Unravel results file (no format = \"\(ResultsFile.format)\" on the root)")
-        }
+        let root = try ResultsFile.openRoot(path)
         attributes = try StudyResults.attributes(of: root)
         let experimentNames = ["drop_one", "drop_many", "reorder", "paths", "grads_exact", "grads_sampled", "highway_gates", "model",
                                "lens", "linear_probes", "cka", "inference"]
