@@ -58,8 +58,20 @@ public final class ExperimentRun: Probe {
 
     public var name: String { id }
 
+    /// The settings as JSON with sorted keys: one spelling per set of settings, any value escaped.
     static func encode(_ settings: [String: String]) -> String {
-        "{" + settings.keys.sorted().map { "\"\($0)\": \"\(settings[$0]!)\"" }.joined(separator: ", ") + "}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a [String: String] cannot fail.
+        return String(decoding: (try? encoder.encode(settings)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Whether two stored settings strings say the same, whatever their spacing (files written
+    /// before the settings went through JSONEncoder spaced them by hand).
+    static func sameSettings(_ a: String, _ b: String) -> Bool {
+        let decode = { (text: String) in try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) }
+        guard let x = decode(a), let y = decode(b) else { return a == b }
+        return x == y
     }
     public var evaluatesVariants: Bool { true }
 

@@ -152,7 +152,7 @@ struct StoredRun {
         func differ(_ what: String) -> AnalysisError {
             AnalysisError(.conflict, "\(path): /\(id) was made with different \(what); resume only the same experiment, or write to a new file")
         }
-        guard settings == run.settings else { throw differ("settings (\(settings) vs \(run.settings))") }
+        guard ExperimentRun.sameSettings(settings, run.settings) else { throw differ("settings (\(settings) vs \(run.settings))") }
         guard variants == run.variants else { throw differ("variants") }
         guard batchCount == run.batchCount else { throw differ("data (\(batchCount) batches vs \(run.batchCount))") }
         guard classes == run.classes, chunkSize == ExperimentRun.chunkSize else { throw differ("classes") }

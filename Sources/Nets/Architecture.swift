@@ -79,8 +79,8 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public var scale: Float
     public var mean: [Float]
     public var std: [Float]
-    /// "RGB" or "BGR": the order the network expects. Dataset files say theirs.
-    public var channelOrder: String
+    /// The order the network expects. Dataset files say theirs.
+    public var channelOrder: ChannelOrder
     /// The name the exporter was given ("imagenet", "cifar10", ...), or nil when the numbers were
     /// spelled out. For people: the numbers are what runs.
     public var preset: String?
@@ -89,7 +89,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     public var meanImageDataset: String?
     public var meanImage: [Float]?
 
-    public init(scale: Float, mean: [Float], std: [Float], channelOrder: String = "RGB", preset: String? = nil,
+    public init(scale: Float, mean: [Float], std: [Float], channelOrder: ChannelOrder = .RGB, preset: String? = nil,
                 meanImage: [Float]? = nil) {
         self.scale = scale
         self.mean = mean
@@ -116,9 +116,14 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         if meanImage != nil || meanImageDataset != nil { parts.append("− mean image") }
         if !mean.isEmpty { parts.append("− \(list(mean))") }
         if !std.isEmpty { parts.append("÷ \(list(std))") }
-        parts.append(channelOrder)
+        parts.append(channelOrder.rawValue)
         return (preset.map { "\($0): " } ?? "") + parts.joined(separator: ", ")
     }
+}
+
+/// The order of an image's colour channels.
+public enum ChannelOrder: String, Codable, Sendable, CaseIterable {
+    case RGB, BGR
 }
 
 /// One layer of a stem, branch, shortcut or head.
@@ -216,15 +221,15 @@ public struct BlockSpec: Codable, Equatable, Sendable {
     public var preact: [Layer]
     public var branch: [Layer]
     public var shortcut: Shortcut
-    /// Whether the shortcut reads the block input ("input") or the preact output ("preact").
-    public var shortcutFrom: String
+    /// Whether the shortcut reads the block input or the pre-activation's output.
+    public var shortcutFrom: ShortcutSource
     /// Post-activation ResNets apply ReLU after the add.
     public var mergeReLU: Bool
     /// The highway transform gate: a convolution with bias.
     public var gate: Layer?
 
     public init(name: String, stage: Int, kind: Kind, form: String? = nil, preact: [Layer] = [], branch: [Layer],
-                shortcut: Shortcut = .identity, shortcutFrom: String = "input", mergeReLU: Bool = false, gate: Layer? = nil) {
+                shortcut: Shortcut = .identity, shortcutFrom: ShortcutSource = .input, mergeReLU: Bool = false, gate: Layer? = nil) {
         self.name = name
         self.stage = stage
         self.kind = kind
@@ -252,10 +257,24 @@ public struct BlockSpec: Codable, Equatable, Sendable {
         preact = try c.decodeIfPresent([Layer].self, forKey: .preact) ?? []
         branch = try c.decode([Layer].self, forKey: .branch)
         shortcut = try c.decodeIfPresent(Shortcut.self, forKey: .shortcut) ?? (kind == .plain ? .none : .identity)
-        shortcutFrom = try c.decodeIfPresent(String.self, forKey: .shortcutFrom) ?? "input"
+        shortcutFrom = try c.decodeIfPresent(ShortcutSource.self, forKey: .shortcutFrom) ?? .input
         mergeReLU = try c.decodeIfPresent(Bool.self, forKey: .mergeReLU) ?? false
         gate = try c.decodeIfPresent(Layer.self, forKey: .gate)
     }
+}
+
+/// What a block's shortcut reads.
+public enum ShortcutSource: String, Codable, Sendable {
+    /// The block's input.
+    case input
+    /// The output of the layers shared by branch and shortcut (a pre-activation BN-ReLU).
+    case preact
+}
+
+/// Where option A puts its zero channels: half before and half after the input channels
+/// (akamaster's CIFAR code), or all after (fb.resnet.torch).
+public enum ZeroPadPlacement: String, Codable, Sendable {
+    case split, append
 }
 
 /// What carries x past the branch.
@@ -273,12 +292,11 @@ public struct Shortcut: Codable, Equatable, Sendable {
     public var kind: Kind
     public var stride: Int?
     public var out: Int?
-    /// Option A's zero channels: "split" puts half before and half after the input channels
-    /// (akamaster's CIFAR code); "append" puts them all after (fb.resnet.torch).
-    public var placement: String?
+    /// Option A's zero channels (split when absent).
+    public var placement: ZeroPadPlacement?
     public var layers: [Layer]?
 
-    public init(kind: Kind, stride: Int? = nil, out: Int? = nil, placement: String? = nil, layers: [Layer]? = nil) {
+    public init(kind: Kind, stride: Int? = nil, out: Int? = nil, placement: ZeroPadPlacement? = nil, layers: [Layer]? = nil) {
         self.kind = kind
         self.stride = stride
         self.out = out

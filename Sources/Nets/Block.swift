@@ -111,7 +111,7 @@ final class Block: @unchecked Sendable {
         let reusable = !record && isKnownUniquelyReferenced(&x)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
-        let shortcutInput = spec.shortcutFrom == "preact" ? branchInput : x
+        let shortcutInput = spec.shortcutFrom == .preact ? branchInput : x
         var shortcutTrace: [Tensor] = []
         var bodyTrace: [Tensor] = []
         let output: Tensor
@@ -133,7 +133,7 @@ final class Block: @unchecked Sendable {
         } else {
             // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
             (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record,
-                                                         reusingInput: reusable && spec.shortcutFrom == "input")
+                                                         reusingInput: reusable && spec.shortcutFrom == .input)
             if !dropped {
                 bodyTrace = try body.forward(branchInput, record: record)
                 let hidden = bodyTrace.last!
@@ -173,7 +173,7 @@ final class Block: @unchecked Sendable {
             return branch
         }
         let preactTrace = try preact.forward(x, record: false)
-        let (output, _) = try shortcutOutput(spec.shortcutFrom == "preact" ? preactTrace.last! : x, record: false, reusingInput: false)
+        let (output, _) = try shortcutOutput(spec.shortcutFrom == .preact ? preactTrace.last! : x, record: false, reusingInput: false)
         try ParallelElementwise.add(output, branch)
         if spec.mergeReLU { ParallelElementwise.relu(output, into: output) }
         return output
@@ -231,7 +231,7 @@ final class Block: @unchecked Sendable {
             } else if route.usesBranch {
                 branchInputGradient = try branchBackward(g, record: record)
             }
-        } else if case .identity = shortcut, spec.shortcutFrom == "input", preact.steps.isEmpty, !body.steps.isEmpty,
+        } else if case .identity = shortcut, spec.shortcutFrom == .input, preact.steps.isEmpty, !body.steps.isEmpty,
                   route == .both, !record.dropped, record.alpha == 1 {
             // The common case: the shortcut's gradient is g itself, and the branch's input
             // gradient is added into it by its first convolution.
@@ -249,7 +249,7 @@ final class Block: @unchecked Sendable {
                 case .projection(let program): shortcutGradient = try program.backward(g, trace: record.shortcutTrace)
                 case .none: throw NetsError("block \(index) has no shortcut")
                 }
-                if spec.shortcutFrom == "preact" {
+                if spec.shortcutFrom == .preact {
                     try accumulate(&branchInputGradient, shortcutGradient)
                 } else {
                     try accumulate(&inputGradient, shortcutGradient)

@@ -126,9 +126,9 @@ public struct BlockFinder {
             let subsample = chain.first { $0.op == .subsample }!
             let pad = chain.first { $0.op == .padChannels }
             let (before, after) = (pad?.before ?? 0, pad?.after ?? 0)
-            let placement: String
-            if before == 0 { placement = "append" }
-            else if before == (before + after) / 2 { placement = "split" }
+            let placement: ZeroPadPlacement
+            if before == 0 { placement = .append }
+            else if before == (before + after) / 2 { placement = .split }
             else {
                 throw NetsError("\(source): \(pad!.described) puts \(before) zero channels before and \(after) after; "
                                 + "Unravel's option-A shortcut puts half the new channels before (split) or all after (append)")
@@ -244,7 +244,7 @@ public struct BlockFinder {
             let branch = try layers(chains[0], in: "branch of \(add.described)")
             blocks.append(BlockSpec(name: blockName, stage: 0, kind: .residual, form: convCount(branch) == 3 ? "bottleneck" : "basic",
                                     preact: preact, branch: branch, shortcut: try shortcut(chains[1], of: add),
-                                    shortcutFrom: preact.isEmpty ? "input" : "preact"))
+                                    shortcutFrom: preact.isEmpty ? .input : .preact))
             boundary = add.id
         }
         try takeGap(try chain(from: boundary, to: output))

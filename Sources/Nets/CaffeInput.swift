@@ -7,7 +7,7 @@ import Foundation
 /// `lesion info` that it was not declared.
 extension CaffeModel {
     /// The preprocessing of a prototxt read directly: BGR pixels as they are, marked undeclared.
-    public static let undeclared = Preprocessing(scale: 1, mean: [], std: [], channelOrder: "BGR",
+    public static let undeclared = Preprocessing(scale: 1, mean: [], std: [], channelOrder: .BGR,
                                                  preset: "not declared (lesion convert --mean declares it)")
 
     /// Reads `prototxt` with the weights found beside it (`weightsBeside`).

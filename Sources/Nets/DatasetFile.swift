@@ -13,7 +13,7 @@ public final class DatasetFile: @unchecked Sendable {
     public let channels: Int
     public let height: Int
     public let width: Int
-    public let channelOrder: String
+    public let channelOrder: ChannelOrder
     private let images: Dataset
     private let labels: Dataset
     private let isUInt8: Bool
@@ -42,7 +42,11 @@ public final class DatasetFile: @unchecked Sendable {
         guard try labels.shape == [count] else {
             throw NetsError("\(path): /labels has shape \(try labels.shape), expected [\(count)] to match /images")
         }
-        channelOrder = root.hasAttribute("channel_order") ? try root.stringAttribute("channel_order") : "RGB"
+        let order = root.hasAttribute("channel_order") ? try root.stringAttribute("channel_order") : "RGB"
+        guard let known = ChannelOrder(rawValue: order.uppercased()) else {
+            throw NetsError("\(path): /@channel_order is '\(order)', expected RGB or BGR")
+        }
+        channelOrder = known
     }
 
     /// Checks that the images fit the network's input.

@@ -98,11 +98,8 @@ public final class Network: @unchecked Sendable {
         let outputShape = compiler.shape
         var shortcut = Block.ShortcutOp.none
         var gate: Convolution? = nil
-        guard spec.shortcutFrom == "input" || spec.shortcutFrom == "preact" else {
-            throw NetsError("\(context): shortcut_from must be 'input' or 'preact', not '\(spec.shortcutFrom)'")
-        }
         var shortcutCompiler = afterPreact
-        if spec.shortcutFrom == "input" {
+        if spec.shortcutFrom == .input {
             (shortcutCompiler.channels, shortcutCompiler.height, shortcutCompiler.width) = (inputShape[2], inputShape[0], inputShape[1])
         }
         switch spec.kind {
@@ -116,7 +113,7 @@ public final class Network: @unchecked Sendable {
             case .zeroPad:
                 let pad = try ZeroPadShortcut(stride: spec.shortcut.stride ?? 2, inChannels: inputShape[2],
                                               outChannels: spec.shortcut.out ?? outputShape[2],
-                                              placement: spec.shortcut.placement ?? "split")
+                                              placement: spec.shortcut.placement ?? .split)
                 guard Array(pad.outputShape([1] + inputShape).dropFirst()) == outputShape else {
                     throw NetsError("\(context): the option-A shortcut gives \(Array(pad.outputShape([1] + inputShape).dropFirst())), the branch \(outputShape)")
                 }

@@ -35,8 +35,8 @@ struct StatisticsWalk {
             if spec.mergeReLU { out.forEach { ParallelElementwise.relu($0, into: $0) } }
             return out
         }
-        let shortcutInputs = spec.shortcutFrom == "preact" ? pre : inputs
-        let shortcutShape = spec.shortcutFrom == "preact" ? preShape : block.inputShape
+        let shortcutInputs = spec.shortcutFrom == .preact ? pre : inputs
+        let shortcutShape = spec.shortcutFrom == .preact ? preShape : block.inputShape
         var out: [Tensor]
         switch block.shortcut {
         case .identity: out = shortcutInputs.map { $0.copy() }

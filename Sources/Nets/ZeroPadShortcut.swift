@@ -7,7 +7,7 @@ struct ZeroPadShortcut {
     /// "append": none before).
     let before: Int
 
-    init(stride: Int, inChannels: Int, outChannels: Int, placement: String) throws {
+    init(stride: Int, inChannels: Int, outChannels: Int, placement: ZeroPadPlacement) throws {
         guard outChannels >= inChannels, stride >= 1 else {
             throw NetsError("option-A shortcut cannot map \(inChannels) to \(outChannels) channels with stride \(stride)")
         }
@@ -15,9 +15,8 @@ struct ZeroPadShortcut {
         self.inChannels = inChannels
         self.outChannels = outChannels
         switch placement {
-        case "split": before = (outChannels - inChannels) / 2
-        case "append": before = 0
-        default: throw NetsError("option-A placement '\(placement)' is not 'split' or 'append'")
+        case .split: before = (outChannels - inChannels) / 2
+        case .append: before = 0
         }
     }
 

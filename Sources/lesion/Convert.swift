@@ -58,8 +58,6 @@ struct Convert: ParsableCommand {
 
 /// How a Caffe network is read: its weights and its pixels' preparation.
 struct CaffeOptions: ParsableArguments {
-    enum ChannelOrder: String, ExpressibleByArgument, CaseIterable { case BGR, RGB }
-
     @Option(help: "The trained weights: a binary .caffemodel or the solver's .caffemodel.h5.") var weights: String?
     @Option(help: ArgumentHelp("The per-channel mean subtracted from each pixel, in the network's channel order.",
                                valueName: "B,G,R"))
@@ -91,12 +89,14 @@ struct CaffeOptions: ParsableArguments {
             }
             means = parts.map { $0! }
         }
-        var result = Preprocessing(scale: scale, mean: means, std: [], channelOrder: channelOrder.rawValue, preset: "caffe")
+        var result = Preprocessing(scale: scale, mean: means, std: [], channelOrder: channelOrder, preset: "caffe")
         if let meanImage {
             let (values, note) = try CaffeModel.meanImage(meanImage, input: input)
-            result = Preprocessing(scale: scale, mean: [], std: [], channelOrder: channelOrder.rawValue, preset: "caffe", meanImage: values)
+            result = Preprocessing(scale: scale, mean: [], std: [], channelOrder: channelOrder, preset: "caffe", meanImage: values)
             printError("lesion: \(note)")
         }
         return result
     }
 }
+
+extension ChannelOrder: ExpressibleByArgument {}

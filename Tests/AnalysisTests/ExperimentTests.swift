@@ -3,6 +3,18 @@ import XCTest
 @testable import Nets
 
 final class ExperimentTests: XCTestCase {
+    /// Settings are JSON whatever a value holds, and a file written when they were spaced by hand
+    /// still resumes: the comparison reads both as JSON.
+    func testSettingsAreJSONAndCompareByMeaning() throws {
+        let encoded = ExperimentRun.encode(["seed": "1", "note": "a \"quoted\" path/with\\slash"])
+        let decoded = try JSONDecoder().decode([String: String].self, from: Data(encoded.utf8))
+        XCTAssertEqual(decoded, ["seed": "1", "note": "a \"quoted\" path/with\\slash"])
+        XCTAssertEqual(ExperimentRun.encode(["b": "2", "a": "1"]), #"{"a":"1","b":"2"}"#, "sorted keys, one spelling")
+        XCTAssertTrue(ExperimentRun.sameSettings(#"{"max_swaps": "8", "seed": "1"}"#, ExperimentRun.encode(["seed": "1", "max_swaps": "8"])))
+        XCTAssertFalse(ExperimentRun.sameSettings(#"{"seed": "2"}"#, ExperimentRun.encode(["seed": "1"])))
+        XCTAssertTrue(ExperimentRun.sameSettings("{}", ExperimentRun.encode([:])))
+    }
+
     func testKendallTauKnownValues() {
         XCTAssertEqual(kendallTau([0, 1, 2, 3, 4]), 1)
         XCTAssertEqual(kendallTau([4, 3, 2, 1, 0]), -1)

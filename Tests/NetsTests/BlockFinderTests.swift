@@ -49,7 +49,7 @@ final class BlockFinderTests: XCTestCase {
                        GraphNode(id: "pad", op: .padChannels, inputs: ["sub"], module: "block.shortcut", before: 2, after: 2)]
         let shortcut = try find(residual(shortcut: zeroPad) + head).blocks[0].shortcut
         XCTAssertEqual(shortcut.kind, .zeroPad)
-        XCTAssertEqual(shortcut.placement, "split")
+        XCTAssertEqual(shortcut.placement, .split)
         let lopsided = [zeroPad[0], GraphNode(id: "pad", op: .padChannels, inputs: ["sub"], module: "block.shortcut", before: 1, after: 3)]
         assertFails(residual(shortcut: lopsided) + head, mentioning: "node 'pad' (pad_channels) in module 'block.shortcut' puts 1 zero channels before and 3 after")
     }

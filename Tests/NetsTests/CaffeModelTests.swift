@@ -229,7 +229,7 @@ final class CaffeModelTests: XCTestCase {
         try writeBinary(try blobs(prototxt), to: path("tiny-model.caffemodel"))
         let (architecture, weights) = try ModelFile.read(prototxt)
         XCTAssertEqual(weights.source, path("tiny-model.caffemodel"))
-        XCTAssertEqual(architecture.preprocessing.channelOrder, "BGR")
+        XCTAssertEqual(architecture.preprocessing.channelOrder, .BGR)
         XCTAssertTrue(architecture.preprocessing.summary.hasPrefix("not declared"), architecture.preprocessing.summary)
     }
 

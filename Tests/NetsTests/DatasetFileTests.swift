@@ -32,11 +32,11 @@ final class DatasetFileTests: XCTestCase {
         let meanImage = (0..<(3 * 4 * 2)).map { Float($0) * 0.01 }
         var preprocessing = Preprocessing(scale: 1.0 / 255, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.5], meanImage: meanImage)
         let data = try DatasetFile(try write(layout: nil, channelOrder: "RGB"))
-        for order in ["RGB", "BGR"] {
+        for order in ChannelOrder.allCases {
             preprocessing.channelOrder = order
             let (images, _) = try data.batch(0..<2, preprocessing: preprocessing)
             for b in 0..<2 { for i in 0..<4 { for j in 0..<2 { for c in 0..<3 {
-                let target = order == "RGB" ? c : 2 - c
+                let target = order == .RGB ? c : 2 - c
                 let expected = (Float(pixel(b, c, i, j)) / 255 - meanImage[(target * 4 + i) * 2 + j] - preprocessing.mean[target])
                     / preprocessing.std[target]
                 XCTAssertEqual(images.pointer[((b * 4 + i) * 2 + j) * 3 + target], expected, accuracy: 1e-5)
@@ -64,6 +64,10 @@ final class DatasetFileTests: XCTestCase {
         let (images, _) = try data.batch(0..<1, preprocessing: Preprocessing(scale: 1, mean: [], std: []))
         XCTAssertEqual(images.pointer[0], Float(pixel(0, 2, 0, 0)), "channel 0 of an RGB network is the file's channel 2")
         XCTAssertEqual(images.pointer[2], Float(pixel(0, 0, 0, 0)))
+        XCTAssertEqual(try DatasetFile(try write(layout: "NCHW", channelOrder: "bgr")).channelOrder, .BGR, "any case")
+        XCTAssertThrowsError(try DatasetFile(try write(layout: nil, channelOrder: "YUV"))) { error in
+            XCTAssertTrue("\(error)".contains("/@channel_order is 'YUV', expected RGB or BGR"), "\(error)")
+        }
     }
 
     func testMissingImagesAreAClearError() throws {

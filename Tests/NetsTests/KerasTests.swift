@@ -33,7 +33,7 @@ final class KerasTests: XCTestCase {
         XCTAssertEqual(post.architecture.blocks.map(\.stage), [1, 1, 1, 2, 2, 2, 3, 3, 3])
         let pre = try ModelFile.load(keras("preact20.keras"))
         XCTAssertFalse(pre.architecture.blocks.contains { $0.mergeReLU })
-        XCTAssertEqual(pre.architecture.blocks[3].shortcutFrom, "preact", "the projection reads the pre-activated input")
+        XCTAssertEqual(pre.architecture.blocks[3].shortcutFrom, .preact, "the projection reads the pre-activated input")
         XCTAssertEqual(pre.architecture.blocks[3].preact.map(\.op), [.batchnorm, .relu])
         // Keras' asymmetric 'same' padding for stride 2 on even input: nothing top/left, one row/column bottom/right.
         XCTAssertEqual(post.architecture.blocks[3].branch[0].padding, [0, 0, 1, 1])

@@ -164,16 +164,17 @@ final class OpTests: XCTestCase {
     func testZeroPadShortcutBothPlacements() throws {
         var random = Seeded(14)
         let x = Tensor(shape: [2, 6, 6, 4], values: random.floats(2 * 6 * 6 * 4))
-        for (placement, before) in [("split", 2), ("append", 0)] {
+        for (placement, before) in [(ZeroPadPlacement.split, 2), (.append, 0)] {
             let pad = try ZeroPadShortcut(stride: 2, inChannels: 4, outChannels: 8, placement: placement)
             let expected = Reference.zeroPad(x, stride: 2, out: 8, before: before)
-            XCTAssertEqual(pad.forward(x).values, expected.values, placement)
+            XCTAssertEqual(pad.forward(x).values, expected.values, placement.rawValue)
             let probe = random.floats(expected.count)
             let numeric = Reference.numericGradient(x, probe: probe) { Reference.zeroPad($0, stride: 2, out: 8, before: before) }
             assertClose(pad.backward(Tensor(shape: expected.shape, values: probe), inputShape: x.shape).values, numeric,
                         tolerance: 1e-3, "\(placement) backward")
         }
-        XCTAssertThrowsError(try ZeroPadShortcut(stride: 2, inChannels: 4, outChannels: 8, placement: "middle"))
+        let unknown = Data(#"{"kind": "zero_pad", "placement": "middle"}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(Shortcut.self, from: unknown), "a placement is split or append")
     }
 
     func testCrossEntropyGradientIsSoftmaxMinusOneHot() throws {

@@ -189,7 +189,8 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("batch-norm re-estimation: \(walk) block evaluations per recalibration image (a naive loop: \(n * (n + 1)))"),
                       result.stdout)
         let root = try File.open(out).root
-        XCTAssertTrue(try root.group("drop_one_recalibrated").stringAttribute("settings").contains("\"recalibration_images\": \"16\""))
+        let settings = try root.group("drop_one_recalibrated").stringAttribute("settings")
+        XCTAssertEqual(try JSONDecoder().decode([String: String].self, from: Data(settings.utf8))["recalibration_images"], "16")
         let stale = try root.dataset("drop_one/error").read(as: Double.self)
         let fresh = try root.dataset("drop_one_recalibrated/error").read(as: Double.self)
         XCTAssertEqual(stale.count, fresh.count)
@@ -285,6 +286,60 @@ final class ExperimentCLITests: XCTestCase {
         let notResults = try CLI.run(["report", model, "-o", path("bad.html")])
         XCTAssertEqual(notResults.status, 3)
         XCTAssertTrue(notResults.stderr.contains("not an Unravel results file"), notResults.stderr)
+    }
+
+    /// A results file from a newer Unravel is refused by every reader and writer, and a file
+    /// that is not a results file is never rewritten as one; both stay byte for byte as they were.
+    func testANewerResultsFileAndAForeignFileAreLeftAlone() throws {
+        let data = try makeData(count: 8)
+        let newer = path("newer.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", newer, "--batch-size", "4", "--quiet"]).status, 0)
+        do {   // as a later version would write it
+            try File.open(newer, .readWrite).root.setAttribute("format_version", Int64(2))
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: newer))
+        let runs: [[String]] = [
+            ["report", newer, "-o", path("r.html")],
+            ["drop", model, data, "-o", newer, "--batch-size", "4", "--resume"],
+            ["reorder", model, data, "-o", newer, "--batch-size", "4", "--max-swaps", "1", "--samples", "1"],
+            ["merge", newer, "-o", path("merged.h5")],
+        ]
+        for arguments in runs {
+            let result = try CLI.run(arguments)
+            XCTAssertEqual(result.status, 3, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("newer.h5: results format version 2 is newer than this Unravel reads (1)"),
+                          "\(arguments): \(result.stderr)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: newer)), before)
+
+        let copy = path("model-copy.h5")
+        try FileManager.default.copyItem(atPath: model, toPath: copy)
+        let original = try Data(contentsOf: URL(fileURLWithPath: copy))
+        let foreign = try CLI.run(["drop", model, data, "-o", copy, "--batch-size", "4", "--resume"])
+        XCTAssertEqual(foreign.status, 3, foreign.stderr)
+        XCTAssertTrue(foreign.stderr.contains("model-copy.h5: not an Unravel results file"), foreign.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copy)), original)
+    }
+
+    /// One results file holds one model's results on one dataset: a run on another model or on
+    /// other data is refused (exit 4) before it can relabel what the file holds.
+    func testAResultsFileRefusesAnotherModelOrOtherData() throws {
+        let data = try makeData(count: 8)
+        let out = path("results.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", out, "--batch-size", "4", "--quiet"]).status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let otherModel = try CLI.run(["reorder", netsFixture("resnet20_b.model.h5"), data, "-o", out, "--batch-size", "4",
+                                      "--max-swaps", "1", "--samples", "1", "--quiet"])
+        XCTAssertEqual(otherModel.status, 4, otherModel.stderr)
+        XCTAssertTrue(otherModel.stderr.contains("results.h5 holds results for the model \(model)"), otherModel.stderr)
+        let otherData = try makeData("other.h5", count: 9)
+        let second = try CLI.run(["reorder", model, otherData, "-o", out, "--batch-size", "4", "--max-swaps", "1",
+                                  "--samples", "1", "--quiet"])
+        XCTAssertEqual(second.status, 4, second.stderr)
+        XCTAssertTrue(second.stderr.contains("holds results for the data \(data)"), second.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before)
+        XCTAssertEqual(try CLI.run(["reorder", model, data, "-o", out, "--batch-size", "4", "--max-swaps", "1",
+                                    "--samples", "1", "--quiet"]).status, 0, "the same model and data add to it")
     }
 
     func testASecondWriterIsRefused() throws {
