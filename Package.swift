@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // Layer 1: the HDF5 C library and a safe Swift face over it.
@@ -33,7 +34,7 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["caffe_subset.proto"]
         ),
-        .target(name: "Nets", dependencies: ["HDF5", "CDNNL", "CaffeProto"]),
+        .target(name: "Nets", dependencies: ["HDF5", "CDNNL", "CaffeProto", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         // Layer 3: experiments, probes and result files.
         .target(name: "Analysis", dependencies: ["Nets", "HDF5"]),

@@ -1,13 +1,16 @@
 """Makes the Keras fixtures in Tests/NetsTests/Fixtures/keras: CIFAR ResNet-20s (post- and
 pre-activation) built with the Keras functional API, randomised batch-norm statistics, each
 saved by Keras itself as legacy .h5, .weights.h5 (+ its config) and .keras, with Keras'
-predictions on a small batch.
+predictions on a small batch; and the pre-activation .keras re-zipped by Python's zipfile with
+ZIP_DEFLATED (preact20.deflated.keras), as an archive re-packed by a user's tools comes, since
+Keras itself stores its members uncompressed.
 
     KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 """
 import json
 import os
 import sys
+import zipfile
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 import h5py  # noqa: E402
@@ -55,6 +58,13 @@ def randomize(model, rng):
             layer.set_weights([rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c), rng.normal(0, 0.1, c), rng.uniform(0.5, 1.5, c)])
 
 
+def deflated_copy(source, target):
+    """The same archive with every member compressed (ZIP_DEFLATED)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            copy.writestr(info.filename, original.read(info.filename))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures/keras"
     os.makedirs(out, exist_ok=True)
@@ -74,6 +84,8 @@ def main():
             f["input_nhwc"] = x
             f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
             f.attrs["keras_version"] = keras.__version__
+        if preactivation:
+            deflated_copy(os.path.join(out, f"{name}.keras"), os.path.join(out, f"{name}.deflated.keras"))
         print("wrote", name)
 
 

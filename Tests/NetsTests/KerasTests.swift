@@ -16,7 +16,8 @@ final class KerasTests: XCTestCase {
             let data = try expected.dataset("input_nhwc")
             let input = Tensor(shape: try data.shape, values: try data.read(as: Float.self))
             let predictions = try expected.dataset("logits").read(as: Float.self)
-            for format in ["h5", "weights.h5", "keras"] {
+            // deflated.keras: the archive re-zipped by Python's zipfile with ZIP_DEFLATED.
+            for format in ["h5", "weights.h5", "keras"] + (model == "preact20" ? ["deflated.keras"] : []) {
                 let network = try ModelFile.load(keras("\(model).\(format)"))
                 XCTAssertEqual(network.blockCount, 9, "\(model).\(format)")
                 XCTAssertEqual(network.downsamplingBlocks, [3, 6])
@@ -121,5 +122,12 @@ final class KerasTests: XCTestCase {
         if let range = damaged.lastRange(of: Data("config.json".utf8)) { damaged.replaceSubrange(range, with: Data("confiG.json".utf8)) }
         try damaged.write(to: missing)
         assertFails(missing.path, mentioning: "the archive has no config.json")
+        // A flipped byte inside a deflated member: its CRC-32 no longer matches.
+        var corrupt = try Data(contentsOf: URL(fileURLWithPath: keras("preact20.deflated.keras")))
+        let middle = corrupt.count / 2
+        corrupt[middle] ^= 0xFF
+        let flipped = folder.appendingPathComponent("flipped.keras")
+        try corrupt.write(to: flipped)
+        assertFails(flipped.path, mentioning: "cannot be read")
     }
 }
