@@ -354,26 +354,20 @@ def cifar_sweeps(form, base, folder, args, results):
         data, sweep["unravel"] = None, f"{type(error).__name__}: {error}"
     alphas = [float(a) for a in args.scale_alphas.split(",")]
     recalibrated_images = min(args.recalibrated_sweep_images, args.sweep_images)
-    for _ in range(args.sweep_rounds):
-        for name, run in [("unravel", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads,
-                                                             args.sweep_images)),
-                          ("pytorch", lambda: sweep_torch(form, form.batch, args.threads, args.torch_sweep_images)),
-                          ("unravel_scale", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads,
-                                                                   args.sweep_images, ("scale", "--alphas", args.scale_alphas))),
-                          ("pytorch_scale", lambda: sweep_torch_scale(form, form.batch, args.threads,
-                                                                      args.torch_scale_images, alphas)),
-                          ("unravel_recalibrated", lambda: sweep_unravel(
-                              base + ".h5", data, form.batch, args.threads, recalibrated_images,
-                              ("scale", "--alphas", args.scale_alphas, "--recalibrate-bn",
-                               "--recalibrate-limit", str(args.recalibration_images)))),
-                          ("pytorch_recalibrated", lambda: sweep_torch_scale_recalibrated(
-                              form, form.batch, args.threads, recalibrated_images, alphas, args.recalibration_images))]:
-            if isinstance(sweep.get(name), str) or (name.startswith("unravel") and data is None):
-                continue
-            try:
-                sweep[name] = max(sweep.get(name, 0.0), run())
-            except Exception as error:
-                sweep[name] = f"{type(error).__name__}: {error}"
+    take_turns(sweep, args.sweep_rounds, data, [
+        ("unravel", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads,
+                                           args.sweep_images)),
+        ("pytorch", lambda: sweep_torch(form, form.batch, args.threads, args.torch_sweep_images)),
+        ("unravel_scale", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads,
+                                                 args.sweep_images, ("scale", "--alphas", args.scale_alphas))),
+        ("pytorch_scale", lambda: sweep_torch_scale(form, form.batch, args.threads,
+                                                    args.torch_scale_images, alphas)),
+        ("unravel_recalibrated", lambda: sweep_unravel(
+            base + ".h5", data, form.batch, args.threads, recalibrated_images,
+            ("scale", "--alphas", args.scale_alphas, "--recalibrate-bn",
+             "--recalibrate-limit", str(args.recalibration_images)))),
+        ("pytorch_recalibrated", lambda: sweep_torch_scale_recalibrated(
+            form, form.batch, args.threads, recalibrated_images, alphas, args.recalibration_images))])
 
     total, blocks_macs = network_macs(base + ".h5")
     blocks = len(blocks_macs)
@@ -408,16 +402,9 @@ def resnet50_sweep(form, base, folder, args, results):
         data = make_sweep_data(folder, args.resnet50_sweep_images, form.size)
     except Exception as error:
         data, sweep["unravel"] = None, f"{type(error).__name__}: {error}"
-    for _ in range(args.sweep_rounds):
-        for name, run in [("unravel", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads,
-                                                             args.resnet50_sweep_images)),
-                          ("pytorch", lambda: sweep_torch(form, form.batch, args.threads, args.torch_resnet50_sweep_images))]:
-            if isinstance(sweep.get(name), str) or (name == "unravel" and data is None):
-                continue
-            try:
-                sweep[name] = max(sweep.get(name, 0.0), run())
-            except Exception as error:
-                sweep[name] = f"{type(error).__name__}: {error}"
+    take_turns(sweep, args.sweep_rounds, data, [
+        ("unravel", lambda: sweep_unravel(base + ".h5", data, form.batch, args.threads, args.resnet50_sweep_images)),
+        ("pytorch", lambda: sweep_torch(form, form.batch, args.threads, args.torch_resnet50_sweep_images))])
     total, blocks_macs = network_macs(base + ".h5")
     print(f"\n== sweeps on {form.title}")
     print_sweep(f"drop-one sweep ({len(blocks_macs)} blocks, {len(blocks_macs) + 1} variants), images/s through the whole sweep:",
@@ -425,6 +412,19 @@ def resnet50_sweep(form, base, folder, args, results):
                 ("pytorch", f"pytorch naive loop, {args.torch_resnet50_sweep_images} images, a full pass per variant"),
                 "drop-one sweep", digits=2)
     print_sweep_ceiling(results, sweep, total, blocks_macs)
+
+
+def take_turns(sweep, rounds, data, runners):
+    """Each sweep in turn for `rounds` rounds, keeping its best rate; a failure is kept as its
+    message, and Unravel's sweeps are skipped when their data could not be made."""
+    for _ in range(rounds):
+        for name, run in runners:
+            if isinstance(sweep.get(name), str) or (name.startswith("unravel") and data is None):
+                continue
+            try:
+                sweep[name] = max(sweep.get(name, 0.0), run())
+            except Exception as error:
+                sweep[name] = f"{type(error).__name__}: {error}"
 
 
 def print_summary(measured):

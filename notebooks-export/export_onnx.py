@@ -482,11 +482,7 @@ def export(args):
     model = load(args.model)
     lowering_input = Lowering(model, args.model).input_dims
     if args.input:
-        try:
-            input_shape = tuple(int(v) for v in args.input.split(","))
-            assert len(input_shape) == 3 and min(input_shape) > 0
-        except (ValueError, AssertionError):
-            raise ExportError(f"--input must be C,H,W (three positive integers), not '{args.input}'") from None
+        input_shape = mf.parse_input_shape(args.input)
     else:
         if len(lowering_input) != 4 or any(d is None for d in lowering_input[1:]):
             raise ExportError(f"{args.model}: the input's size is {lowering_input}, not fixed; pass --input C,H,W")

@@ -47,8 +47,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import graph_capture  # noqa: E402
 import unravel_models as um  # noqa: E402
-from model_file import (FORMAT, FORMAT_VERSION, IMAGENET_MEAN, IMAGENET_STD, PRESETS, ExportError, classes,  # noqa: E402,F401
-                        lesion_binary, load_mean_image, parse_list, preprocessing)
+from model_file import (PRESETS, ExportError, classes, lesion_binary, load_mean_image,  # noqa: E402
+                        parse_list, preprocessing)
 import model_file  # noqa: E402
 
 FAMILIES = ("cifar-resnet", "preact-resnet", "plain", "highway", "torchvision")
@@ -359,11 +359,7 @@ def export(args):
             raise ExportError("say how stored pixels become network input: --preprocess imagenet (/255, ImageNet "
                               "mean/std: torchvision, timm, akamaster), cifar10, mnist or none, or --scale/--mean/--std")
     if args.input:
-        try:
-            input_shape = tuple(int(v) for v in args.input.split(","))
-            assert len(input_shape) == 3 and min(input_shape) > 0
-        except (ValueError, AssertionError):
-            raise ExportError(f"--input must be C,H,W (three positive integers), not '{args.input}'") from None
+        input_shape = model_file.parse_input_shape(args.input)
     if state is not None:
         load_strictly(model, state, args.checkpoint)
     else:

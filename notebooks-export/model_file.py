@@ -50,6 +50,16 @@ def load_mean_image(path, input_shape):
     return image
 
 
+def parse_input_shape(text):
+    """--input C,H,W as a tuple of three positive integers."""
+    try:
+        shape = tuple(int(v) for v in text.split(","))
+        assert len(shape) == 3 and min(shape) > 0
+    except (ValueError, AssertionError):
+        raise ExportError(f"--input must be C,H,W (three positive integers), not '{text}'") from None
+    return shape
+
+
 def parse_list(text):
     return [float(v) for v in text.split(",")] if text else None
 
