@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test-report test test-notebooks build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo test-report test-slurm test test-notebooks build release bench bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -72,6 +72,12 @@ test-report: release
 	python3 scripts/check_report.py --self-test
 	python3 scripts/check_report.py report.html --shots docs
 	cp docs/report-1400.png docs/report.png
+
+## docs/slurm-array.sh on a real one-node Slurm cluster on localhost (installs slurm-wlm and munge
+## if missing; needs root): a 4-task study and its merge job equal the unsharded study, also after
+## a task is cancelled mid-run and requeued. Not in `make test`: it starts daemons.
+test-slurm: release
+	scripts/test-slurm
 
 ## Unravel beside PyTorch eager and onnxruntime on each network form (bench/forms.py: CIFAR
 ## ResNet-110, torchvision ResNet-50 at 224, pre-activation and highway; BENCH_OPTIONS=--long adds
