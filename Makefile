@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test-report test-slurm test test-notebooks build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo test-report test-slurm test-tsan test test-notebooks build release bench bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -72,6 +72,14 @@ test-report: release
 	python3 scripts/check_report.py --self-test
 	python3 scripts/check_report.py report.html --shots docs
 	cp docs/report-1400.png docs/report.png
+
+## The concurrency tests (one network on many Swift tasks, two side by side) under the thread
+## sanitizer, built apart in .build/tsan. One OpenMP thread per task: libgomp is not instrumented,
+## so its hand-overs would be reported as races. Not in `make test`: the build takes minutes.
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
+	UNRAVEL_TEST_OMP_THREADS=1 TSAN_OPTIONS=halt_on_error=1 \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan --filter ConcurrencyTests
 
 ## docs/slurm-array.sh on a real one-node Slurm cluster on localhost (installs slurm-wlm and munge
 ## if missing; needs root): a 4-task study and its merge job equal the unsharded study, also after

@@ -32,16 +32,111 @@ static owned_md md_new(int ndims, const dnnl_dim_t *dims, dnnl_format_tag_t tag)
 static void md_free(owned_md md) { free(md); }
 #endif
 
-// ---- One engine and stream for the process -----------------------------------------------------
+// ---- One engine; a stream and a scratchpad per thread -------------------------------------------
+//
+// Any thread may run any plan, and several threads may run the same plan at once (Network is
+// Sendable): a plan holds only what never changes (the primitive, its weights, its memory
+// descriptors). What an execution binds (activations, scratchpad, stream) is made per call or
+// per thread. The scratchpad is the user's (dnnl_scratchpad_mode_user): oneDNN's own is kept per
+// thread that created the primitive, so a primitive run on another thread would use that
+// thread's scratchpad, of whatever size.
 
 static dnnl_engine_t engine;
-static dnnl_stream_t stream;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_status_t engine_status = dnnl_success;
+static pthread_key_t context_key;
+
+typedef struct {
+    dnnl_stream_t stream;
+    void *scratchpad;
+    size_t scratchpad_size;
+} thread_context;
+
+static void context_free(void *p) {
+    thread_context *context = p;
+    if (context->stream) dnnl_stream_destroy(context->stream);
+    free(context->scratchpad);
+    free(context);
+}
 
 static void engine_init(void) {
     engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
-    if (engine_status == dnnl_success) engine_status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+    if (engine_status == dnnl_success && pthread_key_create(&context_key, context_free) != 0)
+        engine_status = dnnl_out_of_memory;
+}
+
+/// This thread's stream, with a scratchpad of at least `scratchpad_size` bytes; NULL when out of
+/// memory.
+static thread_context *this_thread(size_t scratchpad_size) {
+    thread_context *context = pthread_getspecific(context_key);
+    if (!context) {
+        context = calloc(1, sizeof *context);
+        if (!context) return NULL;
+        if (dnnl_stream_create(&context->stream, engine, dnnl_stream_default_flags) != dnnl_success ||
+            pthread_setspecific(context_key, context) != 0) {
+            context_free(context);
+            return NULL;
+        }
+    }
+    if (scratchpad_size > context->scratchpad_size) {
+        size_t size = (scratchpad_size + 63) / 64 * 64;
+        void *grown = aligned_alloc(64, size);
+        if (!grown) return NULL;
+        free(context->scratchpad);
+        context->scratchpad = grown;
+        context->scratchpad_size = size;
+    }
+    return context;
+}
+
+/// A memory bound to `data` for one execution, with the descriptor of `like`.
+static dnnl_status_t bind(dnnl_memory_t *memory, const_dnnl_memory_t like, void *data) {
+    md_ref md = NULL;
+    dnnl_status_t s = dnnl_memory_get_memory_desc(like, &md);
+    return s == dnnl_success ? dnnl_memory_create(memory, md, engine, data) : s;
+}
+
+/// Runs `primitive` on this thread's stream. An argument whose `data` is NULL is passed as it
+/// is (weights, bias); the others' memories are templates, bound to `data` for this call only.
+/// `scratchpad` (NULL when none is needed) is the template of the plan's user scratchpad.
+/// Returns 0 on success.
+enum { max_arguments = 5 };
+static int execute(const_dnnl_primitive_t primitive, int count, const dnnl_exec_arg_t *args, void *const *data,
+                   const_dnnl_memory_t scratchpad, size_t scratchpad_size) {
+    thread_context *context = this_thread(scratchpad_size);
+    if (!context || count >= max_arguments) return 4;
+    dnnl_memory_t bound[max_arguments] = {0};
+    dnnl_exec_arg_t call[max_arguments];
+    int status = 0, n = 0;
+    for (; n < count; n++) {
+        call[n] = args[n];
+        if (!data[n]) continue;
+        if (bind(&bound[n], args[n].memory, data[n]) != dnnl_success) { status = 1; goto done; }
+        call[n].memory = bound[n];
+    }
+    if (scratchpad) {
+        if (bind(&bound[n], scratchpad, context->scratchpad) != dnnl_success) { status = 1; goto done; }
+        call[n] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, bound[n]};
+        n++;
+    }
+    if (dnnl_primitive_execute(primitive, context->stream, n, call) != dnnl_success) status = 2;
+    else if (dnnl_stream_wait(context->stream) != dnnl_success) status = 3;
+done:
+    for (int i = 0; i < max_arguments; i++) if (bound[i]) dnnl_memory_destroy(bound[i]);
+    return status;
+}
+
+/// A primitive attribute asking for the user scratchpad (see this_thread).
+static dnnl_status_t user_scratchpad(dnnl_primitive_attr_t *attr) {
+    dnnl_status_t s = dnnl_primitive_attr_create(attr);
+    return s == dnnl_success ? dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user) : s;
+}
+
+/// The template of `pd`'s scratchpad, left NULL when it needs none.
+static dnnl_status_t scratchpad_of(const_dnnl_primitive_desc_t pd, dnnl_memory_t *scratchpad, size_t *size) {
+    md_ref md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    *size = md ? dnnl_memory_desc_get_size(md) : 0;
+    return *size ? dnnl_memory_create(scratchpad, md, engine, DNNL_MEMORY_NONE) : dnnl_success;
 }
 
 static const char *status_name(dnnl_status_t s) {
@@ -72,7 +167,10 @@ static const char *status_name(dnnl_status_t s) {
 
 struct unravel_conv_plan {
     dnnl_primitive_t primitive;
-    dnnl_memory_t source, weights, bias, destination;
+    dnnl_memory_t weights, bias;
+    /// Templates: descriptors only, bound to the caller's buffers on each execute.
+    dnnl_memory_t source, destination, scratchpad;
+    size_t scratchpad_size;
     int source_arg, destination_arg, threads;
     char implementation[160];
 };
@@ -84,6 +182,7 @@ void unravel_conv_destroy(unravel_conv_plan *plan) {
     if (plan->weights) dnnl_memory_destroy(plan->weights);
     if (plan->bias) dnnl_memory_destroy(plan->bias);
     if (plan->destination) dnnl_memory_destroy(plan->destination);
+    if (plan->scratchpad) dnnl_memory_destroy(plan->scratchpad);
     free(plan);
 }
 
@@ -140,18 +239,19 @@ static dnnl_status_t forward_pd(dnnl_primitive_desc_t *pd, conv_descs *d, dnnl_p
 #endif
 }
 
-static dnnl_status_t backward_data_pd(dnnl_primitive_desc_t *pd, conv_descs *d, const_dnnl_primitive_desc_t hint) {
+static dnnl_status_t backward_data_pd(dnnl_primitive_desc_t *pd, conv_descs *d, const_dnnl_primitive_desc_t hint,
+                                      const_dnnl_primitive_attr_t attr) {
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_convolution_backward_data_primitive_desc_create(
         pd, engine, dnnl_convolution_direct, d->source, d->weights_any, d->destination,
-        d->strides, d->dilations, d->pad_l, d->pad_r, hint, NULL);
+        d->strides, d->dilations, d->pad_l, d->pad_r, hint, attr);
 #else
     dnnl_convolution_desc_t desc;
     dnnl_status_t s = dnnl_dilated_convolution_backward_data_desc_init(
         &desc, dnnl_convolution_direct, d->source, d->weights_any, d->destination,
         d->strides, d->dilations, d->pad_l, d->pad_r);
     if (s != dnnl_success) return s;
-    return dnnl_primitive_desc_create(pd, &desc, NULL, engine, hint);
+    return dnnl_primitive_desc_create(pd, &desc, attr, engine, hint);
 #endif
 }
 
@@ -180,11 +280,13 @@ static dnnl_status_t load_weights(unravel_conv_plan *plan, conv_descs *d, md_ref
     if (s == dnnl_success) s = dnnl_memory_create(&user, d->weights_user, engine, (void *)weights);
     if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&reorder_pd, d->weights_user, engine, target, engine, NULL);
     if (s == dnnl_success) s = dnnl_primitive_create(&reorder, reorder_pd);
+    thread_context *context = s == dnnl_success ? this_thread(0) : NULL;
+    if (s == dnnl_success && !context) s = dnnl_out_of_memory;
     if (s == dnnl_success) {
         dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, plan->weights}};
-        s = dnnl_primitive_execute(reorder, stream, 2, args);
+        s = dnnl_primitive_execute(reorder, context->stream, 2, args);
     }
-    if (s == dnnl_success) s = dnnl_stream_wait(stream);
+    if (s == dnnl_success) s = dnnl_stream_wait(context->stream);
     if (reorder) dnnl_primitive_destroy(reorder);
     if (reorder_pd) dnnl_primitive_desc_destroy(reorder_pd);
     if (user) dnnl_memory_destroy(user);
@@ -239,6 +341,7 @@ static int plan_finish(unravel_conv_plan *plan, conv_descs *d, const_dnnl_primit
     CHECK(load_weights(plan, d, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), weights), "reordering weights");
     CHECK(dnnl_memory_create(&plan->source, source, engine, DNNL_MEMORY_NONE), "binding the source");
     CHECK(dnnl_memory_create(&plan->destination, destination, engine, DNNL_MEMORY_NONE), "binding the destination");
+    CHECK(scratchpad_of(pd, &plan->scratchpad, &plan->scratchpad_size), "making the scratchpad");
     CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
     plan->source_arg = source_arg;
     plan->destination_arg = destination_arg;
@@ -256,7 +359,7 @@ unravel_conv_plan *unravel_conv_forward_create(const unravel_conv_shape *shape, 
     dnnl_primitive_desc_t pd = NULL;
     unravel_conv_plan *plan = plan_begin(&d, shape, bias != NULL, threads, error, error_size);
     if (!plan) goto fail;
-    CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
+    CHECK(user_scratchpad(&attr), "creating attributes");
     CHECK(dnnl_post_ops_create(&ops), "creating post-ops");
     if (fusion.accumulate) CHECK(append_sum(ops), "adding the sum post-op");
     if (fusion.relu) CHECK(append_eltwise(ops, dnnl_eltwise_relu), "adding the ReLU post-op");
@@ -289,20 +392,24 @@ unravel_conv_plan *unravel_conv_backward_data_create(const unravel_conv_shape *s
                                                      int threads, char *error, size_t error_size) {
     conv_descs d;
     dnnl_primitive_desc_t hint = NULL, pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     unravel_conv_plan *plan = plan_begin(&d, shape, 0, threads, error, error_size);
     if (!plan) goto fail;
+    CHECK(user_scratchpad(&attr), "creating attributes");
     CHECK(forward_pd(&hint, &d, dnnl_forward_training, NULL), "creating the forward hint");
-    CHECK(backward_data_pd(&pd, &d, hint), "creating the backward-data convolution");
+    CHECK(backward_data_pd(&pd, &d, hint, attr), "creating the backward-data convolution");
     // Execute reads the output gradient (shaped like the destination) and writes the input's.
     if (plan_finish(plan, &d, pd, weights, d.destination, dnnl_query_diff_dst_md, DNNL_ARG_DIFF_DST,
                     d.source, dnnl_query_diff_src_md, DNNL_ARG_DIFF_SRC, error, error_size)) goto fail;
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_desc_destroy(hint);
+    dnnl_primitive_attr_destroy(attr);
     descs_free(&d);
     return plan;
 fail:
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (hint) dnnl_primitive_desc_destroy(hint);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     descs_free(&d);
     unravel_conv_destroy(plan);
     return NULL;
@@ -310,16 +417,14 @@ fail:
 
 int unravel_conv_execute(unravel_conv_plan *plan, const float *source, float *destination) {
     if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
-    if (dnnl_memory_set_data_handle(plan->source, (void *)source) != dnnl_success) return 1;
-    if (dnnl_memory_set_data_handle(plan->destination, destination) != dnnl_success) return 1;
     dnnl_exec_arg_t args[4];
+    void *data[4];
     int count = 0;
-    args[count++] = (dnnl_exec_arg_t){plan->source_arg, plan->source};
-    args[count++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, plan->weights};
-    if (plan->bias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, plan->bias};
-    args[count++] = (dnnl_exec_arg_t){plan->destination_arg, plan->destination};
-    if (dnnl_primitive_execute(plan->primitive, stream, count, args) != dnnl_success) return 2;
-    return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
+    args[count] = (dnnl_exec_arg_t){plan->source_arg, plan->source}; data[count++] = (void *)source;
+    args[count] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, plan->weights}; data[count++] = NULL;
+    if (plan->bias) { args[count] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, plan->bias}; data[count++] = NULL; }
+    args[count] = (dnnl_exec_arg_t){plan->destination_arg, plan->destination}; data[count++] = destination;
+    return execute(plan->primitive, count, args, data, plan->scratchpad, plan->scratchpad_size);
 }
 
 const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return plan->implementation; }
@@ -328,7 +433,9 @@ const char *unravel_conv_implementation(const unravel_conv_plan *plan) { return 
 
 struct unravel_elementwise_plan {
     dnnl_primitive_t primitive;
-    dnnl_memory_t memories[3];
+    /// Templates, bound to the caller's buffers on each execute.
+    dnnl_memory_t memories[3], scratchpad;
+    size_t scratchpad_size;
     int args[3];
     int threads;
 };
@@ -337,10 +444,11 @@ void unravel_elementwise_destroy(unravel_elementwise_plan *plan) {
     if (!plan) return;
     if (plan->primitive) dnnl_primitive_destroy(plan->primitive);
     for (int i = 0; i < 3; i++) if (plan->memories[i]) dnnl_memory_destroy(plan->memories[i]);
+    if (plan->scratchpad) dnnl_memory_destroy(plan->scratchpad);
     free(plan);
 }
 
-static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data) {
+static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data, const_dnnl_primitive_attr_t attr) {
     dnnl_primitive_desc_t hint = NULL;
     dnnl_status_t s;
 #if DNNL_VERSION_MAJOR >= 3
@@ -348,31 +456,32 @@ static dnnl_status_t relu_backward_pd(dnnl_primitive_desc_t *pd, owned_md data) 
                                                    dnnl_eltwise_relu_use_dst_for_bwd, data, data, 0.f, 0.f, NULL);
     if (s == dnnl_success)
         s = dnnl_eltwise_backward_primitive_desc_create(pd, engine, dnnl_eltwise_relu_use_dst_for_bwd, data, data, data,
-                                                        0.f, 0.f, hint, NULL);
+                                                        0.f, 0.f, hint, attr);
 #else
     dnnl_eltwise_desc_t forward, backward;
     s = dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, data, 0.f, 0.f);
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&hint, &forward, NULL, engine, NULL);
     if (s == dnnl_success) s = dnnl_eltwise_backward_desc_init(&backward, dnnl_eltwise_relu_use_dst_for_bwd, data, data, 0.f, 0.f);
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &backward, NULL, engine, hint);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &backward, attr, engine, hint);
 #endif
     if (hint) dnnl_primitive_desc_destroy(hint);
     return s;
 }
 
-static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data) {
+static dnnl_status_t add_pd(dnnl_primitive_desc_t *pd, owned_md data, const_dnnl_primitive_attr_t attr) {
     // A binary add runs on the jit kernel; the sum primitive takes a generic loop.
 #if DNNL_VERSION_MAJOR >= 3
-    return dnnl_binary_primitive_desc_create(pd, engine, dnnl_binary_add, data, data, data, NULL);
+    return dnnl_binary_primitive_desc_create(pd, engine, dnnl_binary_add, data, data, data, attr);
 #else
     dnnl_binary_desc_t desc;
     dnnl_status_t s = dnnl_binary_desc_init(&desc, dnnl_binary_add, data, data, data);
-    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &desc, NULL, engine, NULL) : s;
+    return s == dnnl_success ? dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL) : s;
 #endif
 }
 
 static unravel_elementwise_plan *elementwise_create(int is_add, long count, int threads, char *error, size_t error_size) {
     dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_dims_t dims = {count};
     owned_md data = NULL;
     unravel_elementwise_plan *plan = calloc(1, sizeof *plan);
@@ -381,26 +490,30 @@ static unravel_elementwise_plan *elementwise_create(int is_add, long count, int 
     plan->threads = threads;
     if (threads > 0) omp_set_num_threads(threads);
     CHECK(engine_status, "creating the CPU engine");
+    CHECK(user_scratchpad(&attr), "creating attributes");
     data = md_new(1, dims, dnnl_x);
     if (!data) { snprintf(error, error_size, "oneDNN: invalid element count %ld", count); goto fail; }
     if (is_add) {
-        CHECK(add_pd(&pd, data), "creating the add");
+        CHECK(add_pd(&pd, data, attr), "creating the add");
         plan->args[0] = DNNL_ARG_SRC_0;
         plan->args[1] = DNNL_ARG_SRC_1;
         plan->args[2] = DNNL_ARG_DST;
     } else {
-        CHECK(relu_backward_pd(&pd, data), "creating the ReLU backward");
+        CHECK(relu_backward_pd(&pd, data, attr), "creating the ReLU backward");
         plan->args[0] = DNNL_ARG_DST;
         plan->args[1] = DNNL_ARG_DIFF_DST;
         plan->args[2] = DNNL_ARG_DIFF_SRC;
     }
     for (int i = 0; i < 3; i++) CHECK(dnnl_memory_create(&plan->memories[i], data, engine, DNNL_MEMORY_NONE), "binding memory");
+    CHECK(scratchpad_of(pd, &plan->scratchpad, &plan->scratchpad_size), "making the scratchpad");
     CHECK(dnnl_primitive_create(&plan->primitive, pd), "creating the primitive");
     dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
     md_free(data);
     return plan;
 fail:
     if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     md_free(data);
     unravel_elementwise_destroy(plan);
     return NULL;
@@ -416,14 +529,10 @@ unravel_elementwise_plan *unravel_add_create(long count, int threads, char *erro
 
 int unravel_elementwise_execute(unravel_elementwise_plan *plan, const float *first, const float *second, float *out) {
     if (plan->threads > 0 && omp_get_max_threads() != plan->threads) omp_set_num_threads(plan->threads);
-    void *pointers[3] = {(void *)first, (void *)second, out};
+    void *data[3] = {(void *)first, (void *)second, out};
     dnnl_exec_arg_t args[3];
-    for (int i = 0; i < 3; i++) {
-        if (dnnl_memory_set_data_handle(plan->memories[i], pointers[i]) != dnnl_success) return 1;
-        args[i] = (dnnl_exec_arg_t){plan->args[i], plan->memories[i]};
-    }
-    if (dnnl_primitive_execute(plan->primitive, stream, 3, args) != dnnl_success) return 2;
-    return dnnl_stream_wait(stream) == dnnl_success ? 0 : 3;
+    for (int i = 0; i < 3; i++) args[i] = (dnnl_exec_arg_t){plan->args[i], plan->memories[i]};
+    return execute(plan->primitive, 3, args, data, plan->scratchpad, plan->scratchpad_size);
 }
 
 void unravel_set_threads(int threads) { if (threads > 0) omp_set_num_threads(threads); }

@@ -43,7 +43,7 @@ unravel_conv_plan *unravel_conv_backward_data_create(const unravel_conv_shape *s
 
 /// Forward: reads `source`, writes (or accumulates into) `destination`.
 /// Backward-data: reads the output gradient as `source`, writes the input gradient to `destination`.
-/// Returns 0 on success.
+/// Any thread may call it, several at once on one plan. Returns 0 on success.
 int unravel_conv_execute(unravel_conv_plan *plan, const float *source, float *destination);
 
 /// The name of the implementation oneDNN chose, e.g. "brg:avx512_core" or "ref:any".
