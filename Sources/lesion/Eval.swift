@@ -23,6 +23,8 @@ struct Eval: ParsableCommand {
         var imagesPerSecond: Double
         var threads: Int
         var batchSize: Int
+        /// Passive when another process was busy as it started (WaitPolicy).
+        var waitPolicy: WaitPolicy.Current
     }
 
     func run() throws {
@@ -46,9 +48,10 @@ struct Eval: ParsableCommand {
         progress.finish()
         let result = Result(model: model, data: data, images: seen, error: Double(wrong) / Double(max(seen, 1)),
                             meanLoss: loss / Double(max(seen, 1)), imagesPerSecond: Double(seen) / max(computeSeconds, 1e-9),
-                            threads: Compute.threads, batchSize: compute.batchSize)
+                            threads: Compute.threads, batchSize: compute.batchSize, waitPolicy: .now)
         if compute.json { return try printJSON(result) }
-        print(String(format: "%d images  top-1 error %.2f%%  mean loss %.4f  %.0f images/s (%d threads)",
-                     seen, result.error * 100, result.meanLoss, result.imagesPerSecond, result.threads))
+        let waiting = result.waitPolicy == .passive ? ", passive waiting" : ""
+        print(String(format: "%d images  top-1 error %.2f%%  mean loss %.4f  %.0f images/s (%d threads",
+                     seen, result.error * 100, result.meanLoss, result.imagesPerSecond, result.threads) + waiting + ")")
     }
 }

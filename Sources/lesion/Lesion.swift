@@ -33,12 +33,22 @@ struct Lesion: ParsableCommand {
                       Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
     )
 
+    /// The commands that run networks, and so OpenMP threads (see WaitPolicy). `bench` is not
+    /// among them: it measures under the policy it is given.
+    private static let computing: Set<String> = Set([StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self,
+        DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Grads.self, LensCommand.self,
+        ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Eval.self, Predict.self]
+        .map { ($0 as any ParsableCommand.Type)._commandName })
+
     /// ArgumentParser's own `main`, except that the library's errors become one line and the
     /// exit code of their kind, wherever in a command they are thrown.
     static func main() {
         // A file-size limit (ulimit -f) would otherwise kill the process in the middle of a write;
         // ignored, the write fails, the staging file is removed and the error says which file.
         signal(SIGXFSZ, SIG_IGN)
+        if let name = CommandLine.arguments.dropFirst().first, computing.contains(name) {
+            WaitPolicy.passiveIfShared()
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -205,6 +205,31 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["eval", "a.h5", "b.h5", "--batch-size", "0"]).status, 64)
     }
 
+    /// A computing command that does not start alone waits passively (WaitPolicy); the user's own
+    /// OMP_WAIT_POLICY is kept.
+    func testACommandBesideAnotherLesionWaitsPassively() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] != nil, "the environment sets a policy")
+        // Another process named lesion, as a second study in another shell would be.
+        let other = folder.appendingPathComponent("lesion")
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: other.path)
+        let sleeper = Process()
+        sleeper.executableURL = other
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+
+        let model = netsFixture("resnet8_c.model.h5"), data = try makeDataset(count: 4)
+        let shared = try CLI.run(["eval", model, data, "--json"])
+        XCTAssertEqual(shared.status, 0, shared.stderr)
+        XCTAssertTrue(shared.stdout.contains("\"waitPolicy\" : \"passive\""), shared.stdout)
+        let text = try CLI.run(["eval", model, data])
+        XCTAssertTrue(text.stdout.contains("threads, passive waiting)"), text.stdout)
+
+        let chosen = try CLI.run(["eval", model, data, "--json"], environment: ["OMP_WAIT_POLICY": "active"])
+        XCTAssertEqual(chosen.status, 0, chosen.stderr)
+        XCTAssertTrue(chosen.stdout.contains("\"waitPolicy\" : \"spinning\""), chosen.stdout)
+    }
+
     private func makeDataset(count: Int) throws -> String {
         let path = folder.appendingPathComponent("data.h5").path
         let root = try File.create(path).root
@@ -247,3 +272,4 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("images are 3x16x16 (CxHxW), but the model"), result.stderr)
     }
 }
+
