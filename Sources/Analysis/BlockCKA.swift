@@ -119,7 +119,7 @@ public final class BlockCKA: Probe, ResultsGroup {
         try group.setAttribute("columns", (other ?? network).architecture.name)
         try group.setAttribute("row_downsampling_blocks", network.downsamplingBlocks.map { Int64($0) })
         try group.setAttribute("column_downsampling_blocks", (other ?? network).downsamplingBlocks.map { Int64($0) })
-        try group.createDataset("matrix", shape: [rowsCount, columnsCount], values: matrix)
+        try group.createDataset("matrix", shape: [rowsCount, columnsCount], values: matrix, options: .checksummed)
             .setAttribute("units", "linear CKA between block i's output (row) and block j's (column), in [0, 1]")
     }
 }

@@ -43,7 +43,8 @@ public final class BranchMeans: Probe, ResultsGroup {
             let shape = network.blockShapes(block).output
             let (h, w, c) = (shape[0], shape[1], shape[2])
             let mean = sums[block].map { Float($0 / Double(max(images, 1))) }
-            try group.createDataset("block_\(block)", shape: [c, h, w], values: Layout.nchw(mean, height: h, width: w, channels: c))
+            try group.createDataset("block_\(block)", shape: [c, h, w], values: Layout.nchw(mean, height: h, width: w, channels: c),
+                                    options: .checksummed)
         }
     }
 }

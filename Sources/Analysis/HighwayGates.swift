@@ -51,7 +51,7 @@ public final class HighwayGates: Probe, ResultsGroup {
         try group.column("layer", layers.map(Double.init), units: "block number")
         try group.column("mean_gate", meanGates, units: "mean transform gate T over units and images (0 carries, 1 transforms)")
         try group.createDataset("gate_histogram", shape: [layers.count, HighwayGates.bins],
-                                values: zip(histograms, counts).flatMap { row, n in row.map { $0 / max(n, 1) } })
+                                values: zip(histograms, counts).flatMap { row, n in row.map { $0 / max(n, 1) } }, options: .checksummed)
             .setAttribute("units", "share of gate values in [i/20, (i+1)/20)")
         try group.column("weighted_length_share", distribution.shares, units: "probability of each path length under the mean gates")
     }

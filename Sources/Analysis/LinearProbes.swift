@@ -108,7 +108,8 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
         let weights = try group.createGroup("weights")
         try weights.setAttribute("layout", "(features + 1, classes): W then the bias row; scores = pooled · W + b")
         for (block, fit) in fits.enumerated() {
-            try weights.createDataset("block_\(block)", shape: [fit.features + 1, fit.targets], values: fit.weights + fit.bias)
+            try weights.createDataset("block_\(block)", shape: [fit.features + 1, fit.targets], values: fit.weights + fit.bias,
+                                       options: .checksummed)
         }
     }
 }

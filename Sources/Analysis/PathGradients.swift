@@ -108,7 +108,8 @@ public final class SampledPathGradients: Probe, ResultsGroup {
         let width = samples
         var table = [Double](repeating: .nan, count: ks.count * width)
         for (row, k) in ks.enumerated() { for (i, v) in (values[k] ?? []).prefix(width).enumerated() { table[row * width + i] = v } }
-        try group.createDataset("samples", shape: [ks.count, width], values: table).setAttribute("units", "‖∂L/∂x‖ of each sample")
+        try group.createDataset("samples", shape: [ks.count, width], values: table, options: .checksummed)
+            .setAttribute("units", "‖∂L/∂x‖ of each sample")
     }
 }
 
@@ -201,11 +202,12 @@ public final class ExactPathGradients: Probe, ResultsGroup {
         let input = network.architecture.input
         let (h, w, c) = (input.height, input.width, input.channels)
         func nchw(_ values: [Float]) -> [Float] { Layout.nchw(values, height: h, width: w, channels: c) }
-        try group.createDataset("saved_images", shape: [kept.count, c, h, w], values: kept.flatMap { nchw($0.image) })
+        try group.createDataset("saved_images", shape: [kept.count, c, h, w], values: kept.flatMap { nchw($0.image) },
+                                options: .checksummed)
             .setAttribute("units", "the preprocessed input of the first images, as the network saw them")
-        try group.createDataset("saved_labels", shape: [kept.count], values: kept.map { Int64($0.label) })
+        try group.createDataset("saved_labels", shape: [kept.count], values: kept.map { Int64($0.label) }, options: .checksummed)
         try group.createDataset("saved_gradients", shape: [kept.count, maxLength + 1, c, h, w],
-                                values: kept.flatMap { $0.gradients.flatMap(nchw) })
+                                values: kept.flatMap { $0.gradients.flatMap(nchw) }, options: .checksummed)
             .setAttribute("units", "c_k: the summed ∂L/∂x of all length-k paths, per image and length")
     }
 }

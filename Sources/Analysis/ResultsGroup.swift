@@ -12,7 +12,7 @@ extension Group {
     /// A 1-D float64 dataset with a units attribute.
     @discardableResult
     func column(_ name: String, _ values: [Double], units: String) throws -> Dataset {
-        let dataset = try createDataset(name, shape: [values.count], values: values)
+        let dataset = try createDataset(name, shape: [values.count], values: values, options: .checksummed)
         try dataset.setAttribute("units", units)
         return dataset
     }

@@ -50,39 +50,40 @@ struct StoredRun {
         let v = try group.createGroup("variants")
         var dropped = [UInt8](repeating: 0, count: variants.count * blocks)
         for (i, variant) in variants.enumerated() { for block in variant.droppedBlocks { dropped[i * blocks + block] = 1 } }
-        try v.createDataset("dropped", shape: [variants.count, blocks], values: dropped, options: .compressed)
+        try v.createDataset("dropped", shape: [variants.count, blocks], values: dropped, options: .compressed.checksummed)
         try v.createDataset("order", shape: [variants.count, blocks],
-                            values: variants.flatMap { $0.order.map { Int32($0) } }, options: .compressed)
+                            values: variants.flatMap { $0.order.map { Int32($0) } }, options: .compressed.checksummed)
         // What happens at each position beyond run and skip (duplicate, scale), by BlockAction.code.
         if variants.contains(where: { !$0.interventions.isEmpty }) {
             try v.createDataset("actions", shape: [variants.count, blocks],
-                                values: variants.flatMap { $0.steps.map(\.action.code) }, options: .compressed)
+                                values: variants.flatMap { $0.steps.map(\.action.code) }, options: .compressed.checksummed)
                 .setAttribute("codes", "0 run, 1 skip (the lesion), 2 twice (duplicate), 3 scale (see alphas), 4 reinit (see seeds)")
             try v.createDataset("alphas", shape: [variants.count, blocks],
-                                values: variants.flatMap { $0.steps.map(\.action.alpha) }, options: .compressed)
+                                values: variants.flatMap { $0.steps.map(\.action.alpha) }, options: .compressed.checksummed)
                 .setAttribute("units", "factor on the branch's output at each position")
             try v.createDataset("seeds", shape: [variants.count, blocks],
-                                values: variants.flatMap { $0.steps.map { Int64(bitPattern: $0.action.seed) } }, options: .compressed)
+                                values: variants.flatMap { $0.steps.map { Int64(bitPattern: $0.action.seed) } }, options: .compressed.checksummed)
                 .setAttribute("units", "the seed a re-initialised block's weights were drawn from (0 elsewhere)")
         }
         for (name, values) in columns.sorted(by: { $0.key < $1.key }) {
-            try v.createDataset(name, shape: [values.count], values: values)
+            try v.createDataset(name, shape: [values.count], values: values, options: .checksummed)
         }
 
         let raw = try group.createGroup("raw")
         let width = 2 + VariantStatistics.columns(classes: classes).count
         let table = rows.flatMap { [Double($0.variant), Double($0.batch)] + $0.statistics.row }
         let dataset = try raw.createDataset("rows", shape: [rows.count, width], values: table,
-                                            options: rows.isEmpty ? .plain : .compressed)
+                                            options: rows.isEmpty ? .plain : .compressed.checksummed)
         try dataset.setAttribute("columns", ["variant", "batch"] + VariantStatistics.columns(classes: classes))
         var done = [UInt8](repeating: 0, count: run.unitCount)
         for unit in unitsDone where unit < done.count { done[unit] = 1 }
-        try raw.createDataset("units_done", shape: [done.count], values: done)
+        try raw.createDataset("units_done", shape: [done.count], values: done, options: .checksummed)
 
         guard run.isComplete else { return }
         let totals = run.totals
         func column(_ name: String, _ units: String, _ values: [Double]) throws {
-            try group.createDataset(name, shape: [values.count], values: values).setAttribute("units", units)
+            try group.createDataset(name, shape: [values.count], values: values, options: .checksummed)
+                .setAttribute("units", units)
         }
         try column("images", "images", totals.map(\.images))
         try column("error", "fraction of images misclassified", totals.map(\.error))
@@ -93,7 +94,8 @@ struct StoredRun {
         try column("delta_loss", "mean loss minus the intact network's, same images", totals.map(\.deltaLoss.mean))
         try column("delta_loss_low", "95% paired confidence bound", totals.map(\.deltaLoss.low))
         try column("delta_loss_high", "95% paired confidence bound", totals.map(\.deltaLoss.high))
-        try group.createDataset("class_error", shape: [variants.count, classes], values: totals.flatMap(\.classError))
+        try group.createDataset("class_error", shape: [variants.count, classes], values: totals.flatMap(\.classError),
+                                options: .checksummed)
             .setAttribute("units", "fraction of the class's images misclassified")
     }
 

@@ -15,6 +15,9 @@ extension Group {
             throw here.error(.invalidArgument, "shape \(shape) needs \(count) values, got \(values.count)")
         }
         if contains(path) { throw here.error(.alreadyExists, "an object with this name already exists") }
+        var options = options
+        // A scalar cannot be chunked, and an empty fixed-size dataset has no chunk to check.
+        if options.checksum && (shape.isEmpty || (count == 0 && !options.extendable)) { options.checksum = false }
         if options.needsChunks && shape.isEmpty {
             throw here.error(.invalidArgument, "a scalar cannot be chunked, compressed or extended")
         }
@@ -136,6 +139,8 @@ extension Location {
                     guard (0...9).contains(level) else { throw error(.invalidArgument, "deflate level \(level) is not in 0...9") }
                     try check(H5Pset_deflate(list, UInt32(level)), "cannot set the deflate filter")
                 }
+                // Last, so it checks the bytes as stored.
+                if options.checksum { try check(H5Pset_fletcher32(list), "cannot set the Fletcher-32 filter") }
             }
             return try body(list)
         }

@@ -8,12 +8,17 @@ public struct DatasetOptions: Sendable, Equatable {
     public var shuffle: Bool
     /// Whether rows can be appended along the first axis later.
     public var extendable: Bool
+    /// A Fletcher-32 checksum on each chunk, which HDF5 verifies on every read: a flipped bit
+    /// on disk is an error, never a wrong number. Left off scalars and empty datasets.
+    public var checksum: Bool
 
-    public init(chunks: [Int]? = nil, deflate: Int? = nil, shuffle: Bool = false, extendable: Bool = false) {
+    public init(chunks: [Int]? = nil, deflate: Int? = nil, shuffle: Bool = false, extendable: Bool = false,
+                checksum: Bool = false) {
         self.chunks = chunks
         self.deflate = deflate
         self.shuffle = shuffle
         self.extendable = extendable
+        self.checksum = checksum
     }
 
     /// Contiguous, uncompressed.
@@ -22,8 +27,17 @@ public struct DatasetOptions: Sendable, Equatable {
     public static let compressed = DatasetOptions(deflate: 4, shuffle: true)
     /// Rows can be appended later; compressed.
     public static let appendable = DatasetOptions(deflate: 4, shuffle: true, extendable: true)
+    /// Uncompressed, with a checksum on each chunk.
+    public static let checksummed = DatasetOptions(checksum: true)
 
-    var needsChunks: Bool { chunks != nil || deflate != nil || shuffle || extendable }
+    /// These options with a checksum on each chunk.
+    public var checksummed: DatasetOptions {
+        var options = self
+        options.checksum = true
+        return options
+    }
+
+    var needsChunks: Bool { chunks != nil || deflate != nil || shuffle || extendable || checksum }
 
     /// A chunk of about 64 KiB made of whole rows when no shape was given.
     func chunkShape(for shape: [Int], elementSize: Int) -> [Int] {

@@ -77,6 +77,34 @@ final class CorruptionTests: XCTestCase {
     }
 
     /// Files written by h5py use the oldest format, with no metadata checksums.
+    /// Metadata checksums do not cover raw data: a flipped bit in a plain dataset reads back as a
+    /// wrong number. With `checksum`, the same flip is an error naming the dataset.
+    func testAChecksummedDatasetRefusesAFlippedBit() throws {
+        let scratch = Scratch()
+        let values = (0..<64).map { Double($0) + 0.123456789 }
+        for checksum in [false, true] {
+            let path = scratch.path("bits-\(checksum).h5")
+            do {
+                let root = try File.create(path).root
+                try root.createDataset("errors", shape: [8, 8], values: values, options: DatasetOptions(checksum: checksum))
+                XCTAssertEqual(try root.dataset("errors").filters, checksum ? ["fletcher32"] : [])
+            }
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let pattern = values[20...21].withUnsafeBytes { Data($0) }
+            let at = try XCTUnwrap(bytes.range(of: pattern)).lowerBound
+            bytes[at + 3] ^= 0x10
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let dataset = try File.open(path).root.dataset("errors")
+            if checksum {
+                XCTAssertThrowsError(try dataset.read(as: Double.self)) { error in
+                    XCTAssertTrue("\(error)".contains("errors"), "\(error)")
+                }
+            } else {
+                XCTAssertNotEqual(try dataset.read(as: Double.self), values, "the flip went unnoticed, as expected without it")
+            }
+        }
+    }
+
     func testDamagedH5pyFilesGiveErrorsNotCrashes() throws {
         let result = try corruptAndRead(fixture("h5py_forms.h5"), positions: 150, seed: 1)
         XCTAssertGreaterThan(result.refused, result.tried / 4, "truncations at least must be refused")

@@ -115,6 +115,36 @@ final class ExperimentCLITests: XCTestCase {
         let missing = try CLI.run(["merge", parts[0], parts[1], "-o", path("incomplete.h5")])
         XCTAssertEqual(missing.status, 3, "an incomplete set of shards is bad input")
         XCTAssertTrue(missing.stderr.contains("a shard is missing or unfinished"), missing.stderr)
+        try assertEveryDatasetIsChecksummed(whole)
+        try assertEveryDatasetIsChecksummed(merged)
+    }
+
+    /// Every numeric dataset with data carries HDF5's Fletcher-32 filter, and bit rot in one is
+    /// refused (exit 3, naming the dataset) rather than reported as a result.
+    private func assertEveryDatasetIsChecksummed(_ file: String, line: UInt = #line) throws {
+        func visit(_ group: Group, _ prefix: String) throws -> [String] {
+            var unprotected: [String] = []
+            for (name, kind) in try group.members() {
+                if kind == .group { unprotected += try visit(try group.group(name), prefix + name + "/"); continue }
+                let dataset = try group.dataset(name)
+                guard try dataset.storedType != .string, try !dataset.shape.isEmpty, try dataset.shape.reduce(1, *) > 0 else { continue }
+                if try !dataset.filters.contains("fletcher32") { unprotected.append(prefix + name) }
+            }
+            return unprotected
+        }
+        XCTAssertEqual(try visit(try File.open(file).root, "/"), [], "datasets without a checksum", line: line)
+
+        let damaged = path("damaged.h5")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let errors = try File.open(file).root.dataset("drop_one/error").read(as: Double.self)
+        let at = try XCTUnwrap(bytes.range(of: errors.withUnsafeBytes { Data($0) }), line: line).lowerBound
+        bytes[at + 2] ^= 0x04
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let report = try CLI.run(["report", damaged, "-o", path("damaged.html")])
+        XCTAssertEqual(report.status, 3, report.stderr, line: line)
+        // The flipped values begin drop_many's errors too; the error names whichever is read first.
+        XCTAssertTrue(report.stderr.contains("/error: cannot read the data") && report.stderr.contains("Fletcher32 checksum"),
+                      report.stderr, line: line)
     }
 
     /// Duplicate and scale: shards merge to the whole run, the file records each variant's actions,
