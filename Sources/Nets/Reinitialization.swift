@@ -64,7 +64,7 @@ extension Network {
             let weights = Reinitialization.weights(block: index, shapes: blockWeightShapes[index], seed: seed)
             let shape = original.inputShape
             var compiler = Compiler(reader: WeightReader(weights), channels: shape[2], height: shape[0], width: shape[1])
-            return try Network.compileBlock(original.spec, index: index, compiler: &compiler)
+            return try compiler.compileBlock(original.spec, index: index)
         }
     }
 

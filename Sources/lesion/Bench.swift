@@ -13,8 +13,7 @@ struct Bench: ParsableCommand {
             """)
 
     @Argument(help: "An Unravel model file.") var model: String
-    @Option(help: "Images per batch.") var batchSize = 128
-    @Option(help: "CPU threads (default: all cores).") var threads: Int?
+    @OptionGroup var engine: EngineOptions
     @Option(help: "Seconds to measure each of forward and gradient.") var seconds = 5.0
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
     @Flag(help: "Also time the exact gradient decomposition by path length, in full input-gradient passes.")
@@ -32,7 +31,8 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Compute.threads = threads }
+        engine.apply()
+        let batchSize = engine.batchSize
         let network = try ModelFile.load(model)
         let input = network.architecture.input
         var generator = SystemRandomNumberGenerator()

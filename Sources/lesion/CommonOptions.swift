@@ -2,12 +2,27 @@ import ArgumentParser
 import Nets
 
 /// Options every command that runs a network takes.
-struct ComputeOptions: ParsableArguments {
+/// How networks run: batch size and threads. Every command that runs one has these.
+struct EngineOptions: ParsableArguments {
     @Option(help: "Images per batch.")
     var batchSize = 128
 
     @Option(help: "CPU threads (default: all cores).")
     var threads: Int?
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    func apply() {
+        if let threads { Compute.threads = threads }
+    }
+}
+
+/// The engine's options, and how much of the data to use and how to report.
+struct ComputeOptions: ParsableArguments {
+    @OptionGroup var engine: EngineOptions
 
     @Option(help: "Use only the first N images.")
     var limit: Int?
@@ -18,15 +33,14 @@ struct ComputeOptions: ParsableArguments {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    var batchSize: Int { engine.batchSize }
+    var threads: Int? { engine.threads }
+
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
     }
 
-    func apply() {
-        if let threads { Compute.threads = threads }
-    }
+    func apply() { engine.apply() }
 
     /// Batches over the first `limit` of `count` images.
     func batches(of count: Int) -> [Range<Int>] {

@@ -8,23 +8,22 @@ struct StudyOptions: ParsableArguments {
     @Argument(help: "An Unravel model file.") var model: String?
     @Argument(help: "An Unravel dataset file.") var data: String?
     @Option(name: .shortAndLong, help: "The results file (HDF5), created or added to.") var output: String
-    @Option(help: "Images per batch.") var batchSize = 128
-    @Option(help: "CPU threads (default: all cores).") var threads: Int?
-    @Option(help: "Use only the first N images.") var limit: Int?
+    @OptionGroup var compute: ComputeOptions
     @Option(help: "Seed for the random block sets and orders.") var seed: UInt64 = 1
     @Flag(help: "Continue an interrupted run: compute only what the results file lacks.") var resume = false
     @Flag(help: "Replace this experiment's results if the file holds them.") var force = false
     @Option(help: ArgumentHelp("Do part i of n of the work (0 ≤ i < n), for batch schedulers; then `lesion merge`.",
                               valueName: "i/n")) var shard: Shard?
-    @Flag(help: "Print machine-readable JSON on stdout.") var json = false
-    @Flag(help: "No progress bar.") var quiet = false
     @Option(help: ArgumentHelp("Seconds between saves while running.", visibility: .hidden)) var saveInterval = 5.0
     @Option(help: ArgumentHelp("Pause after each batch (for interruption tests).", visibility: .hidden)) var pauseAfterBatch = 0.0
 
+    var batchSize: Int { compute.batchSize }
+    var threads: Int? { compute.threads }
+    var limit: Int? { compute.limit }
+    var json: Bool { compute.json }
+    var quiet: Bool { compute.quiet }
+
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
-        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
     }
 
