@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test-report test-slurm test-tsan test test-notebooks build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo test-report test-slurm test-tsan fuzz test test-notebooks build release bench bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -80,6 +80,12 @@ test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
 	UNRAVEL_TEST_OMP_THREADS=1 TSAN_OPTIONS=halt_on_error=1 \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan --filter ConcurrencyTests
+
+## libFuzzer with the address sanitizer over every reader of users' files (fuzz/, scripts/fuzz):
+## FUZZ_SECONDS (600) per harness, FUZZ_JOBS (2) at a time; prints executions, coverage and
+## crashes per harness. Not in `make test`.
+fuzz: release
+	scripts/fuzz
 
 ## docs/slurm-array.sh on a real one-node Slurm cluster on localhost (installs slurm-wlm and munge
 ## if missing; needs root): a 4-task study and its merge job equal the unsharded study, also after
