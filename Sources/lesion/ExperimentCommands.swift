@@ -186,7 +186,7 @@ struct AblateCommand: ParsableCommand {
 
     func run() throws {
         guard let model = study.model, let data = study.data else { throw ValidationError("give a MODEL file and a DATA file") }
-        if let threads = study.threads { Compute.threads = threads }
+        study.compute.apply()
         let network = try ModelFile.load(model)
         let runner = try Runner(network: network, data: try DatasetFile(data), batchSize: study.batchSize, limit: study.limit)
         let means = BranchMeans(network: network)

@@ -18,7 +18,6 @@ struct StudyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Pause after each batch (for interruption tests).", visibility: .hidden)) var pauseAfterBatch = 0.0
 
     var batchSize: Int { compute.batchSize }
-    var threads: Int? { compute.threads }
     var limit: Int? { compute.limit }
     var json: Bool { compute.json }
     var quiet: Bool { compute.quiet }
@@ -39,7 +38,7 @@ struct StudyOptions: ParsableArguments {
              groups: (Network, Int) throws -> [Probe & ResultsGroup],
              also: (Network) -> [ResultsGroup] = { _ in [] },
              leavingOutRefused: Bool = false) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
-        if let threads { Compute.threads = threads }
+        compute.apply()
         var options = Study.Options()
         options.batchSize = batchSize
         options.limit = limit

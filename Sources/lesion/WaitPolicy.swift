@@ -19,25 +19,20 @@ enum WaitPolicy {
         }
     }
 
-    /// What the machine looks like when a command starts.
-    struct Machine: Equatable {
-        /// Other processes named `lesion` (a study in another shell, tasks of one Slurm node).
-        var otherLesions: Int
-        /// Cores the other processes kept busy over a short sample. (Not the load average: it
-        /// still counts a job that has just ended, and would slow every step of a script.)
-        var othersBusyCores: Double
-    }
-
-    /// Whether a process starting on `machine` shares it.
-    static func isShared(_ machine: Machine) -> Bool {
-        machine.otherLesions > 0 || machine.othersBusyCores >= 0.5
+    /// Whether another process shares the machine as this one starts: another process named
+    /// `lesion` (a study in another shell, tasks of one Slurm node), or others that kept half a
+    /// core busy over a short sample. Not the load average: it still counts a job that has just
+    /// ended, and would slow every step of a script. The sample, 0.1 s, is skipped when another
+    /// `lesion` already decides it.
+    static func isShared() -> Bool {
+        otherLesions() > 0 || (othersBusyCores() ?? 0) >= 0.5
     }
 
     /// Runs this command again with OMP_WAIT_POLICY=passive when the machine is shared and the
     /// environment sets no policy; returns otherwise (also when the new process cannot start).
     static func passiveIfShared() {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["OMP_WAIT_POLICY"] == nil, let machine = Machine.now(), isShared(machine) else { return }
+        guard environment["OMP_WAIT_POLICY"] == nil, isShared() else { return }
         // The executable's own path, not /proc/self/exe, so the new process is still named
         // `lesion` and other processes count it.
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return }
@@ -48,17 +43,17 @@ enum WaitPolicy {
     }
 }
 
-extension WaitPolicy.Machine {
-    /// Read from /proc; nil where it is missing (not Linux).
-    static func now(sample: TimeInterval = 0.1) -> Self? {
+extension WaitPolicy {
+    /// Cores the other processes kept busy over `sample`, from /proc/stat; nil where it is
+    /// missing (not Linux).
+    private static func othersBusyCores(sample: TimeInterval = 0.1) -> Double? {
         guard let before = busyAndTotal() else { return nil }
         Thread.sleep(forTimeInterval: sample)
         guard let after = busyAndTotal() else { return nil }
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
         let elapsed = after.total - before.total
         // This process sleeps through the sample, so all the busy time is the others'.
-        let busy = elapsed > 0 ? (after.busy - before.busy) / elapsed * cores : 0
-        return Self(otherLesions: otherLesions(), othersBusyCores: busy)
+        return elapsed > 0 ? (after.busy - before.busy) / elapsed * cores : 0
     }
 
     /// Busy and total jiffies of all CPUs, from /proc/stat's first line.
