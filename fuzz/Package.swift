@@ -13,7 +13,7 @@ let package = Package(
     name: "UnravelFuzz",
     dependencies: [.package(path: "..")],
     targets: [
-        .target(name: "FuzzSupport"),
+        .target(name: "FuzzSupport", dependencies: [.product(name: "HDF5", package: unravel)]),
         .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzSupport", .product(name: "Nets", package: unravel)],
                           swiftSettings: harness),
         .executableTarget(name: "FuzzKeras", dependencies: ["FuzzSupport", .product(name: "Nets", package: unravel)],

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import Synchronization
 
 /// An open HDF5 file. Objects opened from it keep it open; it closes when the last goes away.
 public final class File: @unchecked Sendable {
@@ -15,9 +16,19 @@ public final class File: @unchecked Sendable {
         self.handle = Handle(id, .file)
     }
 
+    /// Called with each path before it is opened, outside the library's lock; it throws to refuse
+    /// the file. `lesion` sets it to walk each file once in a child process, because libhdf5
+    /// can crash or hang on damaged files (StructureWalk.swift). Nil, the default, opens directly.
+    public static var checkBeforeOpening: (@Sendable (String) throws -> Void)? {
+        get { openingCheck.withLock { $0 } }
+        set { openingCheck.withLock { $0 = newValue } }
+    }
+    private static let openingCheck = Mutex<(@Sendable (String) throws -> Void)?>(nil)
+
     /// Opens an existing file.
     public static func open(_ path: String, _ mode: Mode = .readOnly) throws -> File {
-        try library {
+        if FileManager.default.fileExists(atPath: path), let check = checkBeforeOpening { try check(path) }
+        return try library {
             let here = Location(file: path, object: "")
             guard FileManager.default.fileExists(atPath: path) else {
                 throw HDF5Error(.missing, file: path, object: "", "no such file")

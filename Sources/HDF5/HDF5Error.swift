@@ -11,6 +11,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
         case alreadyExists = "already exists"
         case invalidArgument = "invalid argument"
         case library = "HDF5 failure"
+        /// Structure that cannot be right (a count larger than the file), caught before libhdf5
+        /// would follow it.
+        case damaged = "damaged file"
         /// Writing failed for a reason outside the file's content (no space, no permission).
         case io = "cannot write"
     }

@@ -30,7 +30,7 @@ struct Lesion: ParsableCommand {
         version: UnravelVersion.string,
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self,
                       LensCommand.self, ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Report.self, Merge.self,
-                      Info.self, Eval.self, Predict.self, Convert.self, Bench.self]
+                      Info.self, Eval.self, Predict.self, Convert.self, Bench.self, CheckStructure.self]
     )
 
     /// The commands that run networks, and so OpenMP threads (see WaitPolicy). `bench` is not
@@ -46,6 +46,7 @@ struct Lesion: ParsableCommand {
         // A file-size limit (ulimit -f) would otherwise kill the process in the middle of a write;
         // ignored, the write fails, the staging file is removed and the error says which file.
         signal(SIGXFSZ, SIG_IGN)
+        StructureCheck.install()
         if let name = CommandLine.arguments.dropFirst().first, computing.contains(name) {
             WaitPolicy.passiveIfShared()
         }

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+@testable import HDF5
+
+final class StructureWalkTests: XCTestCase {
+    /// The walk goes down every group and reads every dataset up to its limit: a flipped bit in a
+    /// checksummed dataset three groups down is found, and not when the dataset is over the limit.
+    func testTheWalkReadsDatasetsDeepInTheFile() throws {
+        let scratch = Scratch()
+        let path = scratch.path("deep.h5")
+        let values = (0..<64).map { Double($0) + 0.123456789 }
+        do {
+            let root = try File.create(path).root
+            try root.setAttribute("names", ["a", "b"])
+            let deep = try root.createGroup("one/two/three")
+            try deep.setAttribute("count", Int64(3))
+            try deep.createDataset("errors", shape: [8, 8], values: values, options: DatasetOptions(checksum: true))
+            try root.createDataset("labels", shape: [2], values: [Int32(1), Int32(2)])
+        }
+        XCTAssertNoThrow(try File.open(path).walkStructure())
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let at = try XCTUnwrap(bytes.range(of: values[20...21].withUnsafeBytes { Data($0) })).lowerBound
+        bytes[at + 3] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try File.open(path).walkStructure()) { error in
+            XCTAssertTrue("\(error)".contains("/one/two/three/errors"), "\(error)")
+        }
+        XCTAssertNoThrow(try File.open(path).walkStructure(dataLimitBytes: 256), "64 doubles are over 256 bytes")
+    }
+
+    /// `checkBeforeOpening` sees each existing file before libhdf5 does, and its error is the open's.
+    func testTheCheckBeforeOpeningCanRefuseAFile() throws {
+        let scratch = Scratch()
+        let path = scratch.path("a.h5")
+        _ = try File.create(path)
+        let seen = Seen()
+        File.checkBeforeOpening = { opened in
+            seen.add(opened)
+            throw HDF5Error(.damaged, file: opened, object: "", "refused by the check")
+        }
+        defer { File.checkBeforeOpening = nil }
+        assertHDF5Error(.damaged) { try File.open(path) }
+        assertHDF5Error(.missing) { try File.open(scratch.path("none.h5")) }
+        XCTAssertEqual(seen.paths, [path], "a missing file is reported as missing, unchecked")
+    }
+}
+
+private final class Seen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ path: String) { lock.withLock { list.append(path) } }
+    var paths: [String] { lock.withLock { list } }
+}
