@@ -85,9 +85,7 @@ public enum ResultsFile {
             }
         }
         guard root.contains(run.id) else { return false }
-        let stored = try StoredRun(reading: try root.group(run.id))
-        try stored.checkSameExperiment(as: run, path: path, checkShard: true)
-        stored.copyProgress(into: run)
+        try run.resume(from: try ExperimentRun(reading: try root.group(run.id)), path: path)
         return true
     }
 
@@ -105,16 +103,12 @@ public enum ResultsFile {
         for shard in shards {
             let root = try openRoot(shard)
             for name in try experimentGroups(root) {
-                let stored = try StoredRun(reading: try root.group(name))
-                if let existing = merged[name] {
-                    try stored.checkSameExperiment(as: existing, path: shard, checkShard: false)
-                    try stored.add(into: existing, path: shard)
-                } else {
-                    let run = stored.makeRun(shard: .whole)
-                    try stored.add(into: run, path: shard)
-                    merged[name] = run
+                let stored = try ExperimentRun(reading: try root.group(name))
+                if merged[name] == nil {
+                    merged[name] = stored.emptyCopy(shard: .whole)
                     order.append(name)
                 }
+                try merged[name]!.add(stored, path: shard)
             }
         }
         let runs = order.map { merged[$0]! }
@@ -201,7 +195,7 @@ public enum ResultsFile {
                 try copyMissing(previous, to: root, except: Set(runs.map(\.id) + groups.map(\.id)))
             }
             try attributes(root, previousRoot)
-            for run in runs { try StoredRun(run).write(into: root) }
+            for run in runs { try run.write(into: root) }
             for group in groups { try group.write(into: root) }
         }
     }

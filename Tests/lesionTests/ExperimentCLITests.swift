@@ -89,6 +89,12 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try status(killed), "complete")
         try assertSameResults(whole, killed)
+
+        // Unit numbers mean other variants in work units of another size: such a file is not resumed.
+        try File.open(killed, .readWrite).root.group("drop_one").setAttribute("chunk_size", Int64(32))
+        let other = try CLI.run(["drop", model, data, "-o", killed, "--batch-size", "2", "--resume"])
+        XCTAssertEqual(other.status, 4, other.stderr)
+        XCTAssertTrue(other.stderr.contains("/drop_one was made in work units of 32 variants"), other.stderr)
     }
 
     func testMergedShardsEqualOneRun() throws {
