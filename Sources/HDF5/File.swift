@@ -1,6 +1,5 @@
 import CHDF5
 import Foundation
-import Synchronization
 
 /// An open HDF5 file. Objects opened from it keep it open; it closes when the last goes away.
 public final class File: @unchecked Sendable {
@@ -17,17 +16,17 @@ public final class File: @unchecked Sendable {
     }
 
     /// Called with each path before it is opened, outside the library's lock; it throws to refuse
-    /// the file. `lesion` sets it to walk each file once in a child process, because libhdf5
-    /// can crash or hang on damaged files (StructureWalk.swift). Nil, the default, opens directly.
+    /// the file. `lesion` sets it to walk each file in a child process, because libhdf5 can crash
+    /// or hang on damaged files (StructureWalk.swift). It is asked once per version of a file, and
+    /// not for files this process wrote with `writeWhole`. Nil, the default, opens directly.
     public static var checkBeforeOpening: (@Sendable (String) throws -> Void)? {
-        get { openingCheck.withLock { $0 } }
-        set { openingCheck.withLock { $0 = newValue } }
+        get { OpeningCheck.check.withLock { $0 } }
+        set { OpeningCheck.check.withLock { $0 = newValue } }
     }
-    private static let openingCheck = Mutex<(@Sendable (String) throws -> Void)?>(nil)
 
     /// Opens an existing file.
     public static func open(_ path: String, _ mode: Mode = .readOnly) throws -> File {
-        if FileManager.default.fileExists(atPath: path), let check = checkBeforeOpening { try check(path) }
+        try OpeningCheck.run(before: path)
         return try library {
             let here = Location(file: path, object: "")
             guard FileManager.default.fileExists(atPath: path) else {

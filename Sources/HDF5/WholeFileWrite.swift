@@ -25,6 +25,7 @@ extension File {
             unlink(staging)
             throw HDF5Error(.io, file: path, object: "", "cannot move the written file into place: \(reason)")
         }
+        OpeningCheck.trust(path)
     }
 
     /// Fills and flushes the staging file; it closes when this returns, before the rename.

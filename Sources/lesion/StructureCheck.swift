@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HDF5
-import Synchronization
 
 /// libhdf5 1.10 crashes or loops forever on some damaged files (StructureWalk.swift), and no check
 /// of ours can foresee where. So before `lesion` opens a file, a child `lesion check-structure
@@ -18,10 +17,6 @@ enum StructureCheck {
         ProcessInfo.processInfo.environment["UNRAVEL_STRUCTURE_SECONDS"].flatMap(Double.init) ?? 60
     }
 
-    /// Files already walked by this process, by path, size and modification time: a study opens
-    /// its dataset once per experiment but is checked once.
-    private static let walked = Mutex<Set<String>>([])
-
     /// Makes every `File.open` of this process check the file first (not in the child itself).
     static func install() {
         guard ProcessInfo.processInfo.environment[childMarker] == nil else { return }
@@ -29,13 +24,10 @@ enum StructureCheck {
     }
 
     static func check(_ path: String) throws {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
-        let key = "\(path)\u{0}\(attributes[.size] ?? 0)\u{0}\(attributes[.modificationDate] ?? 0)"
-        if walked.withLock({ $0.contains(key) }) { return }
         guard let outcome = walkInChild(path) else { return }  // no child could start: open as before
         switch outcome {
         case .finished:
-            walked.withLock { _ = $0.insert(key) }
+            return
         case .died(let signal):
             let name = String(cString: strsignal(signal))
             throw HDF5Error(.damaged, file: path, object: "",

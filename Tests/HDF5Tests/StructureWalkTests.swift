@@ -43,6 +43,25 @@ final class StructureWalkTests: XCTestCase {
         assertHDF5Error(.damaged) { try File.open(path) }
         assertHDF5Error(.missing) { try File.open(scratch.path("none.h5")) }
         XCTAssertEqual(seen.paths, [path], "a missing file is reported as missing, unchecked")
+
+        let written = scratch.path("written.h5")
+        try File.writeWhole(written) { try $0.root.setAttribute("n", Int64(1)) }
+        XCTAssertNoThrow(try File.open(written), "a file this process wrote whole is not checked")
+        try File.open(written, .readWrite).root.setAttribute("n", Int64(2))
+        assertHDF5Error(.damaged) { try File.open(written) }
+        XCTAssertEqual(seen.paths, [path, written], "once changed by other means, it is checked again")
+    }
+
+    func testAFileIsCheckedOncePerVersion() throws {
+        let scratch = Scratch()
+        let path = scratch.path("a.h5")
+        _ = try File.create(path)
+        let seen = Seen()
+        File.checkBeforeOpening = { seen.add($0) }
+        defer { File.checkBeforeOpening = nil }
+        _ = try File.open(path)
+        _ = try File.open(path)
+        XCTAssertEqual(seen.paths, [path])
     }
 }
 
