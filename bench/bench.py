@@ -103,6 +103,11 @@ def sweep_unravel(model, data, batch, threads, images, command=("drop",)):
     --alphas ...`), loading, hashing and saving included, over `images` images."""
     binary = os.path.join(ROOT, ".build", "release", "lesion")
     out = os.path.join(os.path.dirname(data), f"{command[0]}-bench.h5")
+    # --force replaces this experiment's results, but lesion refuses a results file made on other
+    # data (the CIFAR and ResNet-50 sweeps use different data), so each sweep starts a new file.
+    for stale in (out, out + ".lock"):
+        if os.path.exists(stale):
+            os.remove(stale)
     start = time.perf_counter()
     subprocess.run([binary, *command, model, data, "-o", out, "--batch-size", str(batch), "--threads", str(threads),
                     "--limit", str(images), "--force", "--quiet"], check=True, stdout=subprocess.DEVNULL)
