@@ -22,20 +22,23 @@ struct AvgPool {
         return (clippedStart, clippedEnd, countIncludePad ? paddedEnd - start : clippedEnd - clippedStart)
     }
 
+    /// Images are shared among the threads (windows overlap within an image, never across).
     func forward(_ x: Tensor) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(h, w)
         let y = Tensor(zeros: [n, oh, ow, c])
-        for b in 0..<n {
-            for i in 0..<oh {
-                let rows = window(i, h)
-                for j in 0..<ow {
-                    let columns = window(j, w)
-                    let out = y.pointer + ((b * oh + i) * ow + j) * c
-                    for r in rows.start..<rows.end {
-                        for q in columns.start..<columns.end { addInPlace(out, x.pointer + ((b * h + r) * w + q) * c, c) }
+        parallelRanges(n, minimum: 2) { images in
+            for b in images {
+                for i in 0..<oh {
+                    let rows = window(i, h)
+                    for j in 0..<ow {
+                        let columns = window(j, w)
+                        let out = y.pointer + ((b * oh + i) * ow + j) * c
+                        for r in rows.start..<rows.end {
+                            for q in columns.start..<columns.end { addInPlace(out, x.pointer + ((b * h + r) * w + q) * c, c) }
+                        }
+                        scaleInPlace(out, 1 / Float(rows.counted * columns.counted), c)
                     }
-                    scaleInPlace(out, 1 / Float(rows.counted * columns.counted), c)
                 }
             }
         }
@@ -47,17 +50,19 @@ struct AvgPool {
         let (n, h, w, c) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (oh, ow) = outputSize(h, w)
         let gx = Tensor(zeros: inputShape)
-        for b in 0..<n {
-            for i in 0..<oh {
-                let rows = window(i, h)
-                for j in 0..<ow {
-                    let columns = window(j, w)
-                    let share = 1 / Float(rows.counted * columns.counted)
-                    let gout = g.pointer + ((b * oh + i) * ow + j) * c
-                    for r in rows.start..<rows.end {
-                        for q in columns.start..<columns.end {
-                            let target = gx.pointer + ((b * h + r) * w + q) * c
-                            for k in 0..<c { target[k] += gout[k] * share }
+        parallelRanges(n, minimum: 2) { images in
+            for b in images {
+                for i in 0..<oh {
+                    let rows = window(i, h)
+                    for j in 0..<ow {
+                        let columns = window(j, w)
+                        let share = 1 / Float(rows.counted * columns.counted)
+                        let gout = g.pointer + ((b * oh + i) * ow + j) * c
+                        for r in rows.start..<rows.end {
+                            for q in columns.start..<columns.end {
+                                let target = gx.pointer + ((b * h + r) * w + q) * c
+                                for k in 0..<c { target[k] += gout[k] * share }
+                            }
                         }
                     }
                 }

@@ -187,7 +187,9 @@ final class Block: @unchecked Sendable {
         case .zeroPad(let pad): return (pad.forward(input), [])
         case .projection(let program):
             let trace = try program.forward(input, record: record)
-            return (trace.last!.copy(), record ? trace : [])
+            // A recorded projection output belongs to the trace; an unrecorded one is ours to add into.
+            let fresh = !record && trace.last! !== input
+            return (fresh ? trace.last! : trace.last!.copy(), record ? trace : [])
         case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
         }
     }

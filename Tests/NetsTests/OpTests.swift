@@ -108,6 +108,28 @@ final class OpTests: XCTestCase {
         assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3, "max pool backward")
     }
 
+    /// Ties go to the window's first maximum in row-major order, as PyTorch's max_pool2d routes
+    /// them, in every channel (19: the channel scan is vectorised, so a tail is left over).
+    func testMaxPoolBackwardRoutesTiesToTheFirstMaximum() {
+        let (n, h, w, c) = (2, 5, 6, 19)
+        let pool = MaxPool(kernel: 3, stride: 2, padding: 1)
+        let x = Tensor(zeros: [n, h, w, c])
+        let (oh, ow) = pool.outputSize(h, w)
+        var random = Seeded(15)
+        let g = Tensor(shape: [n, oh, ow, c], values: random.floats(n * oh * ow * c))
+        var expected = [Float](repeating: 0, count: x.count)
+        for b in 0..<n {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let (r, q) = (max(0, 2 * i - 1), max(0, 2 * j - 1))
+                    for k in 0..<c { expected[((b * h + r) * w + q) * c + k] += g.values[((b * oh + i) * ow + j) * c + k] }
+                }
+            }
+        }
+        XCTAssertEqual(pool.backward(g, input: x).values, expected)
+        XCTAssertEqual(pool.forward(x).values, [Float](repeating: 0, count: g.count))
+    }
+
     /// Caffe's pooling rounds the output size up: the last window hangs over the edge and takes
     /// the pixels it has. The MSRA ResNets' pool1 maps 112 to 56 where floor rounding gives 55.
     func testMaxPoolInCeilModeAsCaffeRoundsIt() {

@@ -65,13 +65,27 @@ func assertGolden(_ text: String, _ name: String, relativeTolerance: Double = 0,
     }
 }
 
-/// Whether two lines are equal but for numbers within `tolerance` of each other, relatively.
+/// Whether two lines are equal but for numbers within `tolerance` of each other, relatively, or
+/// one unit apart in the last printed decimal: a value near zero that sits on a rounding boundary
+/// (0.00435 printed to four places) flips its last digit on another CPU's kernels, a large
+/// relative change that is none in the value. Integers (counts) must match exactly.
 func nearlyEqual(_ x: Substring, _ y: Substring, _ tolerance: Double) -> Bool {
     let number = /[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/
     let (u, v) = (x.matches(of: number), y.matches(of: number))
     guard u.count == v.count, x.replacing(number, with: "#") == y.replacing(number, with: "#") else { return false }
     return zip(u, v).allSatisfy { p, q in
         guard let a = Double(p.output.0), let b = Double(q.output.0) else { return p.output.0 == q.output.0 }
-        return abs(a - b) <= tolerance * max(abs(a), abs(b))
+        let lastDigit = min(lastPrintedUnit(p.output.0), lastPrintedUnit(q.output.0))
+        return abs(a - b) <= tolerance * max(abs(a), abs(b)) || abs(a - b) <= lastDigit * 1.000001
     }
+}
+
+/// The value of one unit in the last printed decimal of a number's text (0.0001 for "0.0043",
+/// 1e-5 for "1.25e-3"); 0 for an integer, which has no rounding to forgive.
+func lastPrintedUnit(_ text: Substring) -> Double {
+    let mantissa = text.split(whereSeparator: { $0 == "e" || $0 == "E" })
+    guard let point = mantissa[0].firstIndex(of: ".") else { return 0 }
+    let decimals = mantissa[0].distance(from: point, to: mantissa[0].endIndex) - 1
+    let exponent = mantissa.count > 1 ? Int(mantissa[1]) ?? 0 : 0
+    return pow(10, Double(exponent - decimals))
 }

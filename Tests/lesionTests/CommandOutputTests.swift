@@ -82,5 +82,14 @@ final class CommandOutputTests: XCTestCase {
         XCTAssertFalse(nearlyEqual("  3  1.2345e-03", "   3 1.2345e-03", 2e-3), "alignment counts")
         XCTAssertFalse(nearlyEqual("  3  1.30e-03", "  3  1.20e-03", 2e-3))
         XCTAssertFalse(nearlyEqual("k 9", "k 10", 2e-3))
+        // A last printed digit may flip on a rounding boundary (0.004349 on one CPU, 0.004351 on
+        // another), however small the number; two units may not, nor may integers.
+        XCTAssertTrue(nearlyEqual(" 10  layer2.1   0.0043", " 10  layer2.1   0.0044", 2e-3))
+        XCTAssertFalse(nearlyEqual(" 10  layer2.1   0.0043", " 10  layer2.1   0.0045", 2e-3))
+        XCTAssertFalse(nearlyEqual(" 11  layer2.1   0.0043", " 10  layer2.1   0.0043", 2e-3))
+        XCTAssertTrue(nearlyEqual("4.2e-05", "4.3e-05", 2e-3))
+        XCTAssertEqual(lastPrintedUnit("0.0043"), 1e-4, accuracy: 1e-12)
+        XCTAssertEqual(lastPrintedUnit("1.25e-3"), 1e-5, accuracy: 1e-15)
+        XCTAssertEqual(lastPrintedUnit("128"), 0)
     }
 }
