@@ -20,6 +20,17 @@ final class OpTests: XCTestCase {
         assertClose(bn.backward(Tensor(shape: x.shape, values: probe)).values, numeric, tolerance: 1e-3, "batch norm backward")
     }
 
+    /// The fused batch norm + ReLU is max(x·scale + shift, 0) to the bit in every lane and in the
+    /// tail (7 channels: one vector of four, three left): a NaN stays NaN, −0 becomes +0.
+    func testBatchNormReLUIsExactlyMaxWithZero() throws {
+        let scale: [Float] = [1, -1, 2, 0.5, 1, 1, -3], shift: [Float] = [0, 0, -1, 0.25, 0, 0, 1]
+        let inputs: [Float] = [.nan, 0, 0.5, -0.5, -0.0, 3, 1, 2, -2, .nan, 0, -1, .infinity, 1]
+        let x = Tensor(shape: [1, 1, 2, 7], values: inputs)
+        let y = try ScaleShift(scale: scale, shift: shift).forward(x, relu: true).values
+        let expected = inputs.indices.map { max(inputs[$0] * scale[$0 % 7] + shift[$0 % 7], 0) }
+        XCTAssertEqual(y.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
     func testReLUBackwardMasksByTheOutput() {
         let x = Tensor(shape: [1, 1, 1, 20], values: (0..<20).map { Float($0) - 9.5 })
         let y = Tensor(shape: x.shape)
