@@ -65,13 +65,12 @@ struct MaxPool {
     func backward(_ g: Tensor, input x: Tensor) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(h, w)
-        let gx = Tensor(shape: x.shape)
+        let gx = Tensor(zeros: x.shape)
         parallelRanges(n, minimum: 2) { images in
             let best = UnsafeMutablePointer<Float>.allocate(capacity: c), at = UnsafeMutablePointer<Int>.allocate(capacity: c)
             defer { best.deallocate(); at.deallocate() }
             for b in images {
                 let image = b * h * w * c
-                (gx.pointer + image).update(repeating: 0, count: h * w * c)
                 for i in 0..<oh {
                     for j in 0..<ow {
                         for k in 0..<c { best[k] = -.infinity; at[k] = -1 }

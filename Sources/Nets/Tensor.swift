@@ -20,9 +20,10 @@ public final class Tensor: @unchecked Sendable {
         self.pointer = BufferPool.shared.take(count)
     }
 
+    /// Large ones are zeroed by every thread, as `copy()` copies.
     public convenience init(zeros shape: [Int]) {
         self.init(shape: shape)
-        pointer.update(repeating: 0, count: count)
+        parallelRanges(count) { (pointer + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }
 
     public convenience init(shape: [Int], values: [Float]) {

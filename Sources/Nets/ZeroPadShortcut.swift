@@ -28,11 +28,9 @@ struct ZeroPadShortcut {
         let shape = outputShape(x.shape)
         let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let (oh, ow) = (shape[1], shape[2])
-        let y = Tensor(shape: shape)
-        let perImage = oh * ow * outChannels
+        let y = Tensor(zeros: shape)
         parallelRanges(n, minimum: 2) { images in
             for b in images {
-                (y.pointer + b * perImage).update(repeating: 0, count: perImage)
                 for i in 0..<oh {
                     for j in 0..<ow {
                         let source = x.pointer + ((b * h + i * stride) * w + j * stride) * inChannels
@@ -48,11 +46,9 @@ struct ZeroPadShortcut {
     func backward(_ g: Tensor, inputShape: [Int]) -> Tensor {
         let (n, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let (oh, ow) = (g.shape[1], g.shape[2])
-        let gx = Tensor(shape: inputShape)
-        let perImage = h * w * inChannels
+        let gx = Tensor(zeros: inputShape)
         parallelRanges(n, minimum: 2) { images in
             for b in images {
-                (gx.pointer + b * perImage).update(repeating: 0, count: perImage)
                 for i in 0..<oh {
                     for j in 0..<ow {
                         let source = g.pointer + ((b * oh + i) * ow + j) * outChannels + before
