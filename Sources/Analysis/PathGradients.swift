@@ -57,9 +57,9 @@ public final class SampledPathGradients: Probe, ResultsGroup {
     public func wants(batch index: Int) -> Bool { ks.contains { (values[$0]?.count ?? 0) < samples } }
 
     public func observe(_ batch: Batch) throws {
-        let record = try network.record(batch.images)
-        let seedGradient = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: batch.labels))
         let remainingBatches = max(batchCount - batch.index, 1)
+        // Every route this batch takes, drawn first: each chunk of the batch goes down all of them.
+        var drawn: [(k: Int, routes: [Int: Route])] = []
         for k in ks {
             let missing = samples - (values[k]?.count ?? 0)
             let now = batch.index == batchCount - 1 ? missing : min(missing, (missing + remainingBatches - 1) / remainingBatches)
@@ -69,10 +69,18 @@ public final class SampledPathGradients: Probe, ResultsGroup {
                 for _ in 0..<k { chosen.insert(pool.remove(at: generator.below(pool.count))) }
                 var routes: [Int: Route] = [:]
                 for block in optional { routes[block] = chosen.contains(block) ? .branch : .shortcut }
-                let gradient = try network.backward(record, logitGradient: seedGradient, routes: routes)
-                let norms = imageNorms(gradient)
-                values[k, default: []].append(norms.reduce(0, +) / Double(norms.count))
+                drawn.append((k, routes))
             }
+        }
+        guard !drawn.isEmpty else { return }
+        var norms = [[Double]](repeating: [], count: drawn.count)
+        try network.forEachRecordedChunk(batch.images, target: .crossEntropy(labels: batch.labels)) { _, record, seed in
+            for (sample, path) in drawn.enumerated() {
+                norms[sample] += imageNorms(try network.backward(record, logitGradient: seed, routes: path.routes))
+            }
+        }
+        for (sample, path) in drawn.enumerated() {
+            values[path.k, default: []].append(norms[sample].reduce(0, +) / Double(norms[sample].count))
         }
     }
 
@@ -146,9 +154,9 @@ public final class ExactPathGradients: Probe, ResultsGroup {
     public func wants(batch index: Int) -> Bool { batchLimit.map { index < $0 } ?? true }
 
     public func observe(_ batch: Batch) throws {
-        let record = try network.record(batch.images)
-        let seed = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: batch.labels))
-        let coefficients = try network.pathGradients(record, logitGradient: seed, maxLength: maxLength)
+        let checksSum = maxLength == network.blockCount
+        let (coefficients, full) = try network.pathGradients(batch.images, target: .crossEntropy(labels: batch.labels),
+                                                             maxLength: maxLength, withFullGradient: checksSum)
         for (k, c) in coefficients.enumerated() {
             if let c { normSums[k] += imageNorms(c).reduce(0, +) }
         }
@@ -159,8 +167,7 @@ public final class ExactPathGradients: Probe, ResultsGroup {
                          coefficients.map { $0.map(slice) ?? [Float](repeating: 0, count: size) }))
         }
         images += Double(batch.labels.count)
-        if maxLength == network.blockCount {
-            let full = try network.backward(record, logitGradient: seed)
+        if checksSum, let full {
             let sum = Tensor(zeros: full.shape)
             for c in coefficients.compactMap({ $0 }) { for i in 0..<sum.count { sum.pointer[i] += c.pointer[i] } }
             var difference = 0.0, scale = 0.0

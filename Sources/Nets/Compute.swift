@@ -22,6 +22,24 @@ public enum Compute {
         }
     }
 
+    nonisolated(unsafe) private static var fixedChunk: Int? = nil
+
+    /// Images per recorded pass when gradients are computed (`Network.forEachRecordedChunk`);
+    /// nil (the default) sizes chunks to the last-level cache. Results do not depend on it.
+    public static var recordedChunk: Int? {
+        get { lock.lock(); defer { lock.unlock() }; return fixedChunk }
+        set { lock.lock(); fixedChunk = newValue.map { max($0, 1) }; lock.unlock() }
+    }
+
+    /// The last-level cache as the C library reports it (L3, else L2), or 32 MB when it does not.
+    public static let lastLevelCacheBytes: Int = {
+        for name in [Int32(_SC_LEVEL3_CACHE_SIZE), Int32(_SC_LEVEL2_CACHE_SIZE)] {
+            let bytes = sysconf(name)
+            if bytes > 0 { return bytes }
+        }
+        return 32 << 20
+    }()
+
     /// The oneDNN version in use.
     public static var oneDNNVersion: String { String(cString: unravel_dnnl_version()) }
 

@@ -37,4 +37,20 @@ extension Network {
         }
         return try coefficients.map { c in try c.map { try stem.backward($0, trace: record.stemTrace) } }
     }
+
+    /// `pathGradients` of `target` for a batch of images, a cache-sized chunk at a time
+    /// (`forEachRecordedChunk`), with the full input gradient too when `withFullGradient` (to
+    /// check that the c_k add up to it).
+    public func pathGradients(_ images: Tensor, target: GradientTarget, maxLength: Int,
+                              withFullGradient: Bool = false) throws -> (coefficients: [Tensor?], full: Tensor?) {
+        var parts: [BatchAssembly?] = []
+        let full = BatchAssembly(batch: images.batch)
+        try forEachRecordedChunk(images, target: target) { range, record, seed in
+            let chunk = try pathGradients(record, logitGradient: seed, maxLength: maxLength)
+            if parts.isEmpty { parts = chunk.map { $0.map { _ in BatchAssembly(batch: images.batch) } } }
+            for (k, c) in chunk.enumerated() { if let c { parts[k]?.place(c, at: range) } }
+            if withFullGradient { full.place(try backward(record, logitGradient: seed), at: range) }
+        }
+        return (parts.map { $0?.whole }, full.whole)
+    }
 }

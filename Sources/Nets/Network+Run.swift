@@ -144,12 +144,16 @@ extension Network {
         return try stem.backward(gradient, trace: record.stemTrace)
     }
 
-    /// The logits and the gradient of `target` at the (preprocessed) input.
+    /// The logits and the gradient of `target` at the (preprocessed) input, a cache-sized chunk
+    /// of images at a time (`forEachRecordedChunk`).
     public func inputGradient(_ input: Tensor, target: GradientTarget, options: RunOptions = RunOptions(),
                               routes: [Int: Route] = [:]) throws -> (logits: Tensor, gradient: Tensor) {
-        let kept = try record(input, options: options)
-        let seed = try Loss.logitGradient(kept.logits, target: target)
-        return (kept.logits, try backward(kept, logitGradient: seed, routes: routes))
+        let logits = BatchAssembly(batch: input.batch), gradient = BatchAssembly(batch: input.batch)
+        try forEachRecordedChunk(input, target: target, options: options) { range, record, seed in
+            logits.place(record.logits, at: range)
+            gradient.place(try backward(record, logitGradient: seed, routes: routes), at: range)
+        }
+        return (logits.whole!, gradient.whole!)
     }
 }
 

@@ -15,6 +15,8 @@ public final class Network: @unchecked Sendable {
     let reinitialized: ReinitializedBlocks
     /// The recalibration walk's layer programs (batch norms unfolded), made on first use.
     let unfoldedLayers = UnfoldedLayers()
+    /// What a recorded pass keeps per image, for sizing gradient chunks; measured on first use.
+    let footprint = RecordFootprint()
 
     /// Compiles and checks: every weight the architecture names must exist with the right shape
     /// and finite values, and every weight given must be used.

@@ -18,6 +18,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
     @Flag(help: "Also time the exact gradient decomposition by path length, in full input-gradient passes.")
     var paths = false
+    @Option(help: "Images per recorded pass in the gradient phases (default: as many as fit a quarter of the last-level cache, at least 8). Results do not depend on it.")
+    var gradientChunk: Int?
+
+    func validate() throws {
+        if let gradientChunk, gradientChunk <= 0 { throw ValidationError("--gradient-chunk must be positive") }
+    }
 
     struct Result: Codable {
         var model: String
@@ -28,10 +34,13 @@ struct Bench: ParsableCommand {
         var oneDNN: String
         /// Seconds of the exact decomposition (all lengths) over seconds of one input-gradient pass.
         var exactDecompositionCost: Double?
+        /// Images per recorded pass, when set by --gradient-chunk.
+        var gradientChunk: Int?
     }
 
     func run() throws {
         engine.apply()
+        Compute.recordedChunk = gradientChunk
         let batchSize = engine.batchSize
         let network = try ModelFile.load(model)
         let input = network.architecture.input
@@ -47,14 +56,13 @@ struct Bench: ParsableCommand {
         var cost: Double? = nil
         if paths {
             let decomposition = try Bench.rate(seconds: seconds, batch: batchSize) {
-                let record = try network.record(images)
-                let seed = try Loss.logitGradient(record.logits, target: .crossEntropy(labels: labels))
-                _ = try network.pathGradients(record, logitGradient: seed, maxLength: network.blockCount)
+                _ = try network.pathGradients(images, target: .crossEntropy(labels: labels), maxLength: network.blockCount)
             }
             cost = gradient / decomposition
         }
         let result = Result(model: model, batchSize: batchSize, threads: Compute.threads, forwardImagesPerSecond: forward,
-                            gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion, exactDecompositionCost: cost)
+                            gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion, exactDecompositionCost: cost,
+                            gradientChunk: gradientChunk)
         if json { return try printJSON(result) }
         print(String(format: "forward %.0f images/s, forward+input gradient %.0f images/s (batch %d, %d threads)",
                      forward, gradient, batchSize, result.threads))
