@@ -63,6 +63,18 @@ public final class Convolution: @unchecked Sendable {
         return made
     }
 
+    /// For few input channels, backward-data as a matrix product and a scatter; made on first use.
+    private var loweredCache: LoweredBackwardData??
+
+    var lowered: LoweredBackwardData? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = loweredCache { return cached }
+        let made = LoweredBackwardData(geometry, weights: weights)
+        loweredCache = .some(made)
+        return made
+    }
+
     public init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?) {
         precondition(weights.count == geometry.weightCount, "weights do not fit \(geometry)")
         precondition(bias.map { $0.count == geometry.outChannels } ?? true, "bias does not fit \(geometry)")
@@ -136,6 +148,7 @@ public final class Convolution: @unchecked Sendable {
         guard outputGradient.shape == outputShape(for: inputShape) else {
             throw NetsError("convolution output gradient is \(outputGradient.shape), expected \(outputShape(for: inputShape))")
         }
+        if let lowered { return lowered.inputGradient(outputGradient, inputShape: inputShape) }
         let inputGradient = Tensor(shape: inputShape)
         if let transposed {
             try transposed.forward(outputGradient, into: inputGradient)

@@ -30,15 +30,13 @@ extension Network {
     /// Images in the chunk starting at `start`: set by `Compute.recordedChunk`, else as many as
     /// fit a quarter of the last-level cache (the rest holds weights and the kernels' buffers),
     /// evened out over the chunks. Until a record has been measured, a first chunk of the minimum.
-    /// When even the minimum's record is over twice the cache, the whole batch: ResNet-50 at 224
-    /// keeps 46 MB per image, and chunks of 8 measured 2% slower than 32 on a 300 MB cache. (The
-    /// backward pass reads the record last-in first-out, so one up to twice the cache still finds
-    /// its later half there; this bound is not measured on a small-cache machine.)
+    /// When even the minimum's record is over the cache, the whole batch: ResNet-50 at 224 keeps
+    /// 46 MB per image, and chunks of 8 measured no faster than 32 on a 300 MB cache.
     private func chunkSize(batch: Int, start: Int) -> Int {
         if let fixed = Compute.recordedChunk { return fixed }
         guard let bytes = footprint.bytesPerImage else { return Network.minimumChunk }
         let cache = Compute.lastLevelCacheBytes
-        guard Network.minimumChunk * bytes <= 2 * cache else { return batch - start }
+        guard Network.minimumChunk * bytes <= cache else { return batch - start }
         let fitting = max(Network.minimumChunk, cache / 4 / max(bytes, 1))
         let remaining = batch - start
         let chunks = (remaining + fitting - 1) / fitting

@@ -62,6 +62,37 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// A strided convolution from few channels (a stem) goes backward as a matrix product and a
+    /// scatter; windows that overlap, run off the edge or miss the last rows are all covered.
+    func testFewChannelStridedBackwardIsLoweredAndMatchesTheReference() throws {
+        var random = Seeded(4)
+        var kerasPadding = ConvGeometry(inChannels: 1, outChannels: 5, kernel: 3, stride: 2)
+        (kerasPadding.padBottom, kerasPadding.padRight) = (1, 1)
+        var uneven = ConvGeometry(inChannels: 4, outChannels: 7, kernel: 5, stride: 3)
+        (uneven.padTop, uneven.padLeft, uneven.padBottom, uneven.padRight) = (2, 1, 0, 2)
+        let cases: [(ConvGeometry, [Int])] = [
+            (ConvGeometry(inChannels: 3, outChannels: 64, kernel: 7, stride: 2, padding: 3), [2, 29, 30, 3]),
+            (kerasPadding, [1, 9, 9, 1]),
+            (uneven, [3, 11, 13, 4]),
+            (ConvGeometry(inChannels: 2, outChannels: 8, kernel: 1, stride: 2), [2, 7, 6, 2]),
+        ]
+        for (geometry, shape) in cases {
+            let weights = random.floats(geometry.weightCount)
+            let conv = Convolution(geometry, weights: weights, bias: nil)
+            XCTAssertNotNil(conv.lowered, "\(geometry)")
+            let outputShape = conv.outputShape(for: shape)
+            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
+            assertClose(try conv.backwardData(gy, inputShape: shape).values,
+                        Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape).values,
+                        "\(geometry) on \(shape)")
+        }
+        let wide = ConvGeometry(inChannels: 5, outChannels: 8, kernel: 3, stride: 2, padding: 1)
+        let unstrided = ConvGeometry(inChannels: 3, outChannels: 8, kernel: 3, stride: 1, padding: 1)
+        for geometry in [wide, unstrided] {
+            XCTAssertNil(Convolution(geometry, weights: random.floats(geometry.weightCount), bias: nil).lowered, "\(geometry)")
+        }
+    }
+
     func testTheReferenceBackwardIsTheDerivativeOfTheReferenceForward() throws {
         var random = Seeded(4)
         let geometry = ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1)
