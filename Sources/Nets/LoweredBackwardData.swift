@@ -4,8 +4,8 @@ import CDNNL
 /// matrix product and a scatter: each output position's gradient row times Wᵀ gives that
 /// window's input gradient, added into place (col2im). oneDNN 2.6 runs this shape on a
 /// backward-data kernel that vectorises over the 3 input channels: ResNet-50's 7×7 stride-2 stem
-/// took 4× its forward's time there (21.9 ms for 8 images, 6% of a gradient pass), and takes
-/// 7.8–10.6 ms this way. The product runs on oneDNN's sgemm, a tile of output rows at a time so
+/// took 4× its forward's time there (89–110 ms for 32 images, 6% of a gradient pass), and takes
+/// 36–42 ms this way. The product runs on oneDNN's sgemm, a tile of output rows at a time so
 /// that the columns stay in the core's cache.
 final class LoweredBackwardData: @unchecked Sendable {
     /// Input channels up to which the lowering is used: beyond them oneDNN's kernels vectorise well.

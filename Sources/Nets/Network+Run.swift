@@ -101,10 +101,7 @@ extension Network {
         var stemTrace: [Tensor] = []
         var current = input
         if startPosition == nil {
-            let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
-            guard input.shape.count == 4, Array(input.shape.dropFirst()) == expected else {
-                throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(input.shape)")
-            }
+            try checkImages(input)
             stemTrace = try stem.forward(input, record: record)
             current = try options.hooks.run(.stem, stemTrace.last!)
             if !record { stemTrace = [] }
@@ -116,6 +113,14 @@ extension Network {
             current = try options.hooks.run(.blockOutput(step.block), current)
         }
         return (current, stemTrace, blockRecords)
+    }
+
+    /// Throws unless `images` is an NHWC batch of the network's input size.
+    func checkImages(_ images: Tensor) throws {
+        let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
+        guard images.shape.count == 4, Array(images.shape.dropFirst()) == expected else {
+            throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(images.shape)")
+        }
     }
 
     private func checkOrder(_ order: [Int]) throws {
@@ -161,10 +166,7 @@ extension Network {
     /// The intact network on an NHWC batch, keeping every block's input so that variants can start
     /// from them, with `hooks` seeing every point on the way: one pass serves both.
     public func intactPass(_ images: Tensor, hooks: Hooks = Hooks()) throws -> (blockInputs: [Tensor], logits: Tensor) {
-        let expected = [architecture.input.height, architecture.input.width, architecture.input.channels]
-        guard images.shape.count == 4, Array(images.shape.dropFirst()) == expected else {
-            throw NetsError("the network expects NHWC input [N, \(expected.map(String.init).joined(separator: ", "))], got \(images.shape)")
-        }
+        try checkImages(images)
         var current = try hooks.run(.stem, try stem.forward(images, record: false).last!)
         var inputs: [Tensor] = []
         for block in blocks {

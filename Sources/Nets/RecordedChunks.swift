@@ -14,37 +14,50 @@ extension Network {
     /// chunk, so that hooks see whole batches as they do in `forward`.
     public func forEachRecordedChunk(_ images: Tensor, target: GradientTarget, options: RunOptions = RunOptions(),
                                      _ body: (Range<Int>, ForwardRecord, Tensor) throws -> Void) throws {
+        try checkImages(images)
         let batch = images.batch
         try target.check(batch: batch, classes: architecture.classes)
         var start = 0
         repeat {
-            let size = options.hooks.isEmpty ? chunkSize(batch: batch, start: start) : batch
+            let size = options.hooks.isEmpty ? try chunkSize(images, start: start) : batch
             let range = start..<min(start + size, batch)
             let record = try record(images.images(range), options: options)
             try body(range, record, try Loss.logitGradient(record.logits, target: target.images(range)))
-            footprint.note(record, images: range.count)
             start = range.upperBound
         } while start < batch
     }
 
     /// Images in the chunk starting at `start`: set by `Compute.recordedChunk`, else as many as
     /// fit a quarter of the last-level cache (the rest holds weights and the kernels' buffers),
-    /// evened out over the chunks. Until a record has been measured, a first chunk of the minimum.
-    /// When even the minimum's record is over the cache, the whole batch: ResNet-50 at 224 keeps
-    /// 46 MB per image, and chunks of 8 measured no faster than 32 on a 300 MB cache.
-    private func chunkSize(batch: Int, start: Int) -> Int {
+    /// evened out over the chunks. When even the minimum's record is over the cache, the whole
+    /// batch: ResNet-50 at 224 keeps 46 MB per image, and chunks of 8 measured no faster than 32
+    /// on a 300 MB cache.
+    private func chunkSize(_ images: Tensor, start: Int) throws -> Int {
         if let fixed = Compute.recordedChunk { return fixed }
-        guard let bytes = footprint.bytesPerImage else { return Network.minimumChunk }
-        let cache = Compute.lastLevelCacheBytes
-        guard Network.minimumChunk * bytes <= cache else { return batch - start }
-        let fitting = max(Network.minimumChunk, cache / 4 / max(bytes, 1))
-        let remaining = batch - start
+        let remaining = images.batch - start
+        guard remaining > Network.minimumChunk else { return remaining }
+        return Network.chunkSize(remaining: remaining, bytesPerImage: try recordedBytesPerImage(images),
+                                 cacheBytes: Compute.lastLevelCacheBytes)
+    }
+
+    static func chunkSize(remaining: Int, bytesPerImage bytes: Int, cacheBytes cache: Int) -> Int {
+        guard remaining > minimumChunk, minimumChunk * bytes <= cache else { return remaining }
+        let fitting = max(minimumChunk, cache / 4 / max(bytes, 1))
         let chunks = (remaining + fitting - 1) / fitting
         return (remaining + chunks - 1) / chunks
     }
+
+    /// What a recorded pass keeps per image, measured once on one image of zeros: measuring on a
+    /// chunk of the batch would leave the buffer pool holding tensors of a second size.
+    private func recordedBytesPerImage(_ images: Tensor) throws -> Int {
+        if let known = footprint.bytesPerImage { return known }
+        let record = try record(Tensor(zeros: [1] + images.shape.dropFirst()))
+        footprint.note(record.bytes)
+        return record.bytes
+    }
 }
 
-/// The bytes a recorded pass keeps per image, measured on the first record.
+/// The bytes a recorded pass keeps per image, once measured.
 final class RecordFootprint: @unchecked Sendable {
     private let lock = NSLock()
     private var measured: Int? = nil
@@ -54,9 +67,7 @@ final class RecordFootprint: @unchecked Sendable {
         return measured
     }
 
-    func note(_ record: ForwardRecord, images: Int) {
-        guard images > 0, bytesPerImage == nil else { return }
-        let bytes = record.bytes / images
+    func note(_ bytes: Int) {
         lock.lock(); measured = bytes; lock.unlock()
     }
 }
