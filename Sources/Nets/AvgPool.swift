@@ -27,18 +27,16 @@ struct AvgPool {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(h, w)
         let y = Tensor(zeros: [n, oh, ow, c])
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                for i in 0..<oh {
-                    let rows = window(i, h)
-                    for j in 0..<ow {
-                        let columns = window(j, w)
-                        let out = y.pointer + ((b * oh + i) * ow + j) * c
-                        for r in rows.start..<rows.end {
-                            for q in columns.start..<columns.end { addInPlace(out, x.pointer + ((b * h + r) * w + q) * c, c) }
-                        }
-                        scaleInPlace(out, 1 / Float(rows.counted * columns.counted), c)
+        forEachImage(n) { b in
+            for i in 0..<oh {
+                let rows = window(i, h)
+                for j in 0..<ow {
+                    let columns = window(j, w)
+                    let out = y.pointer + ((b * oh + i) * ow + j) * c
+                    for r in rows.start..<rows.end {
+                        for q in columns.start..<columns.end { addInPlace(out, x.pointer + ((b * h + r) * w + q) * c, c) }
                     }
+                    scaleInPlace(out, 1 / Float(rows.counted * columns.counted), c)
                 }
             }
         }
@@ -50,19 +48,17 @@ struct AvgPool {
         let (n, h, w, c) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
         let (oh, ow) = outputSize(h, w)
         let gx = Tensor(zeros: inputShape)
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                for i in 0..<oh {
-                    let rows = window(i, h)
-                    for j in 0..<ow {
-                        let columns = window(j, w)
-                        let share = 1 / Float(rows.counted * columns.counted)
-                        let gout = g.pointer + ((b * oh + i) * ow + j) * c
-                        for r in rows.start..<rows.end {
-                            for q in columns.start..<columns.end {
-                                let target = gx.pointer + ((b * h + r) * w + q) * c
-                                for k in 0..<c { target[k] += gout[k] * share }
-                            }
+        forEachImage(n) { b in
+            for i in 0..<oh {
+                let rows = window(i, h)
+                for j in 0..<ow {
+                    let columns = window(j, w)
+                    let share = 1 / Float(rows.counted * columns.counted)
+                    let gout = g.pointer + ((b * oh + i) * ow + j) * c
+                    for r in rows.start..<rows.end {
+                        for q in columns.start..<columns.end {
+                            let target = gx.pointer + ((b * h + r) * w + q) * c
+                            for k in 0..<c { target[k] += gout[k] * share }
                         }
                     }
                 }

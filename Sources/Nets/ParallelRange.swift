@@ -15,3 +15,11 @@ func parallelRanges(_ count: Int, minimum: Int = 1 << 15, _ body: (Range<Int>) -
         }
     }
 }
+
+/// Runs `body` for each image of a batch of `count`, whole images to each thread: for ops whose
+/// windows overlap within an image but never across images.
+func forEachImage(_ count: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, minimum: 2) { images in
+        for image in images { body(image) }
+    }
+}

@@ -109,12 +109,10 @@ enum GlobalAvgPool {
         let (n, c) = (x.shape[0], x.shape[3])
         let pixels = x.shape[1] * x.shape[2]
         let y = Tensor(zeros: [n, c])
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                let out = y.pointer + b * c
-                for p in 0..<pixels { addInPlace(out, x.pointer + (b * pixels + p) * c, c) }
-                scaleInPlace(out, 1 / Float(pixels), c)
-            }
+        forEachImage(n) { b in
+            let out = y.pointer + b * c
+            for p in 0..<pixels { addInPlace(out, x.pointer + (b * pixels + p) * c, c) }
+            scaleInPlace(out, 1 / Float(pixels), c)
         }
         return y
     }
@@ -124,12 +122,10 @@ enum GlobalAvgPool {
         let pixels = inputShape[1] * inputShape[2]
         let gx = Tensor(shape: inputShape)
         let share = 1 / Float(pixels)
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                for p in 0..<pixels {
-                    let out = gx.pointer + (b * pixels + p) * c
-                    for k in 0..<c { out[k] = g.pointer[b * c + k] * share }
-                }
+        forEachImage(n) { b in
+            for p in 0..<pixels {
+                let out = gx.pointer + (b * pixels + p) * c
+                for k in 0..<c { out[k] = g.pointer[b * c + k] * share }
             }
         }
         return gx

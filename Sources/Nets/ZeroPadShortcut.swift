@@ -29,14 +29,12 @@ struct ZeroPadShortcut {
         let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
         let (oh, ow) = (shape[1], shape[2])
         let y = Tensor(zeros: shape)
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        let source = x.pointer + ((b * h + i * stride) * w + j * stride) * inChannels
-                        let target = y.pointer + ((b * oh + i) * ow + j) * outChannels + before
-                        target.update(from: source, count: inChannels)
-                    }
+        forEachImage(n) { b in
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let source = x.pointer + ((b * h + i * stride) * w + j * stride) * inChannels
+                    let target = y.pointer + ((b * oh + i) * ow + j) * outChannels + before
+                    target.update(from: source, count: inChannels)
                 }
             }
         }
@@ -47,14 +45,12 @@ struct ZeroPadShortcut {
         let (n, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let (oh, ow) = (g.shape[1], g.shape[2])
         let gx = Tensor(zeros: inputShape)
-        parallelRanges(n, minimum: 2) { images in
-            for b in images {
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        let source = g.pointer + ((b * oh + i) * ow + j) * outChannels + before
-                        let target = gx.pointer + ((b * h + i * stride) * w + j * stride) * inChannels
-                        target.update(from: source, count: inChannels)
-                    }
+        forEachImage(n) { b in
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let source = g.pointer + ((b * oh + i) * ow + j) * outChannels + before
+                    let target = gx.pointer + ((b * h + i * stride) * w + j * stride) * inChannels
+                    target.update(from: source, count: inChannels)
                 }
             }
         }
