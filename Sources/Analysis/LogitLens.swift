@@ -167,7 +167,7 @@ public final class LogitLens: FittedProbe, ResultsGroup {
 /// The images at `rows` of an NHWC batch, as a batch of their own.
 func rowsOf(_ x: Tensor, _ rows: [Int]) -> Tensor {
     if rows.count == x.batch && rows == Array(0..<x.batch) { return x }
-    let size = x.count / max(x.batch, 1)
+    let size = x.imageSize
     let out = Tensor(shape: [rows.count] + x.shape.dropFirst())
     for (r, row) in rows.enumerated() { (out.pointer + r * size).update(from: x.pointer + row * size, count: size) }
     return out

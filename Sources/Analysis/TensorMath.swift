@@ -13,7 +13,7 @@ public func cosineSimilarity(_ a: Tensor, _ b: Tensor) -> Double? {
 
 /// Per image, ‖x_b‖, for an NHWC batch.
 func imageNorms(_ x: Tensor) -> [Double] {
-    let perImage = x.count / max(x.batch, 1)
+    let perImage = x.imageSize
     return (0..<x.batch).map { b in
         var sum = 0.0
         for i in 0..<perImage { let v = Double(x.pointer[b * perImage + i]); sum += v * v }
@@ -23,7 +23,7 @@ func imageNorms(_ x: Tensor) -> [Double] {
 
 /// Per image, the cosine between two same-shaped NHWC batches.
 func perImageCosines(_ a: Tensor, _ b: Tensor) -> [Double] {
-    let size = a.count / max(a.batch, 1)
+    let size = a.imageSize
     return (0..<a.batch).map { image in
         var (dot, aa, bb) = (0.0, 0.0, 0.0)
         for i in 0..<size {

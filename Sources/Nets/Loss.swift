@@ -25,13 +25,11 @@ public enum Loss {
     /// The gradient at the logits that seeds a backward pass for `target`.
     public static func logitGradient(_ logits: Tensor, target: GradientTarget) throws -> Tensor {
         let (batch, classes) = (logits.shape[0], logits.shape[1])
+        try target.check(batch: batch, classes: classes)
         switch target {
         case .logitGradient(let gradient):
             return gradient
         case .logits(let chosen), .crossEntropy(let chosen):
-            guard chosen.count == batch, chosen.allSatisfy({ (0..<classes).contains($0) }) else {
-                throw NetsError("need one class in 0..<\(classes) per image for \(batch) images, got \(chosen.count)")
-            }
             let gradient = Tensor(zeros: [batch, classes])
             if case .logits = target {
                 for b in 0..<batch { gradient.pointer[b * classes + chosen[b]] = 1 }
@@ -45,6 +43,23 @@ public enum Loss {
                 for k in 0..<classes { gradient.pointer[b * classes + k] = exps[k] / sum - (k == chosen[b] ? 1 : 0) }
             }
             return gradient
+        }
+    }
+}
+
+extension GradientTarget {
+    /// Throws unless the target fits a batch of `batch` images and `classes` logits: one class in
+    /// range per image, or a logit gradient of the logits' shape.
+    func check(batch: Int, classes: Int) throws {
+        switch self {
+        case .crossEntropy(let chosen), .logits(let chosen):
+            guard chosen.count == batch, chosen.allSatisfy({ (0..<classes).contains($0) }) else {
+                throw NetsError("need one class in 0..<\(classes) per image for \(batch) images, got \(chosen.count)")
+            }
+        case .logitGradient(let gradient):
+            guard gradient.shape == [batch, classes] else {
+                throw NetsError("the logit gradient is \(gradient.shape), the logits [\(batch), \(classes)]")
+            }
         }
     }
 }

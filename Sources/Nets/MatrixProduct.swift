@@ -7,7 +7,7 @@ public enum MatrixProduct {
     /// The n×n Gram matrix X Xᵀ of a batch, each image flattened to one row, in Double.
     public static func gram(_ x: Tensor) throws -> [Double] {
         let n = x.batch
-        let p = x.count / max(n, 1)
+        let p = x.imageSize
         var c = [Float](repeating: 0, count: n * n)
         try c.withUnsafeMutableBufferPointer { out in
             try check(unravel_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")), n, n, p, 1, x.pointer, p,

@@ -99,18 +99,4 @@ extension GradientTarget {
         case .logitGradient(let gradient): .logitGradient(gradient.images(range))
         }
     }
-
-    /// Throws unless the target has one entry per image.
-    func check(batch: Int, classes: Int) throws {
-        switch self {
-        case .crossEntropy(let chosen), .logits(let chosen):
-            guard chosen.count == batch else {
-                throw NetsError("need one class in 0..<\(classes) per image for \(batch) images, got \(chosen.count)")
-            }
-        case .logitGradient(let gradient):
-            guard gradient.shape == [batch, classes] else {
-                throw NetsError("the logit gradient is \(gradient.shape), the logits [\(batch), \(classes)]")
-            }
-        }
-    }
 }
