@@ -241,20 +241,33 @@ final class Block: @unchecked Sendable {
         } else {
             if route.usesBranch && !record.dropped {
                 let branchGradient = record.alpha == 1 ? g : ParallelElementwise.scaled(g, by: record.alpha)
-                try accumulate(&branchInputGradient, branchBackward(branchGradient, record: record))
+                let part = try branchBackward(branchGradient, record: record)
+                // Without a pre-activation the branch's input gradient is the block input's.
+                if preact.steps.isEmpty {
+                    try accumulate(&inputGradient, part)
+                } else {
+                    try accumulate(&branchInputGradient, part)
+                }
             }
             if route.usesShortcut || record.dropped {
-                let shortcutGradient: Tensor
+                var target = spec.shortcutFrom == .preact ? branchInputGradient : inputGradient
                 switch shortcut {
-                case .identity: shortcutGradient = g
-                case .zeroPad(let pad): shortcutGradient = pad.backward(g, inputShape: record.input.shape)
-                case .projection(let program): shortcutGradient = try program.backward(g, trace: record.shortcutTrace)
+                case .identity: try accumulate(&target, g)
+                case .zeroPad(let pad): try accumulate(&target, pad.backward(g, inputShape: record.input.shape))
+                case .projection(let program):
+                    // Added into the branch's gradient by the projection itself where it can
+                    // (a fused sum, or a strided add of only the pixels it reads).
+                    if let target {
+                        _ = try program.backward(g, trace: record.shortcutTrace, accumulatingInto: target)
+                    } else {
+                        target = try program.backward(g, trace: record.shortcutTrace)
+                    }
                 case .none: throw NetsError("block \(index) has no shortcut")
                 }
                 if spec.shortcutFrom == .preact {
-                    try accumulate(&branchInputGradient, shortcutGradient)
+                    branchInputGradient = target
                 } else {
-                    try accumulate(&inputGradient, shortcutGradient)
+                    inputGradient = target
                 }
             }
         }

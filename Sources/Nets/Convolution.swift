@@ -47,32 +47,42 @@ public final class Convolution: @unchecked Sendable {
     }
     private var plans: [PlanKey: OpaquePointer] = [:]
     private let lock = NSLock()
-    /// For stride 1 and one group, the input gradient is itself a convolution: of the output
-    /// gradient, with the weights transposed and flipped, padded by kernel − 1 − padding. oneDNN
-    /// 2.6 runs that on its forward (brgconv) kernels, about 20% faster than its backward-data ones.
-    /// Made on the first backward pass, so forward-only runs and the convolutions batch-norm
-    /// folding replaces never pay for it.
-    private var transposedCache: Convolution??
 
-    private var transposed: Convolution? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = transposedCache { return cached }
-        let made = Convolution.transposedForBackward(geometry, weights)
-        transposedCache = .some(made)
-        return made
+    /// How the input gradient is computed for this geometry, each on the fastest kernel measured
+    /// for it (docs/performance.md).
+    enum BackwardMethod {
+        /// Stride 1, one group: the input gradient is itself a convolution, of the output
+        /// gradient with the weights transposed and flipped, padded by kernel − 1 − padding.
+        /// oneDNN 2.6 runs that on its forward (brgconv) kernels, about 20% faster than its
+        /// backward-data ones, and fuses an add into it.
+        case transposedForward(Convolution)
+        /// Strided, into few input channels: a matrix product and a scatter.
+        case lowered(LoweredBackwardData)
+        /// A strided 1×1 convolution: a 1×1 forward convolution on the output grid, then placed.
+        case stridedPointwise(StridedPointwiseBackward)
+        /// Everything else: oneDNN's backward-data kernel.
+        case oneDNN
     }
+    /// Chosen on the first backward pass, so forward-only runs and the convolutions batch-norm
+    /// folding replaces never pay for transposing weights.
+    private var backwardMethodCache: BackwardMethod?
 
-    /// For few input channels, backward-data as a matrix product and a scatter; made on first use.
-    private var loweredCache: LoweredBackwardData??
-
-    var lowered: LoweredBackwardData? {
+    var backwardMethod: BackwardMethod {
         lock.lock()
         defer { lock.unlock() }
-        if let cached = loweredCache { return cached }
-        let made = LoweredBackwardData(geometry, weights: weights)
-        loweredCache = .some(made)
-        return made
+        if let cached = backwardMethodCache { return cached }
+        let chosen: BackwardMethod
+        if let transposed = Convolution.transposedForBackward(geometry, weights) {
+            chosen = .transposedForward(transposed)
+        } else if let lowered = LoweredBackwardData(geometry, weights: weights) {
+            chosen = .lowered(lowered)
+        } else if let pointwise = StridedPointwiseBackward(geometry, weights: weights) {
+            chosen = .stridedPointwise(pointwise)
+        } else {
+            chosen = .oneDNN
+        }
+        backwardMethodCache = chosen
+        return chosen
     }
 
     public init(_ geometry: ConvGeometry, weights: [Float], bias: [Float]?) {
@@ -130,35 +140,48 @@ public final class Convolution: @unchecked Sendable {
         return output
     }
 
-    /// total += the gradient at the input. With the transposed kernel the add is fused into the
-    /// convolution (oneDNN's sum post-op); `total` must not be `outputGradient`.
+    /// total += the gradient at the input; fused into the convolution where the method allows.
+    /// `total` must not be `outputGradient`.
     public func backwardData(_ outputGradient: Tensor, inputShape: [Int], accumulatingInto total: Tensor) throws {
         precondition(total !== outputGradient, "cannot accumulate a convolution's input gradient into its output gradient")
         guard total.shape == inputShape else { throw NetsError("gradient buffer is \(total.shape), expected \(inputShape)") }
-        if let transposed {
-            try checkInput(inputShape)
-            return try transposed.forward(outputGradient, into: total, accumulate: true)
+        try checkBackward(outputGradient, inputShape: inputShape)
+        switch backwardMethod {
+        case .transposedForward(let transposed): try transposed.forward(outputGradient, into: total, accumulate: true)
+        case .stridedPointwise(let pointwise): try pointwise.inputGradient(outputGradient, into: total, accumulate: true)
+        case .lowered, .oneDNN: try ParallelElementwise.add(total, try backwardData(outputGradient, inputShape: inputShape))
         }
-        try ParallelElementwise.add(total, try backwardData(outputGradient, inputShape: inputShape))
     }
 
     /// The gradient at the input, given the gradient at the output and the input's shape.
     public func backwardData(_ outputGradient: Tensor, inputShape: [Int]) throws -> Tensor {
+        try checkBackward(outputGradient, inputShape: inputShape)
+        switch backwardMethod {
+        case .transposedForward(let transposed):
+            let inputGradient = Tensor(shape: inputShape)
+            try transposed.forward(outputGradient, into: inputGradient)
+            return inputGradient
+        case .stridedPointwise(let pointwise):
+            let inputGradient = Tensor(shape: inputShape)
+            try pointwise.inputGradient(outputGradient, into: inputGradient, accumulate: false)
+            return inputGradient
+        case .lowered(let lowered):
+            return lowered.inputGradient(outputGradient, inputShape: inputShape)
+        case .oneDNN:
+            let inputGradient = Tensor(shape: inputShape)
+            let plan = try self.plan(inputShape, accumulate: false, relu: false, sigmoid: false, backward: true)
+            guard unravel_conv_execute(plan, outputGradient.pointer, inputGradient.pointer) == 0 else {
+                throw NetsError("oneDNN failed to run a backward convolution \(geometry) on \(inputShape)")
+            }
+            return inputGradient
+        }
+    }
+
+    private func checkBackward(_ outputGradient: Tensor, inputShape: [Int]) throws {
         try checkInput(inputShape)
         guard outputGradient.shape == outputShape(for: inputShape) else {
             throw NetsError("convolution output gradient is \(outputGradient.shape), expected \(outputShape(for: inputShape))")
         }
-        if let lowered { return lowered.inputGradient(outputGradient, inputShape: inputShape) }
-        let inputGradient = Tensor(shape: inputShape)
-        if let transposed {
-            try transposed.forward(outputGradient, into: inputGradient)
-            return inputGradient
-        }
-        let plan = try self.plan(inputShape, accumulate: false, relu: false, sigmoid: false, backward: true)
-        guard unravel_conv_execute(plan, outputGradient.pointer, inputGradient.pointer) == 0 else {
-            throw NetsError("oneDNN failed to run a backward convolution \(geometry) on \(inputShape)")
-        }
-        return inputGradient
     }
 
     private func checkInput(_ shape: [Int]) throws {

@@ -79,7 +79,7 @@ final class ConvolutionTests: XCTestCase {
         for (geometry, shape) in cases {
             let weights = random.floats(geometry.weightCount)
             let conv = Convolution(geometry, weights: weights, bias: nil)
-            XCTAssertNotNil(conv.lowered, "\(geometry)")
+            XCTAssertTrue(conv.backwardMethod.isLowered, "\(geometry)")
             let outputShape = conv.outputShape(for: shape)
             let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
             assertClose(try conv.backwardData(gy, inputShape: shape).values,
@@ -89,7 +89,45 @@ final class ConvolutionTests: XCTestCase {
         let wide = ConvGeometry(inChannels: 5, outChannels: 8, kernel: 3, stride: 2, padding: 1)
         let unstrided = ConvGeometry(inChannels: 3, outChannels: 8, kernel: 3, stride: 1, padding: 1)
         for geometry in [wide, unstrided] {
-            XCTAssertNil(Convolution(geometry, weights: random.floats(geometry.weightCount), bias: nil).lowered, "\(geometry)")
+            XCTAssertFalse(Convolution(geometry, weights: random.floats(geometry.weightCount), bias: nil).backwardMethod.isLowered,
+                           "\(geometry)")
+        }
+    }
+
+    /// A strided 1×1 convolution without padding (a projection shortcut) goes backward as a 1×1
+    /// forward convolution on the output grid, placed every `stride` pixels: written with zeros
+    /// between (into a recycled buffer that held NaNs), or added to a gradient already there.
+    /// Sizes that leave the last rows and columns off the grid are included.
+    func testStridedPointwiseBackwardRunsForwardAndMatchesTheReference() throws {
+        var random = Seeded(5)
+        let cases: [(ConvGeometry, [Int])] = [
+            (ConvGeometry(inChannels: 64, outChannels: 128, kernel: 1, stride: 2), [3, 8, 8, 64]),
+            (ConvGeometry(inChannels: 16, outChannels: 32, kernel: 1, stride: 2), [2, 7, 9, 16]),
+            (ConvGeometry(inChannels: 24, outChannels: 8, kernel: 1, stride: 3), [2, 10, 11, 24]),
+        ]
+        for (geometry, shape) in cases {
+            let weights = random.floats(geometry.weightCount)
+            let conv = Convolution(geometry, weights: weights, bias: nil)
+            XCTAssertTrue(conv.backwardMethod.isStridedPointwise, "\(geometry)")
+            let outputShape = conv.outputShape(for: shape)
+            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
+            let expected = Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape).values
+            do { _ = Tensor(shape: shape, values: [Float](repeating: .nan, count: shape.reduce(1, *))) }
+            assertClose(try conv.backwardData(gy, inputShape: shape).values, expected, "\(geometry) on \(shape)")
+            let before = random.floats(shape.reduce(1, *))
+            let total = Tensor(shape: shape, values: before)
+            try conv.backwardData(gy, inputShape: shape, accumulatingInto: total)
+            assertClose(total.values, zip(before, expected).map { $0 + $1 }, "\(geometry) on \(shape), accumulated")
+        }
+        let padded = ConvGeometry(inChannels: 16, outChannels: 32, kernel: 1, stride: 2, padding: 1)
+        let overlapping = ConvGeometry(inChannels: 16, outChannels: 32, kernel: 3, stride: 2, padding: 1)
+        for geometry in [padded, overlapping] {
+            let weights = random.floats(geometry.weightCount)
+            let conv = Convolution(geometry, weights: weights, bias: nil)
+            XCTAssertFalse(conv.backwardMethod.isStridedPointwise, "\(geometry)")
+            let gy = Tensor(shape: conv.outputShape(for: [2, 7, 7, 16]), values: random.floats(conv.outputShape(for: [2, 7, 7, 16]).reduce(1, *)))
+            assertClose(try conv.backwardData(gy, inputShape: [2, 7, 7, 16]).values,
+                        Reference.convBackwardData(gy, geometry, weights: weights, inputShape: [2, 7, 7, 16]).values, "\(geometry)")
         }
     }
 
@@ -113,4 +151,9 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertThrowsError(try conv.forward(Tensor(zeros: [1, 2, 2, 3])))
     }
+}
+
+private extension Convolution.BackwardMethod {
+    var isLowered: Bool { if case .lowered = self { true } else { false } }
+    var isStridedPointwise: Bool { if case .stridedPointwise = self { true } else { false } }
 }
