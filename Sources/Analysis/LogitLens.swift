@@ -107,7 +107,7 @@ public final class LogitLens: FittedProbe, ResultsGroup {
         for block in 0..<network.blockCount {
             if skipped[block] == nil {
                 do {
-                    let logits = try network.runHead(rowsOf(try batch.activation(.blockOutput(block)), used))
+                    let logits = try network.runHead(try batch.activation(.blockOutput(block)).images(at: used))
                     directTally.add(block, logits: logits, labels: labels, final: final)
                 } catch let error as NetsError {
                     skipped[block] = "the head cannot read its \(network.blockShapes(block).output) output: \(error)"
@@ -162,13 +162,4 @@ public final class LogitLens: FittedProbe, ResultsGroup {
             try group.column("projected_agreement", projectedAgreement, units: "agreement with the whole network through the projection")
         }
     }
-}
-
-/// The images at `rows` of an NHWC batch, as a batch of their own.
-func rowsOf(_ x: Tensor, _ rows: [Int]) -> Tensor {
-    if rows.count == x.batch && rows == Array(0..<x.batch) { return x }
-    let size = x.imageSize
-    let out = Tensor(shape: [rows.count] + x.shape.dropFirst())
-    for (r, row) in rows.enumerated() { (out.pointer + r * size).update(from: x.pointer + row * size, count: size) }
-    return out
 }

@@ -13,6 +13,18 @@ extension Tensor {
         return part
     }
 
+    /// The images at `rows`, in that order, as a batch of their own: the tensor itself when
+    /// they are the whole batch in order, else a copy.
+    public func images(at rows: [Int]) -> Tensor {
+        precondition(rows.allSatisfy { $0 >= 0 && $0 < batch }, "images \(rows) of a batch of \(batch)")
+        if rows.count == batch && rows == Array(0..<batch) { return self }
+        let part = Tensor(shape: [rows.count] + shape.dropFirst())
+        for (index, row) in rows.enumerated() {
+            (part.pointer + index * imageSize).update(from: pointer + row * imageSize, count: imageSize)
+        }
+        return part
+    }
+
     /// Writes the images of `part` over this batch's, from image `offset` on.
     public func setImages(from part: Tensor, at offset: Int) {
         precondition(Array(part.shape.dropFirst()) == Array(shape.dropFirst()) && offset + part.batch <= batch,

@@ -130,6 +130,10 @@ final class RecordedChunkTests: XCTestCase {
         let middle = batch.images(1..<3)
         XCTAssertEqual(middle.shape, [2, 2, 1, 3])
         XCTAssertEqual(middle.values, (6..<18).map(Float.init))
+        XCTAssertTrue(batch.images(at: [0, 1, 2, 3, 4]) === batch, "the whole batch in order is not copied")
+        let picked = batch.images(at: [4, 0, 4])
+        XCTAssertEqual(picked.shape, [3, 2, 1, 3])
+        XCTAssertEqual(picked.values, Array((24..<30).map(Float.init) + (0..<6).map(Float.init) + (24..<30).map(Float.init)))
         let assembly = BatchAssembly(batch: 5)
         for range in [3..<5, 0..<3] { assembly.place(batch.images(range), at: range) }
         XCTAssertEqual(assembly.whole?.values, batch.values)
