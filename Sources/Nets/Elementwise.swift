@@ -3,11 +3,11 @@
 
 typealias Vector = SIMD16<Float>
 
-@inline(__always) private func load(_ p: UnsafePointer<Float>, _ i: Int) -> Vector {
+@inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> Vector {
     UnsafeRawPointer(p + i).loadUnaligned(as: Vector.self)
 }
 
-@inline(__always) private func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Vector.self)
 }
 

@@ -58,42 +58,51 @@ struct MaxPool {
         return y
     }
 
-    /// Routes each output gradient to the first maximum of its window, as PyTorch does.
-    /// Images are shared among the threads: windows overlap within an image, never across. Each
-    /// window is scanned in order for every channel at once (a strict > keeps the first maximum),
-    /// so the scan vectorises along the channels.
-    func backward(_ g: Tensor, input x: Tensor) -> Tensor {
+    /// Routes each output gradient to the first input of its window, in row-major order, that
+    /// equals the window's maximum `y` (the forward's output): the first maximum, where PyTorch
+    /// routes ties. A padding zero that won (`zeroPadded`) equals no input below it, so its
+    /// gradient goes nowhere. Images are shared among the threads (windows overlap within an
+    /// image, never across); each window's taps are scanned 16 channels at a time with a mask of
+    /// the channels still unrouted, in explicit vectors: the scalar loop this replaced, with a
+    /// running maximum and its index, was not vectorised by LLVM and took 4.3% of a ResNet-50
+    /// gradient pass. Each input's gradient sums its windows' shares in window order, as before.
+    func backward(_ g: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (oh, ow) = outputSize(h, w)
+        precondition(y.shape == [n, oh, ow, c] && g.shape == y.shape, "max pool backward: \(g.shape), \(y.shape) for \(x.shape)")
         let gx = Tensor(zeros: x.shape)
-        parallelRanges(n, minimum: 2) { images in
-            let best = UnsafeMutablePointer<Float>.allocate(capacity: c), at = UnsafeMutablePointer<Int>.allocate(capacity: c)
-            defer { best.deallocate(); at.deallocate() }
-            for b in images {
-                let image = b * h * w * c
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        for k in 0..<c { best[k] = -.infinity; at[k] = -1 }
-                        for di in 0..<kernel {
-                            let r = i * stride - padding + di
-                            guard r >= 0 && r < h else { continue }
-                            for dj in 0..<kernel {
-                                let q = j * stride - padding + dj
-                                guard q >= 0 && q < w else { continue }
-                                let pixel = image + (r * w + q) * c
-                                let source = x.pointer + pixel
-                                for k in 0..<c {
-                                    let larger = source[k] > best[k]
-                                    best[k] = larger ? source[k] : best[k]
-                                    at[k] = larger ? pixel + k : at[k]
-                                }
+        let vectorChannels = c - c % Vector.scalarCount
+        forEachImage(n) { b in
+            for i in 0..<oh {
+                let rows = max(0, i * stride - padding)..<min(h, i * stride - padding + kernel)
+                for j in 0..<ow {
+                    let columns = max(0, j * stride - padding)..<min(w, j * stride - padding + kernel)
+                    let window = ((b * oh + i) * ow + j) * c
+                    var k = 0
+                    while k < vectorChannels {
+                        let (maximum, share) = (load(y.pointer, window + k), load(g.pointer, window + k))
+                        var unrouted = SIMDMask<SIMD16<Int32>>(repeating: true)
+                        for r in rows {
+                            for q in columns {
+                                let pixel = ((b * h + r) * w + q) * c + k
+                                let hit = unrouted .& (load(x.pointer, pixel) .== maximum)
+                                guard any(hit) else { continue }
+                                let current = load(gx.pointer, pixel)
+                                store(current.replacing(with: current + share, where: hit), gx.pointer, pixel)
+                                unrouted = unrouted .& .!hit
                             }
                         }
-                        let gout = g.pointer + ((b * oh + i) * ow + j) * c
-                        let paddingCounts = zeroPadded && touchesPadding(i, j, h, w)
-                        for k in 0..<c {
-                            if paddingCounts && best[k] < 0 { continue }   // a padding zero won
-                            if at[k] >= 0 { gx.pointer[at[k]] += gout[k] }
+                        k += Vector.scalarCount
+                    }
+                    for channel in vectorChannels..<c {
+                        routeScalar: for r in rows {
+                            for q in columns {
+                                let pixel = ((b * h + r) * w + q) * c + channel
+                                if x.pointer[pixel] == y.pointer[window + channel] {
+                                    gx.pointer[pixel] += g.pointer[window + channel]
+                                    break routeScalar
+                                }
+                            }
                         }
                     }
                 }

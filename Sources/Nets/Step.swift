@@ -38,7 +38,7 @@ enum Step {
         case .relu:
             try ParallelElementwise.reluBackward(g, output: y)
             return g
-        case .maxPool(let pool): return pool.backward(g, input: x)
+        case .maxPool(let pool): return pool.backward(g, input: x, output: y)
         case .avgPool(let pool): return pool.backward(g, inputShape: x.shape)
         case .squeezeExcitation(let se): return try se.backward(g, input: x)
         case .globalAvgPool: return GlobalAvgPool.backward(g, inputShape: x.shape)

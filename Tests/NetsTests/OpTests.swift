@@ -116,7 +116,7 @@ final class OpTests: XCTestCase {
         let out = pool.forward(x)
         let probe = random.floats(out.count)
         let numeric = Reference.numericGradient(x, probe: probe) { Reference.maxPool($0, kernel: 3, stride: 2, padding: 1) }
-        assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3, "max pool backward")
+        assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x, output: out).values, numeric, tolerance: 1e-3, "max pool backward")
     }
 
     /// Ties go to the window's first maximum in row-major order, as PyTorch's max_pool2d routes
@@ -137,8 +137,41 @@ final class OpTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(pool.backward(g, input: x).values, expected)
+        XCTAssertEqual(pool.backward(g, input: x, output: pool.forward(x)).values, expected)
         XCTAssertEqual(pool.forward(x).values, [Float](repeating: 0, count: g.count))
+    }
+
+    /// With channels both in whole vectors and in a tail (35 = 2·16 + 3) and values on a coarse
+    /// grid, so that most windows tie: each gradient goes to its window's first maximum, found
+    /// here by a plain scan with a strict >, and inputs in several windows sum their shares.
+    func testMaxPoolBackwardRoutesEveryChannelLikeAPlainScan() {
+        var random = Seeded(16)
+        let (n, h, w, c) = (2, 9, 8, 35)
+        for pool in [MaxPool(kernel: 3, stride: 2, padding: 1), MaxPool(kernel: 2, stride: 1, padding: 0),
+                     MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true)] {
+            let x = Tensor(shape: [n, h, w, c], values: random.floats(n * h * w * c).map { ($0 * 2).rounded() })
+            let y = pool.forward(x)
+            let (oh, ow) = pool.outputSize(h, w)
+            let g = Tensor(shape: y.shape, values: random.floats(y.count))
+            var expected = [Float](repeating: 0, count: x.count)
+            for b in 0..<n {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        for k in 0..<c {
+                            var (best, at) = (-Float.infinity, -1)
+                            for r in max(0, i * pool.stride - pool.padding)..<min(h, i * pool.stride - pool.padding + pool.kernel) {
+                                for q in max(0, j * pool.stride - pool.padding)..<min(w, j * pool.stride - pool.padding + pool.kernel) {
+                                    let index = ((b * h + r) * w + q) * c + k
+                                    if x.values[index] > best { (best, at) = (x.values[index], index) }
+                                }
+                            }
+                            expected[at] += g.values[((b * oh + i) * ow + j) * c + k]
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(pool.backward(g, input: x, output: y).values, expected, "\(pool)")
+        }
     }
 
     /// Caffe's pooling rounds the output size up: the last window hangs over the edge and takes
@@ -157,7 +190,7 @@ final class OpTests: XCTestCase {
             assertClose(out.values, reference.values, "ceil-mode max pool, padding \(padding)")
             let probe = random.floats(out.count)
             let numeric = Reference.numericGradient(x, probe: probe) { Reference.maxPool($0, kernel: 3, stride: 2, padding: padding, ceilMode: true) }
-            assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
+            assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x, output: out).values, numeric, tolerance: 1e-3,
                         "ceil-mode max pool backward, padding \(padding)")
         }
     }
@@ -168,7 +201,7 @@ final class OpTests: XCTestCase {
         let x = Tensor(shape: [1, 4, 4, 1], values: (0..<16).map { -Float($0) - 1 })
         let y = pool.forward(x)
         XCTAssertEqual(y.values, [0, 0, 0, -6], "windows touching the border see a zero")
-        let gx = pool.backward(Tensor(shape: y.shape, values: [1, 1, 1, 1]), input: x)
+        let gx = pool.backward(Tensor(shape: y.shape, values: [1, 1, 1, 1]), input: x, output: y)
         XCTAssertEqual(gx.values.reduce(0, +), 1, "only the inner window's gradient reaches the input")
         XCTAssertEqual(gx.values[5], 1)
     }
