@@ -172,6 +172,11 @@ final class OpTests: XCTestCase {
             }
             XCTAssertEqual(pool.backward(g, input: x, output: y).values, expected, "\(pool)")
         }
+        // A window of −∞ only sends its gradient to its first input, as PyTorch's max_pool2d does.
+        let pool = MaxPool(kernel: 3, stride: 1, padding: 0)
+        let x = Tensor(shape: [1, 3, 3, 1], values: [Float](repeating: -.infinity, count: 9))
+        let gx = pool.backward(Tensor(shape: [1, 1, 1, 1], values: [1]), input: x, output: pool.forward(x))
+        XCTAssertEqual(gx.values, [1, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
     /// Caffe's pooling rounds the output size up: the last window hangs over the edge and takes
