@@ -52,10 +52,7 @@ final class ConvolutionTests: XCTestCase {
         var random = Seeded(3)
         for trial in 0..<40 {
             let (geometry, shape) = randomGeometry(&random)
-            let weights = random.floats(geometry.weightCount)
-            let conv = Convolution(geometry, weights: weights, bias: nil)
-            let outputShape = conv.outputShape(for: shape)
-            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
+            let (conv, weights, gy) = convolutionAndGradient(geometry, shape, &random)
             let expected = Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape)
             assertClose(try conv.backwardData(gy, inputShape: shape).values, expected.values,
                         "trial \(trial) \(geometry) on \(shape)")
@@ -77,11 +74,8 @@ final class ConvolutionTests: XCTestCase {
             (ConvGeometry(inChannels: 2, outChannels: 8, kernel: 1, stride: 2), [2, 7, 6, 2]),
         ]
         for (geometry, shape) in cases {
-            let weights = random.floats(geometry.weightCount)
-            let conv = Convolution(geometry, weights: weights, bias: nil)
+            let (conv, weights, gy) = convolutionAndGradient(geometry, shape, &random)
             XCTAssertTrue(conv.backwardMethod.isLowered, "\(geometry)")
-            let outputShape = conv.outputShape(for: shape)
-            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
             assertClose(try conv.backwardData(gy, inputShape: shape).values,
                         Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape).values,
                         "\(geometry) on \(shape)")
@@ -106,11 +100,8 @@ final class ConvolutionTests: XCTestCase {
             (ConvGeometry(inChannels: 24, outChannels: 8, kernel: 1, stride: 3), [2, 10, 11, 24]),
         ]
         for (geometry, shape) in cases {
-            let weights = random.floats(geometry.weightCount)
-            let conv = Convolution(geometry, weights: weights, bias: nil)
+            let (conv, weights, gy) = convolutionAndGradient(geometry, shape, &random)
             XCTAssertTrue(conv.backwardMethod.isStridedPointwise, "\(geometry)")
-            let outputShape = conv.outputShape(for: shape)
-            let gy = Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *)))
             let expected = Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape).values
             do { _ = Tensor(shape: shape, values: [Float](repeating: .nan, count: shape.reduce(1, *))) }
             assertClose(try conv.backwardData(gy, inputShape: shape).values, expected, "\(geometry) on \(shape)")
@@ -122,12 +113,11 @@ final class ConvolutionTests: XCTestCase {
         let padded = ConvGeometry(inChannels: 16, outChannels: 32, kernel: 1, stride: 2, padding: 1)
         let overlapping = ConvGeometry(inChannels: 16, outChannels: 32, kernel: 3, stride: 2, padding: 1)
         for geometry in [padded, overlapping] {
-            let weights = random.floats(geometry.weightCount)
-            let conv = Convolution(geometry, weights: weights, bias: nil)
+            let shape = [2, 7, 7, 16]
+            let (conv, weights, gy) = convolutionAndGradient(geometry, shape, &random)
             XCTAssertFalse(conv.backwardMethod.isStridedPointwise, "\(geometry)")
-            let gy = Tensor(shape: conv.outputShape(for: [2, 7, 7, 16]), values: random.floats(conv.outputShape(for: [2, 7, 7, 16]).reduce(1, *)))
-            assertClose(try conv.backwardData(gy, inputShape: [2, 7, 7, 16]).values,
-                        Reference.convBackwardData(gy, geometry, weights: weights, inputShape: [2, 7, 7, 16]).values, "\(geometry)")
+            assertClose(try conv.backwardData(gy, inputShape: shape).values,
+                        Reference.convBackwardData(gy, geometry, weights: weights, inputShape: shape).values, "\(geometry)")
         }
     }
 
@@ -151,6 +141,15 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertThrowsError(try conv.forward(Tensor(zeros: [1, 2, 2, 3])))
     }
+}
+
+/// A convolution with random weights, and a random gradient at its output for an input of `shape`.
+private func convolutionAndGradient(_ geometry: ConvGeometry, _ shape: [Int], _ random: inout Seeded)
+    -> (conv: Convolution, weights: [Float], outputGradient: Tensor) {
+    let weights = random.floats(geometry.weightCount)
+    let conv = Convolution(geometry, weights: weights, bias: nil)
+    let outputShape = conv.outputShape(for: shape)
+    return (conv, weights, Tensor(shape: outputShape, values: random.floats(outputShape.reduce(1, *))))
 }
 
 private extension Convolution.BackwardMethod {
