@@ -33,8 +33,8 @@ public struct ConvGeometry: Hashable, Sendable, Codable {
 ///
 /// Forward can fuse the residual add (accumulating into the destination, oneDNN's sum post-op)
 /// and a ReLU. Backward-data gives the gradient at the input, and can add it to a gradient
-/// already there (a shortcut's): fused as a sum post-op where the stride is 1, a separate add
-/// otherwise.
+/// already there (a shortcut's or a branch's): fused as a sum post-op where the stride is 1,
+/// added at the strided pixels only for a strided 1×1 convolution, a separate add otherwise.
 public final class Convolution: @unchecked Sendable {
     public let geometry: ConvGeometry
     /// Weights in PyTorch layout (O, I/groups, KH, KW).
