@@ -100,6 +100,13 @@ public final class Convolution: @unchecked Sendable {
         }
         var t = ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, kernel: k)
         (t.padTop, t.padLeft, t.padBottom, t.padRight) = (k - 1 - g.padTop, k - 1 - g.padLeft, k - 1 - g.padBottom, k - 1 - g.padRight)
+        return Convolution(t, weights: transposedAndFlipped(g, weights), bias: nil)
+    }
+
+    /// Ungrouped weights with input and output channels swapped and each kernel turned
+    /// by 180°, in PyTorch layout: for a 1×1 kernel, plain Wᵀ.
+    static func transposedAndFlipped(_ g: ConvGeometry, _ weights: [Float]) -> [Float] {
+        let k = g.kernel
         var flipped = [Float](repeating: 0, count: weights.count)
         for o in 0..<g.outChannels {
             for c in 0..<g.inChannels {
@@ -110,7 +117,7 @@ public final class Convolution: @unchecked Sendable {
                 }
             }
         }
-        return Convolution(t, weights: flipped, bias: nil)
+        return flipped
     }
 
     deinit { plans.values.forEach { unravel_conv_destroy($0) } }

@@ -82,7 +82,7 @@ final class LoweredBackwardData: @unchecked Sendable {
                     guard y >= 0 && y < height else { continue }
                     let target = inputGradient.pointer + ((image * height + y) * width + left + firstKx) * channels
                     let source = window + (ky * k + firstKx) * channels
-                    for i in 0..<count { target[i] += source[i] }
+                    addInPlace(target, source, count)
                 }
             }
         }

@@ -14,12 +14,8 @@ final class StridedPointwiseBackward: @unchecked Sendable {
         guard g.kernel == 1, g.stride > 1, g.groups == 1,
               [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 == 0 }) else { return nil }
         stride = g.stride
-        var transposedWeights = [Float](repeating: 0, count: weights.count)
-        for o in 0..<g.outChannels {
-            for c in 0..<g.inChannels { transposedWeights[c * g.outChannels + o] = weights[o * g.inChannels + c] }
-        }
         transposed = Convolution(ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, kernel: 1),
-                                 weights: transposedWeights, bias: nil)
+                                 weights: Convolution.transposedAndFlipped(g, weights), bias: nil)
     }
 
     /// Adds the input gradient into `total` (`accumulate`), or writes it there, zeros included.
@@ -35,7 +31,7 @@ final class StridedPointwiseBackward: @unchecked Sendable {
                     let source = onGrid.pointer + ((image * outHeight + row) * outWidth + column) * channels
                     let target = imageBase + (row * stride * width + column * stride) * channels
                     if accumulate {
-                        for c in 0..<channels { target[c] += source[c] }
+                        addInPlace(target, source, channels)
                     } else {
                         target.update(from: source, count: channels)
                     }
