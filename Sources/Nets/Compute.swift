@@ -9,12 +9,17 @@ public enum Compute {
     /// Every fallback noted while `recordingFallbacks` runs, repeats included.
     nonisolated(unsafe) private static var recording: [String]? = nil
 
+    /// Read once: on Linux, Foundation answers `activeProcessorCount` by reading the cgroup and
+    /// affinity files, 5 µs and eight system calls a time, and every kernel call asks for the
+    /// thread count (a CIFAR gradient pass lost 10% to it).
+    private static let cores = ProcessInfo.processInfo.activeProcessorCount
+
     /// Threads for oneDNN kernels. Defaults to every core; set it before running a network
     /// (plans are cached per thread count, so changing it later builds new plans).
     public static var threads: Int {
         get {
             lock.lock(); defer { lock.unlock() }
-            return configuredThreads > 0 ? configuredThreads : ProcessInfo.processInfo.activeProcessorCount
+            return configuredThreads > 0 ? configuredThreads : cores
         }
         set {
             lock.lock(); configuredThreads = max(0, newValue); lock.unlock()
