@@ -8,13 +8,20 @@ final class Block: @unchecked Sendable {
         case none
     }
 
-    /// What one forward pass kept for the backward pass.
+    /// What one forward pass kept for the backward pass. Not the block's output: the next block
+    /// may write over it, and the merge's ReLU needs only its signs.
     struct Record {
-        let input: Tensor
-        let preactTrace: [Tensor]
-        let bodyTrace: [Tensor]
-        let shortcutTrace: [Tensor]
-        let output: Tensor
+        /// nil when the block wrote its output over its input (the backward then needs only
+        /// the input's shape, and the traces have forgotten it too).
+        let input: Tensor?
+        let inputShape: [Int]
+        let preactTrace: Trace
+        /// nil when the branch did not run.
+        let bodyTrace: Trace?
+        /// A projection's.
+        let shortcutTrace: Trace?
+        /// The signs of the output, after the merge's ReLU (post-activation blocks only).
+        let mergeSigns: SignMask?
         let dropped: Bool
         /// The factor the branch was scaled by (1 as trained).
         var alpha: Float = 1
@@ -107,8 +114,14 @@ final class Block: @unchecked Sendable {
             + "scales the whole signal rather than one path" : nil
     }
 
+    /// Whether the backward pass reads the input's values, not just its shape: then a recorded
+    /// pass must not add the output into the input's buffer.
+    private var backwardReadsInput: Bool { spec.kind == .highway || (preact.steps.isEmpty ? body : preact).readsInput }
+
     private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
-        let reusable = !record && isKnownUniquelyReferenced(&x)
+        // Nothing else holds x (no earlier record: they keep signs, not outputs), so the output
+        // may reuse its buffer unless this pass's backward reads x.
+        let reusable = !(record && backwardReadsInput) && isKnownUniquelyReferenced(&x)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
         let shortcutInput = spec.shortcutFrom == .preact ? branchInput : x
@@ -131,7 +144,6 @@ final class Block: @unchecked Sendable {
                 output = branch
             }
         } else {
-            // A recorded pass keeps x for the backward pass, so the output needs its own buffer.
             (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record,
                                                          reusingInput: reusable && spec.shortcutFrom == .input)
             if !dropped {
@@ -196,8 +208,14 @@ final class Block: @unchecked Sendable {
 
     private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],
                             _ output: Tensor, _ dropped: Bool) -> Record {
-        Record(input: x, preactTrace: preactTrace, bodyTrace: bodyTrace, shortcutTrace: shortcutTrace,
-               output: output, dropped: dropped, transform: nil, gateValues: nil)
+        // When the output is in x's buffer, x's values are gone: keep only its shape.
+        func kept(_ trace: [Tensor]) -> Trace? {
+            guard !trace.isEmpty else { return nil }
+            return output === x ? Trace(trace).forgetting(x) : Trace(trace)
+        }
+        return Record(input: output === x ? nil : x, inputShape: x.shape, preactTrace: kept(preactTrace)!,
+                      bodyTrace: kept(bodyTrace), shortcutTrace: kept(shortcutTrace),
+                      mergeSigns: spec.mergeReLU ? SignMask(of: output) : nil, dropped: dropped, transform: nil, gateValues: nil)
     }
 
     private func forwardHighway(_ x: Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
@@ -212,8 +230,9 @@ final class Block: @unchecked Sendable {
             transform = try hooks.run(.blockBranch(index), h)
         }
         let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
-        let kept = record ? Record(input: x, preactTrace: [x], bodyTrace: bodyTrace, shortcutTrace: [], output: output,
-                                   dropped: dropped, transform: transform, gateValues: gateValues) : nil
+        let kept = record ? Record(input: x, inputShape: x.shape, preactTrace: Trace([x]),
+                                   bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace), shortcutTrace: nil,
+                                   mergeSigns: nil, dropped: dropped, transform: transform, gateValues: gateValues) : nil
         return (output, kept)
     }
 
@@ -223,7 +242,7 @@ final class Block: @unchecked Sendable {
     /// Consumes `g`.
     func backward(_ g: Tensor, record: Record, route: Route) throws -> Tensor {
         if spec.kind == .highway { return try backwardHighway(g, record: record, route: route) }
-        if spec.mergeReLU { try ParallelElementwise.reluBackward(g, output: record.output) }
+        record.mergeSigns?.backward(g)
         var inputGradient: Tensor? = nil
         var branchInputGradient: Tensor? = nil
 
@@ -253,14 +272,15 @@ final class Block: @unchecked Sendable {
                 var target = spec.shortcutFrom == .preact ? branchInputGradient : inputGradient
                 switch shortcut {
                 case .identity: try accumulate(&target, g)
-                case .zeroPad(let pad): try accumulate(&target, pad.backward(g, inputShape: record.input.shape))
+                case .zeroPad(let pad): try accumulate(&target, pad.backward(g, inputShape: record.inputShape))
                 case .projection(let program):
                     // Added into the branch's gradient by the projection itself where it can
                     // (a fused sum, or a strided add of only the pixels it reads).
+                    guard let trace = record.shortcutTrace else { throw NetsError("block \(index) has no projection record") }
                     if let target {
-                        _ = try program.backward(g, trace: record.shortcutTrace, accumulatingInto: target)
+                        _ = try program.backward(g, trace: trace, accumulatingInto: target)
                     } else {
-                        target = try program.backward(g, trace: record.shortcutTrace)
+                        target = try program.backward(g, trace: trace)
                     }
                 case .none: throw NetsError("block \(index) has no shortcut")
                 }
@@ -274,30 +294,33 @@ final class Block: @unchecked Sendable {
         if let branchInputGradient {
             try accumulate(&inputGradient, preact.backward(branchInputGradient, trace: record.preactTrace))
         }
-        return inputGradient ?? Tensor(zeros: record.input.shape)
+        return inputGradient ?? Tensor(zeros: record.inputShape)
     }
 
     /// Back through the last convolution and the body, to the branch input; added into `total`
     /// if given (which `g` may be: it is read only before the body's first step writes).
     private func branchBackward(_ g: Tensor, record: Record, accumulatingInto total: Tensor? = nil) throws -> Tensor {
-        let hidden = record.bodyTrace.last!
-        let hiddenGradient = try lastConv.map { try $0.backwardData(g, inputShape: hidden.shape) } ?? g.copy()
-        return try body.backward(hiddenGradient, trace: record.bodyTrace, accumulatingInto: total)
+        guard let trace = record.bodyTrace else { throw NetsError("block \(index) has no branch record") }
+        let hiddenShape = trace.last?.shape ?? trace.inputShape
+        let hiddenGradient = try lastConv.map { try $0.backwardData(g, inputShape: hiddenShape) } ?? g.copy()
+        return try body.backward(hiddenGradient, trace: trace, accumulatingInto: total)
     }
 
     private func backwardHighway(_ g: Tensor, record: Record, route: Route) throws -> Tensor {
-        guard let gate, let t = record.gateValues else { throw NetsError("highway block \(index) has no gate record") }
+        guard let gate, let t = record.gateValues, let x = record.input else {
+            throw NetsError("highway block \(index) has no gate record")
+        }
         var inputGradient: Tensor? = nil
         if route.usesShortcut { inputGradient = HighwayMath.carry(g, t: t) }
         if route.usesBranch {
-            let gateGradient = HighwayMath.gate(g, h: record.transform, x: record.input, t: t)
-            try accumulate(&inputGradient, gate.backwardData(gateGradient, inputShape: record.input.shape))
-            if !record.dropped {
+            let gateGradient = HighwayMath.gate(g, h: record.transform, x: x, t: t)
+            try accumulate(&inputGradient, gate.backwardData(gateGradient, inputShape: x.shape))
+            if !record.dropped, let trace = record.bodyTrace {
                 let transformGradient = HighwayMath.transform(g, t: t)
-                try accumulate(&inputGradient, body.backward(transformGradient, trace: record.bodyTrace))
+                try accumulate(&inputGradient, body.backward(transformGradient, trace: trace))
             }
         }
-        return inputGradient ?? Tensor(zeros: record.input.shape)
+        return inputGradient ?? Tensor(zeros: x.shape)
     }
 }
 

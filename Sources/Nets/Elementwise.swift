@@ -21,9 +21,11 @@ func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ 
     for i in 0..<count { y[i] = max(x[i], 0) }
 }
 
-/// g *= (y > 0): the ReLU backward, given the ReLU's output y.
+/// g *= [y > 0 or NaN]: the ReLU backward, given the ReLU's output y, as oneDNN's kernel computes
+/// it on larger tensors (a product, and a NaN output passes the gradient, as in PyTorch), so
+/// that the result does not depend on the size or the thread count.
 func reluBackward(_ g: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, _ count: Int) {
-    for i in 0..<count { g[i] = y[i] > 0 ? g[i] : 0 }
+    for i in 0..<count { g[i] = y[i] <= 0 ? g[i] * 0 : g[i] }
 }
 
 /// a += b.

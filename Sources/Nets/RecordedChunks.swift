@@ -75,18 +75,20 @@ final class RecordFootprint: @unchecked Sendable {
 extension ForwardRecord {
     /// Bytes of the distinct tensors the record holds.
     var bytes: Int {
-        var seen = Set<ObjectIdentifier>(), floats = 0
+        var seen = Set<ObjectIdentifier>(), floats = 0, signBytes = 0
         func add(_ t: Tensor?) {
             guard let t, seen.insert(ObjectIdentifier(t)).inserted else { return }
             floats += t.count
         }
         (stemTrace + headTrace + [logits]).forEach(add)
         for (_, r) in blockRecords {
-            (r.preactTrace + r.bodyTrace + r.shortcutTrace + [r.input, r.output]).forEach(add)
+            for trace in [r.preactTrace, r.bodyTrace, r.shortcutTrace] { trace?.tensors.forEach(add) }
+            add(r.input)
             add(r.transform)
             add(r.gateValues)
+            signBytes += r.mergeSigns?.bytes ?? 0
         }
-        return floats * MemoryLayout<Float>.stride
+        return floats * MemoryLayout<Float>.stride + signBytes
     }
 }
 
