@@ -8,11 +8,10 @@ final class Block: @unchecked Sendable {
         case none
     }
 
-    /// What one forward pass kept for the backward pass. Not the block's output: the next block
-    /// may write over it, and the merge's ReLU needs only its signs.
+    /// What one forward pass kept for the backward pass: only what it reads. Not the block's
+    /// output: the merge's ReLU needs only its signs, and the next block may write over it.
     struct Record {
-        /// nil when the block wrote its output over its input (the backward then needs only
-        /// the input's shape, and the traces have forgotten it too).
+        /// A highway layer's input (its gate's gradient reads it); nil for the other kinds.
         let input: Tensor?
         let inputShape: [Int]
         let preactTrace: Trace
@@ -22,6 +21,8 @@ final class Block: @unchecked Sendable {
         let shortcutTrace: Trace?
         /// The signs of the output, after the merge's ReLU (post-activation blocks only).
         let mergeSigns: SignMask?
+        /// Whether the output was added into the input's buffer.
+        let addedInPlace: Bool
         let dropped: Bool
         /// The factor the branch was scaled by (1 as trained).
         var alpha: Float = 1
@@ -114,13 +115,18 @@ final class Block: @unchecked Sendable {
             + "scales the whole signal rather than one path" : nil
     }
 
+    /// The projection shortcut's program, if that is the shortcut.
+    private var projectionProgram: Program? {
+        if case .projection(let program) = shortcut { program } else { nil }
+    }
+
     /// Whether the backward pass reads the input's values, not just its shape: then a recorded
-    /// pass must not add the output into the input's buffer.
+    /// pass must not add the output into the input's buffer (its trace keeps it).
     private var backwardReadsInput: Bool { spec.kind == .highway || (preact.steps.isEmpty ? body : preact).readsInput }
 
     private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
-        // Nothing else holds x (no earlier record: they keep signs, not outputs), so the output
-        // may reuse its buffer unless this pass's backward reads x.
+        // The output may take x's buffer when nothing else holds x (a record keeps its block's
+        // output as signs, not the tensor) and, if recording, the backward needs only x's shape.
         let reusable = !(record && backwardReadsInput) && isKnownUniquelyReferenced(&x)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
@@ -199,8 +205,9 @@ final class Block: @unchecked Sendable {
         case .zeroPad(let pad): return (pad.forward(input), [])
         case .projection(let program):
             let trace = try program.forward(input, record: record)
-            // A recorded projection output belongs to the trace; an unrecorded one is ours to add into.
-            let fresh = !record && trace.last! !== input
+            // The add may write into the projection's output unless the record keeps more than
+            // its shape (then the record is made from the values before the add).
+            let fresh = trace.last! !== input && !(record && !program.keepsOnlyOutputShape)
             return (fresh ? trace.last! : trace.last!.copy(), record ? trace : [])
         case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
         }
@@ -208,14 +215,12 @@ final class Block: @unchecked Sendable {
 
     private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],
                             _ output: Tensor, _ dropped: Bool) -> Record {
-        // When the output is in x's buffer, x's values are gone: keep only its shape.
-        func kept(_ trace: [Tensor]) -> Trace? {
-            guard !trace.isEmpty else { return nil }
-            return output === x ? Trace(trace).forgetting(x) : Trace(trace)
-        }
-        return Record(input: output === x ? nil : x, inputShape: x.shape, preactTrace: kept(preactTrace)!,
-                      bodyTrace: kept(bodyTrace), shortcutTrace: kept(shortcutTrace),
-                      mergeSigns: spec.mergeReLU ? SignMask(of: output) : nil, dropped: dropped, transform: nil, gateValues: nil)
+        // (When the output is in x's buffer, the traces kept no more than x's shape.)
+        Record(input: nil, inputShape: x.shape, preactTrace: Trace(preactTrace, of: preact),
+               bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace, of: body),
+               shortcutTrace: shortcutTrace.isEmpty ? nil : projectionProgram.map { Trace(shortcutTrace, of: $0) },
+               mergeSigns: spec.mergeReLU ? SignMask(of: output) : nil, addedInPlace: output === x, dropped: dropped,
+               transform: nil, gateValues: nil)
     }
 
     private func forwardHighway(_ x: Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
@@ -230,9 +235,9 @@ final class Block: @unchecked Sendable {
             transform = try hooks.run(.blockBranch(index), h)
         }
         let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
-        let kept = record ? Record(input: x, inputShape: x.shape, preactTrace: Trace([x]),
-                                   bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace), shortcutTrace: nil,
-                                   mergeSigns: nil, dropped: dropped, transform: transform, gateValues: gateValues) : nil
+        let kept = record ? Record(input: x, inputShape: x.shape, preactTrace: Trace([x], of: preact),
+                                   bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace, of: body), shortcutTrace: nil,
+                                   mergeSigns: nil, addedInPlace: false, dropped: dropped, transform: transform, gateValues: gateValues) : nil
         return (output, kept)
     }
 
@@ -301,7 +306,7 @@ final class Block: @unchecked Sendable {
     /// if given (which `g` may be: it is read only before the body's first step writes).
     private func branchBackward(_ g: Tensor, record: Record, accumulatingInto total: Tensor? = nil) throws -> Tensor {
         guard let trace = record.bodyTrace else { throw NetsError("block \(index) has no branch record") }
-        let hiddenShape = trace.last?.shape ?? trace.inputShape
+        let hiddenShape = trace.outputShape
         let hiddenGradient = try lastConv.map { try $0.backwardData(g, inputShape: hiddenShape) } ?? g.copy()
         return try body.backward(hiddenGradient, trace: trace, accumulatingInto: total)
     }

@@ -30,7 +30,7 @@ public enum Compute {
     nonisolated(unsafe) private static var fixedChunk: Int? = nil
 
     /// Images per recorded pass when gradients are computed (`Network.forEachRecordedChunk`);
-    /// nil (the default) sizes chunks to the last-level cache. Results do not depend on it.
+    /// nil (the default) sizes chunks to the caches. Results do not depend on it.
     public static var recordedChunk: Int? {
         get { lock.lock(); defer { lock.unlock() }; return fixedChunk }
         set { lock.lock(); fixedChunk = newValue.map { max($0, 1) }; lock.unlock() }
@@ -43,6 +43,12 @@ public enum Compute {
             if bytes > 0 { return bytes }
         }
         return 32 << 20
+    }()
+
+    /// A core's own cache (L2) as the C library reports it, or 1 MB when it does not.
+    public static let coreCacheBytes: Int = {
+        let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        return bytes > 0 ? bytes : 1 << 20
     }()
 
     /// The oneDNN version in use.

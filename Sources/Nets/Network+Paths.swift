@@ -16,10 +16,10 @@ extension Network {
     /// gradient. Cost: about n·maxLength − maxLength²/2 branch backward passes.
     public func pathGradients(_ record: ForwardRecord, logitGradient: Tensor, maxLength: Int) throws -> [Tensor?] {
         guard maxLength >= 0 else { throw NetsError(.badUsage, "the longest path length must be at least 0, not \(maxLength)") }
-        guard record.stemTrace.count == stem.steps.count + 1 else {
+        guard let stemTrace = record.stemTrace, let headTrace = record.headTrace else {
             throw NetsError("path gradients need a recorded pass from the input (use record(_:options:))")
         }
-        let top = try head.backward(logitGradient.copy(), trace: record.headTrace)
+        let top = try head.backward(logitGradient.copy(), trace: headTrace)
         var coefficients: [Tensor?] = [top] + [Tensor?](repeating: nil, count: maxLength)
         for (index, kept) in record.blockRecords.reversed() {
             let block = kept.ranBy ?? blocks[index]
@@ -35,7 +35,7 @@ extension Network {
             }
             coefficients = next
         }
-        return try coefficients.map { c in try c.map { try stem.backward($0, trace: record.stemTrace) } }
+        return try coefficients.map { c in try c.map { try stem.backward($0, trace: stemTrace) } }
     }
 
     /// `pathGradients` of `target` for a batch of images, a cache-sized chunk at a time

@@ -33,9 +33,10 @@ public struct RunOptions {
 /// Everything a forward pass kept for a backward pass.
 public struct ForwardRecord {
     public let logits: Tensor
-    let stemTrace: [Tensor]
+    /// nil for a pass that started at a cached block input.
+    let stemTrace: Trace?
     let blockRecords: [(block: Int, record: Block.Record)]
-    let headTrace: [Tensor]
+    let headTrace: Trace?
 
     /// The block numbers in the order they ran.
     public var order: [Int] { blockRecords.map(\.block) }
@@ -84,27 +85,28 @@ extension Network {
     func run(_ input: Tensor, options: RunOptions, startPosition: Int?, record: Bool) throws -> ForwardRecord {
         let (current, stemTrace, blockRecords) = try run(input, options: options, startPosition: startPosition,
                                                          through: nil, record: record)
-        let headTrace = try head.forward(current, record: record)
-        let logits = try options.hooks.run(.logits, headTrace.last!)
-        return ForwardRecord(logits: logits, stemTrace: stemTrace, blockRecords: blockRecords, headTrace: headTrace)
+        let headRun = try head.forward(current, record: record)
+        let logits = try options.hooks.run(.logits, headRun.last!)
+        return ForwardRecord(logits: logits, stemTrace: stemTrace, blockRecords: blockRecords,
+                             headTrace: record ? Trace(headRun, of: head) : nil)
     }
 
     /// The blocks of a run, from `startPosition` (nil: the image, through the stem) through the
     /// step at position `last` (nil: every step).
     private func run(_ input: Tensor, options: RunOptions, startPosition: Int?, through last: Int?, record: Bool) throws
-        -> (current: Tensor, stemTrace: [Tensor], blockRecords: [(Int, Block.Record)]) {
+        -> (current: Tensor, stemTrace: Trace?, blockRecords: [(Int, Block.Record)]) {
         let steps = try options.steps(blocks: blocks.count)
         try checkOrder(steps.map(\.block))
         if let startPosition, !(0...steps.count).contains(startPosition) {
             throw NetsError("start position \(startPosition) is outside 0...\(steps.count)")
         }
-        var stemTrace: [Tensor] = []
+        var stemTrace: Trace? = nil
         var current = input
         if startPosition == nil {
             try checkImages(input)
-            stemTrace = try stem.forward(input, record: record)
-            current = try options.hooks.run(.stem, stemTrace.last!)
-            if !record { stemTrace = [] }
+            let stemRun = try stem.forward(input, record: record)
+            if record { stemTrace = Trace(stemRun, of: stem) }
+            current = try options.hooks.run(.stem, stemRun.last!)
         }
         var blockRecords: [(Int, Block.Record)] = []
         for step in steps[(startPosition ?? 0)..<(last.map { $0 + 1 } ?? steps.count)] {
@@ -138,15 +140,15 @@ extension Network {
         guard logitGradient.shape == record.logits.shape else {
             throw NetsError("the logit gradient is \(logitGradient.shape), the logits \(record.logits.shape)")
         }
-        guard record.stemTrace.count == stem.steps.count + 1 else {
+        guard let stemTrace = record.stemTrace, let headTrace = record.headTrace else {
             throw NetsError("backward needs a recorded pass from the input (use record(_:options:))")
         }
-        var gradient = try head.backward(logitGradient.copy(), trace: record.headTrace)
+        var gradient = try head.backward(logitGradient.copy(), trace: headTrace)
         for (index, kept) in record.blockRecords.reversed() {
             gradient = try (kept.ranBy ?? blocks[index]).backward(gradient, record: kept, route: routes[index] ?? .both)
             try atBlockInput?(index, gradient)
         }
-        return try stem.backward(gradient, trace: record.stemTrace)
+        return try stem.backward(gradient, trace: stemTrace)
     }
 
     /// The logits and the gradient of `target` at the (preprocessed) input, a cache-sized chunk

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Gradients a chunk of images at a time. A recorded pass keeps every activation for the
-/// backward pass: ResNet-110 keeps about 4 MB per CIFAR image, so a batch of 128 streams half a
-/// gigabyte to memory and back. Chunks whose record fits in a share of the last-level cache
-/// made the gradient pass 10-17% faster on the CIFAR forms (docs/performance.md). Each image's
-/// gradient depends on that image alone, so chunking changes no value.
+/// Gradients a chunk of images at a time. A record keeps little (`Trace`: signs where it can,
+/// not activations), but the passes stream each activation and its gradient: chunks whose
+/// largest activation fits in a core's own cache (L2) made the CIFAR forms' gradient pass a few
+/// percent faster than whole batches of 128, and highway layers, whose records still keep
+/// activations, gain from records that fit in the last-level cache (docs/performance.md). Each image's gradient depends on that
+/// image alone, so chunking changes no value.
 extension Network {
     /// Fewer images per oneDNN call cost more in per-call work than the cache saves.
     public static let minimumChunk = 8
@@ -28,21 +29,28 @@ extension Network {
     }
 
     /// Images in the chunk starting at `start`: set by `Compute.recordedChunk`, else as many as
-    /// fit a quarter of the last-level cache (the rest holds weights and the kernels' buffers),
-    /// evened out over the chunks. When even the minimum's record is over the cache, the whole
-    /// batch: ResNet-50 at 224 keeps 46 MB per image, and chunks of 8 measured no faster than 32
-    /// on a 300 MB cache.
+    /// keep the network's largest activation within a core's cache and the record within a
+    /// quarter of the last-level cache (a highway layer's still holds three activations),
+    /// evened out over the chunks. When even the minimum's activation is over a core's cache,
+    /// the whole batch: ResNet-50 at 224 has 3.2 MB activations an image, and chunks of 11 and
+    /// 16 measured no faster than 32.
     private func chunkSize(_ images: Tensor, start: Int) throws -> Int {
         if let fixed = Compute.recordedChunk { return fixed }
         let remaining = images.batch - start
-        guard remaining > Network.minimumChunk else { return remaining }
-        return Network.chunkSize(remaining: remaining, bytesPerImage: try recordedBytesPerImage(images),
-                                 cacheBytes: Compute.lastLevelCacheBytes)
+        let activationBytes = largestActivationBytes
+        // Decided before the record is measured, which costs a pass and leaves buffers of a
+        // second size in the pool.
+        guard remaining > Network.minimumChunk, Network.minimumChunk * activationBytes <= Compute.coreCacheBytes else {
+            return remaining
+        }
+        return Network.chunkSize(remaining: remaining, activationBytes: activationBytes,
+                                 recordBytes: try recordedBytesPerImage(images), coreCache: Compute.coreCacheBytes,
+                                 lastLevelCache: Compute.lastLevelCacheBytes)
     }
 
-    static func chunkSize(remaining: Int, bytesPerImage bytes: Int, cacheBytes cache: Int) -> Int {
-        guard remaining > minimumChunk, minimumChunk * bytes <= cache else { return remaining }
-        let fitting = max(minimumChunk, cache / 4 / max(bytes, 1))
+    static func chunkSize(remaining: Int, activationBytes: Int, recordBytes: Int, coreCache: Int, lastLevelCache: Int) -> Int {
+        guard remaining > minimumChunk, minimumChunk * activationBytes <= coreCache else { return remaining }
+        let fitting = max(minimumChunk, min(coreCache / max(activationBytes, 1), lastLevelCache / 4 / max(recordBytes, 1)))
         let chunks = (remaining + fitting - 1) / fitting
         return (remaining + chunks - 1) / chunks
     }
@@ -54,6 +62,15 @@ extension Network {
         let record = try record(Tensor(zeros: [1] + images.shape.dropFirst()))
         footprint.note(record.bytes)
         return record.bytes
+    }
+
+    /// One image's largest block input or output, in bytes (the stem's output is the first
+    /// block's input).
+    var largestActivationBytes: Int {
+        blocks.indices.map { index in
+            let shapes = blockShapes(index)
+            return max(shapes.input.reduce(1, *), shapes.output.reduce(1, *))
+        }.max().map { $0 * MemoryLayout<Float>.stride } ?? 0
     }
 }
 
@@ -73,16 +90,23 @@ final class RecordFootprint: @unchecked Sendable {
 }
 
 extension ForwardRecord {
-    /// Bytes of the distinct tensors the record holds.
+    /// Bytes the record holds: its distinct tensors and its packed signs.
     var bytes: Int {
         var seen = Set<ObjectIdentifier>(), floats = 0, signBytes = 0
         func add(_ t: Tensor?) {
             guard let t, seen.insert(ObjectIdentifier(t)).inserted else { return }
             floats += t.count
         }
-        (stemTrace + headTrace + [logits]).forEach(add)
+        add(logits)
+        for trace in [stemTrace, headTrace] {
+            trace?.tensors.forEach(add)
+            signBytes += trace?.signBytes ?? 0
+        }
         for (_, r) in blockRecords {
-            for trace in [r.preactTrace, r.bodyTrace, r.shortcutTrace] { trace?.tensors.forEach(add) }
+            for trace in [r.preactTrace, r.bodyTrace, r.shortcutTrace] {
+                trace?.tensors.forEach(add)
+                signBytes += trace?.signBytes ?? 0
+            }
             add(r.input)
             add(r.transform)
             add(r.gateValues)

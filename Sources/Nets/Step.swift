@@ -26,23 +26,22 @@ enum Step {
         }
     }
 
-    /// The gradient at the input, from the gradient at the output `g` (which may be consumed),
-    /// the step's input `x` and output `y`. `x` may be nil (its buffer written over since) for a
-    /// step that reads only its input's shape (`readsInput` false).
-    func backward(_ g: Tensor, input x: Tensor?, inputShape: [Int], output y: Tensor) throws -> Tensor {
+    /// The gradient at the input, from the gradient at the output `g` (which may be consumed)
+    /// and what the trace kept of the step's input and output (`Kept`).
+    func backward(_ g: Tensor, input: Kept, output: Kept) throws -> Tensor {
         switch self {
         case .conv(let conv, let relu):
-            if relu { try ParallelElementwise.reluBackward(g, output: y) }
-            return try conv.backwardData(g, inputShape: inputShape)
+            if relu { try output.maskReLUGradient(g) }
+            return try conv.backwardData(g, inputShape: input.shape)
         case .scaleShift(let bn, let relu):
-            return bn.backward(g, reluOutput: relu ? y : nil)
+            return bn.backward(g, reluOutput: relu ? try output.values() : nil)
         case .relu:
-            try ParallelElementwise.reluBackward(g, output: y)
+            try output.maskReLUGradient(g)
             return g
-        case .maxPool(let pool): return pool.backward(g, input: try Step.values(x), output: y)
-        case .avgPool(let pool): return pool.backward(g, inputShape: inputShape)
-        case .squeezeExcitation(let se): return try se.backward(g, input: try Step.values(x))
-        case .globalAvgPool: return GlobalAvgPool.backward(g, inputShape: inputShape)
+        case .maxPool(let pool): return pool.backward(g, input: try input.values(), output: try output.values())
+        case .avgPool(let pool): return pool.backward(g, inputShape: input.shape)
+        case .squeezeExcitation(let se): return try se.backward(g, input: try input.values())
+        case .globalAvgPool: return GlobalAvgPool.backward(g, inputShape: input.shape)
         case .linear(let linear): return linear.backward(g)
         }
     }
@@ -55,42 +54,24 @@ enum Step {
         }
     }
 
-    private static func values(_ x: Tensor?) throws -> Tensor {
-        guard let x else { throw NetsError("a step whose backward reads its input lost it to an in-place write") }
-        return x
-    }
-}
-
-/// What a recorded program kept for its backward pass: each step's output, and its input unless
-/// that buffer was written over since (a block adding its output in place), when only the
-/// input's shape is known.
-struct Trace {
-    let input: Tensor?
-    let inputShape: [Int]
-    let outputs: [Tensor]
-
-    /// From `Program.forward`'s recorded [x, a1, ..., output].
-    init(_ recorded: [Tensor]) {
-        input = recorded[0]
-        inputShape = recorded[0].shape
-        outputs = Array(recorded.dropFirst())
+    /// Whether the backward pass reads the output's values: max pooling routes to the tap equal
+    /// to it, and batch norm's fused ReLU masks with it in the same pass.
+    var readsOutput: Bool {
+        switch self {
+        case .maxPool: true
+        case .scaleShift(_, let relu): relu
+        default: false
+        }
     }
 
-    private init(inputShape: [Int], outputs: [Tensor]) {
-        input = nil
-        self.inputShape = inputShape
-        self.outputs = outputs
+    /// Whether the backward pass reads the output only for a ReLU's mask (its signs).
+    var masksOutput: Bool {
+        switch self {
+        case .conv(_, let relu): relu
+        case .relu: true
+        default: false
+        }
     }
-
-    /// The same trace without its input if that is `x`, which is about to be written over.
-    func forgetting(_ x: Tensor) -> Trace {
-        input === x ? Trace(inputShape: inputShape, outputs: outputs) : self
-    }
-
-    /// The program's output (its input when it has no steps).
-    var last: Tensor? { outputs.last ?? input }
-
-    var tensors: [Tensor] { (input.map { [$0] } ?? []) + outputs }
 }
 
 /// A compiled layer list run in order. With `record`, it keeps every intermediate tensor for
@@ -113,27 +94,26 @@ struct Program {
     /// Whether the backward pass reads the program's input values, not just its shape.
     var readsInput: Bool { steps.first?.readsInput ?? false }
 
-    /// The gradient at the program's input, from a trace `forward` recorded. With `total`, it is
-    /// added into `total` (and `total` returned); a leading convolution then fuses the add.
-    func backward(_ g: Tensor, trace: [Tensor], accumulatingInto total: Tensor? = nil) throws -> Tensor {
-        precondition(trace.count == steps.count + 1, "backward needs a recorded trace")
-        return try backward(g, trace: Trace(trace), accumulatingInto: total)
+    /// Whether a `Trace` keeps only the output's shape: no step's backward reads its values.
+    var keepsOnlyOutputShape: Bool {
+        guard let last = steps.last else { return false }
+        return !last.readsOutput && !last.masksOutput
     }
 
+    /// The gradient at the program's input, from what a recorded run kept (`Trace`). With
+    /// `total`, it is added into `total` (and `total` returned); a leading convolution then
+    /// fuses the add.
     func backward(_ g: Tensor, trace: Trace, accumulatingInto total: Tensor? = nil) throws -> Tensor {
-        precondition(trace.outputs.count == steps.count, "backward needs a recorded trace")
-        precondition(trace.input != nil || !readsInput, "backward needs the input it read")
-        func input(_ index: Int) -> Tensor? { index == 0 ? trace.input : trace.outputs[index - 1] }
+        precondition(trace.outputs.count == steps.count, "backward needs a trace of this program")
+        func input(_ index: Int) -> Kept { index == 0 ? trace.input : trace.outputs[index - 1] }
         var gradient = g
         for index in steps.indices.reversed() {
             if index == 0, let total, case .conv(let conv, let relu) = steps[0] {
-                if relu { try ParallelElementwise.reluBackward(gradient, output: trace.outputs[0]) }
-                try conv.backwardData(gradient, inputShape: trace.inputShape, accumulatingInto: total)
+                if relu { try trace.outputs[0].maskReLUGradient(gradient) }
+                try conv.backwardData(gradient, inputShape: trace.input.shape, accumulatingInto: total)
                 return total
             }
-            gradient = try steps[index].backward(gradient, input: input(index),
-                                                 inputShape: input(index)?.shape ?? trace.inputShape,
-                                                 output: trace.outputs[index])
+            gradient = try steps[index].backward(gradient, input: input(index), output: trace.outputs[index])
         }
         if let total {
             try ParallelElementwise.add(total, gradient)

@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
     @Flag(help: "Also time the exact gradient decomposition by path length, in full input-gradient passes.")
     var paths = false
-    @Option(help: "Images per recorded pass in the gradient phases (default: as many as fit a quarter of the last-level cache, at least 8). Results do not depend on it.")
+    @Option(help: "Images per recorded pass in the gradient phases (default: sized to the caches, at least 8). Results do not depend on it.")
     var gradientChunk: Int?
 
     func validate() throws {

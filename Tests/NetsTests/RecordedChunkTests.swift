@@ -96,16 +96,24 @@ final class RecordedChunkTests: XCTestCase {
         XCTAssertEqual(batches, [images.batch])
     }
 
-    /// The rule, with the footprints measured on the bench networks and this Xeon's 300 MB L3.
-    func testChunksFitAQuarterOfTheCacheEvenedOut() {
-        let cache = 300 << 20
-        XCTAssertEqual(Network.chunkSize(remaining: 128, bytesPerImage: 4_206_888, cacheBytes: cache), 16, "ResNet-110")
-        XCTAssertEqual(Network.chunkSize(remaining: 128, bytesPerImage: 6_336_808, cacheBytes: cache), 12, "pre-activation")
-        XCTAssertEqual(Network.chunkSize(remaining: 100, bytesPerImage: 4_206_888, cacheBytes: cache), 17, "6 chunks of up to 17, not 5 of 18 and one of 10")
-        XCTAssertEqual(Network.chunkSize(remaining: 32, bytesPerImage: 45_873_056, cacheBytes: cache), 32, "ResNet-50: 8 images are over the cache")
-        XCTAssertEqual(Network.chunkSize(remaining: 128, bytesPerImage: 4_206_888, cacheBytes: 32 << 20), 128, "a 32 MB cache")
-        XCTAssertEqual(Network.chunkSize(remaining: 128, bytesPerImage: 2_000_000, cacheBytes: 32 << 20), 8, "at least 8")
-        XCTAssertEqual(Network.chunkSize(remaining: 5, bytesPerImage: 1, cacheBytes: cache), 5, "a small batch whole")
+    /// The rule, with activations and records like the bench networks' and this Xeon's caches
+    /// (2 MB L2, 300 MB L3).
+    func testChunksKeepActivationsInACoresCacheAndRecordsInTheLastLevel() throws {
+        func chunk(_ remaining: Int, activation: Int, record: Int, core: Int = 2 << 20, last: Int = 300 << 20) -> Int {
+            Network.chunkSize(remaining: remaining, activationBytes: activation, recordBytes: record,
+                              coreCache: core, lastLevelCache: last)
+        }
+        XCTAssertEqual(chunk(128, activation: 65_536, record: 200_000), 32, "CIFAR ResNet-110: the activations decide")
+        XCTAssertEqual(chunk(100, activation: 65_536, record: 200_000), 25, "4 chunks of 25, not 3 of 32 and one of 4")
+        XCTAssertEqual(chunk(128, activation: 65_536, record: 6_500_000), 12, "highway: the record decides")
+        XCTAssertEqual(chunk(32, activation: 3_211_264, record: 7_000_000), 32, "ResNet-50: one image is over L2")
+        XCTAssertEqual(chunk(128, activation: 65_536, record: 200_000, core: 1 << 20), 16, "a 1 MB L2 (Zen 4)")
+        XCTAssertEqual(chunk(128, activation: 65_536, record: 20_000_000), 8, "at least 8")
+        XCTAssertEqual(chunk(128, activation: 262_144, record: 1), 8, "8 just fit")
+        XCTAssertEqual(chunk(128, activation: 262_145, record: 1), 128, "fewer than 8 fit: whole")
+        XCTAssertEqual(chunk(5, activation: 1, record: 1), 5, "a small batch whole")
+        let network = try ModelFile.load(fixture("resnet20_a.model.h5"))
+        XCTAssertEqual(network.largestActivationBytes, 16 * 32 * 32 * 4, "resnet20's first stage")
     }
 
     func testTargetsAreCheckedForTheWholeBatchFirst() throws {
