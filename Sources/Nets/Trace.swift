@@ -41,6 +41,19 @@ struct Trace {
     let input: Kept
     let outputs: [Kept]
 
+    /// The program's output's shape (its input's when it has no steps).
+    var outputShape: [Int] { (outputs.last ?? input).shape }
+
+    var tensors: [Tensor] { ([input] + outputs).compactMap(\.tensor) }
+
+    var signBytes: Int {
+        ([input] + outputs).reduce(0) { total, kept in
+            if case .signs(let signs, _) = kept { total + signs.bytes } else { total }
+        }
+    }
+}
+
+extension Trace {
     /// From `program`'s recorded run [x, a1, ..., output] (`Program.forward`).
     init(_ recorded: [Tensor], of program: Program) {
         precondition(recorded.count == program.steps.count + 1, "a trace needs a recorded run of its program")
@@ -55,16 +68,5 @@ struct Trace {
         }
         input = kept(0)
         outputs = (1..<recorded.count).map(kept)
-    }
-
-    /// The program's output's shape (its input's when it has no steps).
-    var outputShape: [Int] { (outputs.last ?? input).shape }
-
-    var tensors: [Tensor] { ([input] + outputs).compactMap(\.tensor) }
-
-    var signBytes: Int {
-        ([input] + outputs).reduce(0) { total, kept in
-            if case .signs(let signs, _) = kept { total + signs.bytes } else { total }
-        }
     }
 }
