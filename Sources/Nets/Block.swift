@@ -13,7 +13,6 @@ final class Block: @unchecked Sendable {
     struct Record {
         /// A highway layer's input (its gate's gradient reads it); nil for the other kinds.
         let input: Tensor?
-        let inputShape: [Int]
         let preactTrace: Trace
         /// nil when the branch did not run.
         let bodyTrace: Trace?
@@ -24,6 +23,8 @@ final class Block: @unchecked Sendable {
         /// Whether the output was added into the input's buffer.
         let addedInPlace: Bool
         let dropped: Bool
+        /// The block input's shape (the pre-activation's input is the block's).
+        var inputShape: [Int] { preactTrace.input.shape }
         /// The factor the branch was scaled by (1 as trained).
         var alpha: Float = 1
         /// The compiled block that ran: the trained one or a re-initialised one.
@@ -207,7 +208,7 @@ final class Block: @unchecked Sendable {
             let trace = try program.forward(input, record: record)
             // The add may write into the projection's output unless the record keeps more than
             // its shape (then the record is made from the values before the add).
-            let fresh = trace.last! !== input && !(record && !program.keepsOnlyOutputShape)
+            let fresh = trace.last! !== input && (!record || program.keepsOnlyOutputShape)
             return (fresh ? trace.last! : trace.last!.copy(), record ? trace : [])
         case .none: throw NetsError("block \(index) ('\(spec.name)') is residual but has no shortcut")
         }
@@ -216,7 +217,7 @@ final class Block: @unchecked Sendable {
     private func makeRecord(_ x: Tensor, _ preactTrace: [Tensor], _ bodyTrace: [Tensor], _ shortcutTrace: [Tensor],
                             _ output: Tensor, _ dropped: Bool) -> Record {
         // (When the output is in x's buffer, the traces kept no more than x's shape.)
-        Record(input: nil, inputShape: x.shape, preactTrace: Trace(preactTrace, of: preact),
+        Record(input: nil, preactTrace: Trace(preactTrace, of: preact),
                bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace, of: body),
                shortcutTrace: shortcutTrace.isEmpty ? nil : projectionProgram.map { Trace(shortcutTrace, of: $0) },
                mergeSigns: spec.mergeReLU ? SignMask(of: output) : nil, addedInPlace: output === x, dropped: dropped,
@@ -235,7 +236,7 @@ final class Block: @unchecked Sendable {
             transform = try hooks.run(.blockBranch(index), h)
         }
         let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
-        let kept = record ? Record(input: x, inputShape: x.shape, preactTrace: Trace([x], of: preact),
+        let kept = record ? Record(input: x, preactTrace: Trace([x], of: preact),
                                    bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace, of: body), shortcutTrace: nil,
                                    mergeSigns: nil, addedInPlace: false, dropped: dropped, transform: transform, gateValues: gateValues) : nil
         return (output, kept)

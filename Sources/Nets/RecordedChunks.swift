@@ -4,8 +4,8 @@ import Foundation
 /// not activations), but the passes stream each activation and its gradient: chunks whose
 /// largest activation fits in a core's own cache (L2) made the CIFAR forms' gradient pass a few
 /// percent faster than whole batches of 128, and highway layers, whose records still keep
-/// activations, gain from records that fit in the last-level cache (docs/performance.md). Each image's gradient depends on that
-/// image alone, so chunking changes no value.
+/// activations, gain from records that fit in the last-level cache (docs/performance.md).
+/// Each image's gradient depends on that image alone, so chunking changes no value.
 extension Network {
     /// Fewer images per oneDNN call cost more in per-call work than the cache saves.
     public static let minimumChunk = 8
@@ -36,21 +36,17 @@ extension Network {
     /// 16 measured no faster than 32.
     private func chunkSize(_ images: Tensor, start: Int) throws -> Int {
         if let fixed = Compute.recordedChunk { return fixed }
-        let remaining = images.batch - start
-        let activationBytes = largestActivationBytes
-        // Decided before the record is measured, which costs a pass and leaves buffers of a
-        // second size in the pool.
-        guard remaining > Network.minimumChunk, Network.minimumChunk * activationBytes <= Compute.coreCacheBytes else {
-            return remaining
-        }
-        return Network.chunkSize(remaining: remaining, activationBytes: activationBytes,
-                                 recordBytes: try recordedBytesPerImage(images), coreCache: Compute.coreCacheBytes,
-                                 lastLevelCache: Compute.lastLevelCacheBytes)
+        return try Network.chunkSize(remaining: images.batch - start, activationBytes: largestActivationBytes,
+                                     recordBytes: { try recordedBytesPerImage(images) },
+                                     coreCache: Compute.coreCacheBytes, lastLevelCache: Compute.lastLevelCacheBytes)
     }
 
-    static func chunkSize(remaining: Int, activationBytes: Int, recordBytes: Int, coreCache: Int, lastLevelCache: Int) -> Int {
+    /// `recordBytes` is asked only when chunks can help: measuring costs a pass and leaves
+    /// buffers of a second size in the pool.
+    static func chunkSize(remaining: Int, activationBytes: Int, recordBytes: () throws -> Int, coreCache: Int,
+                          lastLevelCache: Int) rethrows -> Int {
         guard remaining > minimumChunk, minimumChunk * activationBytes <= coreCache else { return remaining }
-        let fitting = max(minimumChunk, min(coreCache / max(activationBytes, 1), lastLevelCache / 4 / max(recordBytes, 1)))
+        let fitting = max(minimumChunk, min(coreCache / max(activationBytes, 1), lastLevelCache / 4 / max(try recordBytes(), 1)))
         let chunks = (remaining + fitting - 1) / fitting
         return (remaining + chunks - 1) / chunks
     }

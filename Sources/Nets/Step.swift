@@ -95,10 +95,7 @@ struct Program {
     var readsInput: Bool { steps.first?.readsInput ?? false }
 
     /// Whether a `Trace` keeps only the output's shape: no step's backward reads its values.
-    var keepsOnlyOutputShape: Bool {
-        guard let last = steps.last else { return false }
-        return !last.readsOutput && !last.masksOutput
-    }
+    var keepsOnlyOutputShape: Bool { Kept.form(producer: steps.last, consumer: nil) == .shape }
 
     /// The gradient at the program's input, from what a recorded run kept (`Trace`). With
     /// `total`, it is added into `total` (and `total` returned); a leading convolution then

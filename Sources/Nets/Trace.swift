@@ -7,6 +7,15 @@ enum Kept {
     case signs(SignMask, shape: [Int])
     case shape([Int])
 
+    enum Form { case values, signs, shape }
+
+    /// How a trace keeps a value made by `producer` and read by `consumer` (nil: the program's
+    /// input, or its output, which the program's own backward is the last to read).
+    static func form(producer: Step?, consumer: Step?) -> Form {
+        if consumer?.readsInput == true || producer?.readsOutput == true { return .values }
+        return producer?.masksOutput == true ? .signs : .shape
+    }
+
     var shape: [Int] {
         switch self {
         case .values(let tensor): tensor.shape
@@ -60,11 +69,11 @@ extension Trace {
         let steps = program.steps
         func kept(_ index: Int) -> Kept {
             let value = recorded[index]
-            let producer = index > 0 ? steps[index - 1] : nil
-            let consumer = index < steps.count ? steps[index] : nil
-            if consumer?.readsInput == true || producer?.readsOutput == true { return .values(value) }
-            if producer?.masksOutput == true { return .signs(SignMask(of: value), shape: value.shape) }
-            return .shape(value.shape)
+            switch Kept.form(producer: index > 0 ? steps[index - 1] : nil, consumer: index < steps.count ? steps[index] : nil) {
+            case .values: return .values(value)
+            case .signs: return .signs(SignMask(of: value), shape: value.shape)
+            case .shape: return .shape(value.shape)
+            }
         }
         input = kept(0)
         outputs = (1..<recorded.count).map(kept)

@@ -100,13 +100,15 @@ final class RecordedChunkTests: XCTestCase {
     /// (2 MB L2, 300 MB L3).
     func testChunksKeepActivationsInACoresCacheAndRecordsInTheLastLevel() throws {
         func chunk(_ remaining: Int, activation: Int, record: Int, core: Int = 2 << 20, last: Int = 300 << 20) -> Int {
-            Network.chunkSize(remaining: remaining, activationBytes: activation, recordBytes: record,
+            Network.chunkSize(remaining: remaining, activationBytes: activation, recordBytes: { record },
                               coreCache: core, lastLevelCache: last)
         }
         XCTAssertEqual(chunk(128, activation: 65_536, record: 200_000), 32, "CIFAR ResNet-110: the activations decide")
         XCTAssertEqual(chunk(100, activation: 65_536, record: 200_000), 25, "4 chunks of 25, not 3 of 32 and one of 4")
         XCTAssertEqual(chunk(128, activation: 65_536, record: 6_500_000), 12, "highway: the record decides")
         XCTAssertEqual(chunk(32, activation: 3_211_264, record: 7_000_000), 32, "ResNet-50: one image is over L2")
+        XCTAssertEqual(Network.chunkSize(remaining: 32, activationBytes: 3_211_264, recordBytes: { XCTFail("measured"); return 1 },
+                                         coreCache: 2 << 20, lastLevelCache: 300 << 20), 32, "no record measured when chunks cannot help")
         XCTAssertEqual(chunk(128, activation: 65_536, record: 200_000, core: 1 << 20), 16, "a 1 MB L2 (Zen 4)")
         XCTAssertEqual(chunk(128, activation: 65_536, record: 20_000_000), 8, "at least 8")
         XCTAssertEqual(chunk(128, activation: 262_144, record: 1), 8, "8 just fit")
