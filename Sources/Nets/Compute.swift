@@ -36,6 +36,17 @@ public enum Compute {
         set { lock.lock(); fixedChunk = newValue.map { max($0, 1) }; lock.unlock() }
     }
 
+    nonisolated(unsafe) private static var stageBudget: Int? = 8 * coreCacheBytes
+
+    /// Bytes of one activation per call in an unrecorded pass (`Network.runStaged`): a block
+    /// runs on as many images as keep its largest activation within it, so ResNet-50's first
+    /// stage at 224 runs 5 images a call (16 MB here, eight times a core's cache). nil runs whole
+    /// batches. Results do not depend on it.
+    public static var stageBytes: Int? {
+        get { lock.lock(); defer { lock.unlock() }; return stageBudget }
+        set { lock.lock(); stageBudget = newValue.map { max($0, 1) }; lock.unlock() }
+    }
+
     /// The last-level cache as the C library reports it (L3, else L2), or 32 MB when it does not.
     public static let lastLevelCacheBytes: Int = {
         for name in [Int32(_SC_LEVEL3_CACHE_SIZE), Int32(_SC_LEVEL2_CACHE_SIZE)] {

@@ -100,10 +100,15 @@ extension Network {
         if let startPosition, !(0...steps.count).contains(startPosition) {
             throw NetsError("start position \(startPosition) is outside 0...\(steps.count)")
         }
+        if startPosition == nil { try checkImages(input) }
+        // Hooks see whole batches, and records are made a chunk at a time by their callers.
+        if !record, last == nil, options.hooks.isEmpty,
+           let staged = try runStaged(input, steps: steps[(startPosition ?? 0)...], throughStem: startPosition == nil) {
+            return (staged, nil, [])
+        }
         var stemTrace: Trace? = nil
         var current = input
         if startPosition == nil {
-            try checkImages(input)
             let stemRun = try stem.forward(input, record: record)
             if record { stemTrace = Trace(stemRun, of: stem) }
             current = try options.hooks.run(.stem, stemRun.last!)

@@ -29,7 +29,8 @@ extension Tensor {
     public func setImages(from part: Tensor, at offset: Int) {
         precondition(Array(part.shape.dropFirst()) == Array(shape.dropFirst()) && offset + part.batch <= batch,
                      "cannot write \(part.shape) at image \(offset) of \(shape)")
-        (pointer + offset * imageSize).update(from: part.pointer, count: part.count)
+        let destination = pointer + offset * imageSize
+        parallelRanges(part.count) { (destination + $0.lowerBound).update(from: part.pointer + $0.lowerBound, count: $0.count) }
     }
 }
 

@@ -11,6 +11,8 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
+    /// For a view, the tensor whose buffer it lies in, kept alive by it; nil when the buffer is its own.
+    private let base: Tensor?
 
     /// An uninitialised tensor.
     public init(shape: [Int]) {
@@ -18,6 +20,17 @@ public final class Tensor: @unchecked Sendable {
         self.shape = shape
         self.count = shape.reduce(1, *)
         self.pointer = BufferPool.shared.take(count)
+        self.base = nil
+    }
+
+    /// Images `range` of `batch`, in its buffer: writing to the view writes to `batch`. Only for
+    /// code that owns `batch` (a block holding the only reference may write its output over it).
+    init(viewing batch: Tensor, images range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= batch.batch, "images \(range) of a batch of \(batch.batch)")
+        self.shape = [range.count] + batch.shape.dropFirst()
+        self.count = shape.reduce(1, *)
+        self.pointer = batch.pointer + range.lowerBound * batch.imageSize
+        self.base = batch
     }
 
     /// Large ones are zeroed by every thread, as `copy()` copies.
@@ -32,7 +45,7 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { BufferPool.shared.give(pointer, count) }
+    deinit { if base == nil { BufferPool.shared.give(pointer, count) } }
 
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 

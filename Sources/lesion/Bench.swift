@@ -20,9 +20,12 @@ struct Bench: ParsableCommand {
     var paths = false
     @Option(help: "Images per recorded pass in the gradient phases (default: sized to the caches, at least 8). Results do not depend on it.")
     var gradientChunk: Int?
+    @Option(help: "Megabytes of one activation per call in the forward phase; 0 runs whole batches (default: eight times a core's cache). Results do not depend on it.")
+    var stageMB: Int?
 
     func validate() throws {
         if let gradientChunk, gradientChunk <= 0 { throw ValidationError("--gradient-chunk must be positive") }
+        if let stageMB, stageMB < 0 { throw ValidationError("--stage-mb must be 0 or more") }
     }
 
     struct Result: Codable {
@@ -36,11 +39,14 @@ struct Bench: ParsableCommand {
         var exactDecompositionCost: Double?
         /// Images per recorded pass, when set by --gradient-chunk.
         var gradientChunk: Int?
+        /// Megabytes of one activation per call in the forward phase; nil: whole batches.
+        var forwardStageMB: Int?
     }
 
     func run() throws {
         engine.apply()
         Compute.recordedChunk = gradientChunk
+        if let stageMB { Compute.stageBytes = stageMB > 0 ? stageMB << 20 : nil }
         let batchSize = engine.batchSize
         let network = try ModelFile.load(model)
         let input = network.architecture.input
@@ -62,7 +68,7 @@ struct Bench: ParsableCommand {
         }
         let result = Result(model: model, batchSize: batchSize, threads: Compute.threads, forwardImagesPerSecond: forward,
                             gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion, exactDecompositionCost: cost,
-                            gradientChunk: gradientChunk)
+                            gradientChunk: gradientChunk, forwardStageMB: Compute.stageBytes.map { $0 >> 20 })
         if json { return try printJSON(result) }
         print(String(format: "forward %.0f images/s, forward+input gradient %.0f images/s (batch %d, %d threads)",
                      forward, gradient, batchSize, result.threads))
