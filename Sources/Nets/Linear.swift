@@ -11,6 +11,9 @@ final class Linear: @unchecked Sendable {
     let bias: [Float]?
     /// Wᵀ, [in, out].
     private let transposed: [Float]
+    /// Batch rows that share one sweep over Wᵀ: their outputs (4 KB each for 1000 classes) and a
+    /// row of Wᵀ stay in a core's L1.
+    static let rowsPerSweep = 4
 
     init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
         self.inFeatures = inFeatures
@@ -32,16 +35,25 @@ final class Linear: @unchecked Sendable {
         let y = Tensor(shape: [n, outFeatures])
         transposed.withUnsafeBufferPointer { wt in
             parallelRanges(n, minimum: 2) { rows in
-                for b in rows {
-                    let row = x.pointer + b * inFeatures
-                    let out = y.pointer + b * outFeatures
-                    out.update(repeating: 0, count: outFeatures)
+                // A few rows at a time, so that each row of Wᵀ is read from memory once for all
+                // of them (a 2048→1000 head's Wᵀ is 8 MB); every sum keeps its order.
+                for first in stride(from: rows.lowerBound, to: rows.upperBound, by: Linear.rowsPerSweep) {
+                    let group = first..<min(first + Linear.rowsPerSweep, rows.upperBound)
+                    for b in group { (y.pointer + b * outFeatures).update(repeating: 0, count: outFeatures) }
                     for i in 0..<inFeatures {
-                        let xi = row[i]
                         let wi = wt.baseAddress! + i * outFeatures
-                        for o in 0..<outFeatures { out[o] += xi * wi[o] }
+                        for b in group {
+                            let xi = x.pointer[b * inFeatures + i]
+                            let out = y.pointer + b * outFeatures
+                            for o in 0..<outFeatures { out[o] += xi * wi[o] }
+                        }
                     }
-                    if let bias { for o in 0..<outFeatures { out[o] += bias[o] } }
+                    if let bias {
+                        for b in group {
+                            let out = y.pointer + b * outFeatures
+                            for o in 0..<outFeatures { out[o] += bias[o] }
+                        }
+                    }
                 }
             }
         }

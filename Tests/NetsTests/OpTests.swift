@@ -232,6 +232,26 @@ final class OpTests: XCTestCase {
         assertClose(linear.backward(Tensor(shape: [4, 7], values: probe)).values, numeric, tolerance: 1e-3, "linear backward")
     }
 
+    /// Rows share sweeps over Wᵀ in groups, with a tail group at most batch sizes; each output
+    /// must still be its products added in input order, to the bit.
+    func testLinearSumsEachOutputInOrderAtEveryBatchSize() throws {
+        var random = Seeded(15)
+        let (inputs, outputs) = (37, 19)
+        let weight = random.floats(outputs * inputs), bias = random.floats(outputs)
+        let linear = Linear(inFeatures: inputs, outFeatures: outputs, weight: weight, bias: bias)
+        for batch in 1...11 {
+            let x = random.floats(batch * inputs)
+            let y = try linear.forward(Tensor(shape: [batch, inputs], values: x)).values
+            for b in 0..<batch {
+                for o in 0..<outputs {
+                    var sum: Float = 0
+                    for i in 0..<inputs { sum += x[b * inputs + i] * weight[o * inputs + i] }
+                    XCTAssertEqual(y[b * outputs + o].bitPattern, (sum + bias[o]).bitPattern, "batch \(batch), row \(b), output \(o)")
+                }
+            }
+        }
+    }
+
     func testZeroPadShortcutBothPlacements() throws {
         var random = Seeded(14)
         let x = Tensor(shape: [2, 6, 6, 4], values: random.floats(2 * 6 * 6 * 4))
