@@ -40,8 +40,8 @@ public enum Compute {
 
     /// Bytes of one activation per call in an unrecorded pass (`Network.runStaged`): a block
     /// runs on as many images as keep its largest activation within it, so ResNet-50's first
-    /// stage at 224 runs 5 images a call (16 MB here, eight times a core's cache). nil runs whole
-    /// batches. Results do not depend on it.
+    /// stage at 224 runs 4–5 images a call (16 MB here, eight times a core's cache). nil runs
+    /// whole batches. Results do not depend on it.
     public static var stageBytes: Int? {
         get { lock.lock(); defer { lock.unlock() }; return stageBudget }
         set { lock.lock(); stageBudget = newValue.map { max($0, 1) }; lock.unlock() }

@@ -100,4 +100,10 @@ public final class Network: @unchecked Sendable {
     public func blockShapes(_ index: Int) -> (input: [Int], output: [Int]) {
         (blocks[index].inputShape, blocks[index].outputShape)
     }
+
+    /// One image's larger activation of block `index`, its input or its output, in bytes.
+    func activationBytes(_ index: Int) -> Int {
+        let shapes = blockShapes(index)
+        return max(shapes.input.reduce(1, *), shapes.output.reduce(1, *)) * MemoryLayout<Float>.stride
+    }
 }

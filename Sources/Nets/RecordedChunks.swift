@@ -63,10 +63,7 @@ extension Network {
     /// One image's largest block input or output, in bytes (the stem's output is the first
     /// block's input).
     var largestActivationBytes: Int {
-        blocks.indices.map { index in
-            let shapes = blockShapes(index)
-            return max(shapes.input.reduce(1, *), shapes.output.reduce(1, *))
-        }.max().map { $0 * MemoryLayout<Float>.stride } ?? 0
+        blocks.indices.map(activationBytes).max() ?? 0
     }
 }
 

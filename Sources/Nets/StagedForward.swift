@@ -15,8 +15,7 @@ extension Network {
     func stageChunks(_ steps: [Variant.Step], batch: Int, budget: Int) -> [Int] {
         var running = 1
         return steps.map { step in
-            let shapes = blockShapes(step.block)
-            let bytes = max(shapes.input.reduce(1, *), shapes.output.reduce(1, *)) * MemoryLayout<Float>.stride
+            let bytes = activationBytes(step.block)
             running = max(running, min(batch, max(Network.minimumStageChunk, budget / max(bytes, 1))))
             return running
         }

@@ -26,7 +26,7 @@ enum Kept {
     /// The tensor itself; throws where the trace kept less (a step that reads more of a value
     /// than `Trace` judged it would: a bug, not a user's error).
     func values() throws -> Tensor {
-        guard case .values(let tensor) = self else { throw NetsError("a recorded pass did not keep a value its backward reads") }
+        guard let tensor else { throw NetsError("a recorded pass did not keep a value its backward reads") }
         return tensor
     }
 
