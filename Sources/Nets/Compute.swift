@@ -47,6 +47,15 @@ public enum Compute {
         set { lock.lock(); stageBudget = newValue.map { max($0, 1) }; lock.unlock() }
     }
 
+    nonisolated(unsafe) private static var flatteningPixels = 28 * 28
+
+    /// Pixels per image up to which a 1×1 stride-1 convolution runs over the batch as one row of
+    /// pixels (`Convolution.planGrid`); 0 never does. Results do not depend on it.
+    public static var pointwiseFlatteningPixels: Int {
+        get { lock.lock(); defer { lock.unlock() }; return flatteningPixels }
+        set { lock.lock(); flatteningPixels = max(0, newValue); lock.unlock() }
+    }
+
     /// The last-level cache as the C library reports it (L3, else L2), or 32 MB when it does not.
     public static let lastLevelCacheBytes: Int = {
         for name in [Int32(_SC_LEVEL3_CACHE_SIZE), Int32(_SC_LEVEL2_CACHE_SIZE)] {

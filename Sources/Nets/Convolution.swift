@@ -201,16 +201,30 @@ public final class Convolution: @unchecked Sendable {
         }
     }
 
+    /// The grid oneDNN is shown for an NHWC input. A 1×1 stride-1 convolution on small maps sees
+    /// the whole batch as one row of pixels (1, 1, N·H·W): the same bytes, and each output the same
+    /// sum in the same order, but brgconv_1x1 then blocks pixels across images. Per image, 7×7 and
+    /// 14×14 maps leave ragged pixel blocks: ResNet-50's 1×1 convolutions on them ran at 78–83% of
+    /// the peak, and at 85–94% flattened (docs/performance.md).
+    func planGrid(_ input: [Int]) -> (batch: Int, height: Int, width: Int) {
+        let pixels = input[1] * input[2]
+        let pointwise = geometry.kernel == 1 && geometry.stride == 1 && geometry.groups == 1
+            && geometry.padTop == 0 && geometry.padLeft == 0 && geometry.padBottom == 0 && geometry.padRight == 0
+        guard pointwise, pixels <= Compute.pointwiseFlatteningPixels else { return (input[0], input[1], input[2]) }
+        return (1, 1, input[0] * pixels)
+    }
+
     private func plan(_ input: [Int], accumulate: Bool, relu: Bool, sigmoid: Bool, backward: Bool) throws -> OpaquePointer {
         let threads = Compute.threads
-        let key = PlanKey(batch: input[0], height: input[1], width: input[2], threads: threads,
+        let (batch, height, width) = backward ? (input[0], input[1], input[2]) : planGrid(input)
+        let key = PlanKey(batch: batch, height: height, width: width, threads: threads,
                           accumulate: accumulate, relu: relu, sigmoid: sigmoid, backward: backward)
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[key] { return plan }
-        let size = geometry.outputSize(height: input[1], width: input[2])
+        let size = geometry.outputSize(height: height, width: width)
         var shape = unravel_conv_shape(
-            batch: input[0], in_channels: geometry.inChannels, in_height: input[1], in_width: input[2],
+            batch: batch, in_channels: geometry.inChannels, in_height: height, in_width: width,
             out_channels: geometry.outChannels, out_height: size.height, out_width: size.width,
             kernel_height: geometry.kernel, kernel_width: geometry.kernel,
             stride_height: geometry.stride, stride_width: geometry.stride,

@@ -22,10 +22,15 @@ struct Bench: ParsableCommand {
     var gradientChunk: Int?
     @Option(help: "Megabytes of one activation per call in the forward phase; 0 runs whole batches (default: eight times a core's cache). Results do not depend on it.")
     var stageMB: Int?
+    @Option(help: "Pixels per image up to which a 1x1 convolution runs over the batch as one row; 0 never (default: 784, 28x28). Results do not depend on it.")
+    var pointwiseFlattening: Int?
 
     func validate() throws {
         if let gradientChunk, gradientChunk <= 0 { throw ValidationError("--gradient-chunk must be positive") }
         if let stageMB, stageMB < 0 { throw ValidationError("--stage-mb must be 0 or more") }
+        if let pointwiseFlattening, pointwiseFlattening < 0 {
+            throw ValidationError("--pointwise-flattening must be 0 or more")
+        }
     }
 
     struct Result: Codable {
@@ -41,12 +46,15 @@ struct Bench: ParsableCommand {
         var gradientChunk: Int?
         /// Megabytes of one activation per call in the forward phase; nil: whole batches.
         var forwardStageMB: Int?
+        /// Pixels per image up to which 1×1 convolutions ran over the batch as one row.
+        var pointwiseFlattening: Int
     }
 
     func run() throws {
         engine.apply()
         Compute.recordedChunk = gradientChunk
         if let stageMB { Compute.stageBytes = stageMB > 0 ? stageMB << 20 : nil }
+        if let pointwiseFlattening { Compute.pointwiseFlatteningPixels = pointwiseFlattening }
         let batchSize = engine.batchSize
         let network = try ModelFile.load(model)
         let input = network.architecture.input
@@ -68,7 +76,8 @@ struct Bench: ParsableCommand {
         }
         let result = Result(model: model, batchSize: batchSize, threads: Compute.threads, forwardImagesPerSecond: forward,
                             gradientImagesPerSecond: gradient, oneDNN: Compute.oneDNNVersion, exactDecompositionCost: cost,
-                            gradientChunk: gradientChunk, forwardStageMB: Compute.stageBytes.map { $0 >> 20 })
+                            gradientChunk: gradientChunk, forwardStageMB: Compute.stageBytes.map { $0 >> 20 },
+                            pointwiseFlattening: Compute.pointwiseFlatteningPixels)
         if json { return try printJSON(result) }
         print(String(format: "forward %.0f images/s, forward+input gradient %.0f images/s (batch %d, %d threads)",
                      forward, gradient, batchSize, result.threads))

@@ -121,6 +121,48 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// On small maps a 1×1 convolution runs over the batch as one row of pixels; every output must
+    /// keep its bits, fused add and ReLU included, and other geometries keep their grid.
+    func testPointwiseConvolutionsOnSmallMapsKeepTheirBitsFlattened() throws {
+        var random = Seeded(6)
+        let limit = Compute.pointwiseFlatteningPixels
+        defer { Compute.pointwiseFlatteningPixels = limit }
+        let cases: [(ConvGeometry, [Int])] = [
+            (ConvGeometry(inChannels: 64, outChannels: 256, kernel: 1), [5, 7, 7, 64]),
+            (ConvGeometry(inChannels: 256, outChannels: 64, kernel: 1), [3, 14, 14, 256]),
+            (ConvGeometry(inChannels: 128, outChannels: 512, kernel: 1), [2, 28, 28, 128]),
+            (ConvGeometry(inChannels: 24, outChannels: 40, kernel: 1), [3, 5, 9, 24]),
+        ]
+        for (geometry, shape) in cases {
+            let conv = Convolution(geometry, weights: random.floats(geometry.weightCount), bias: random.floats(geometry.outChannels))
+            let x = Tensor(shape: shape, values: random.floats(shape.reduce(1, *)))
+            let residual = random.floats(conv.outputShape(for: shape).reduce(1, *))
+            func outputs() throws -> [[Float]] {
+                let sum = Tensor(shape: conv.outputShape(for: shape), values: residual)
+                try conv.forward(x, into: sum, accumulate: true, relu: true)
+                return [try conv.forward(x).values, try conv.forward(x, relu: true).values, sum.values]
+            }
+            Compute.pointwiseFlatteningPixels = limit
+            XCTAssertTrue(conv.planGrid(shape) == (1, 1, shape[0] * shape[1] * shape[2]), "\(geometry) on \(shape)")
+            let flattened = try outputs()
+            Compute.pointwiseFlatteningPixels = 0
+            XCTAssertTrue(conv.planGrid(shape) == (shape[0], shape[1], shape[2]), "\(geometry) on \(shape)")
+            XCTAssertEqual(flattened, try outputs(), "\(geometry) on \(shape)")
+        }
+        Compute.pointwiseFlatteningPixels = limit
+        let kept: [(ConvGeometry, [Int])] = [
+            (ConvGeometry(inChannels: 64, outChannels: 64, kernel: 1), [2, 29, 28, 64]),
+            (ConvGeometry(inChannels: 64, outChannels: 64, kernel: 1, stride: 2), [2, 14, 14, 64]),
+            (ConvGeometry(inChannels: 64, outChannels: 64, kernel: 1, padding: 1), [2, 14, 14, 64]),
+            (ConvGeometry(inChannels: 64, outChannels: 64, kernel: 3, padding: 1), [2, 14, 14, 64]),
+            (ConvGeometry(inChannels: 64, outChannels: 64, kernel: 1, groups: 2), [2, 14, 14, 64]),
+        ]
+        for (geometry, shape) in kept {
+            let conv = Convolution(geometry, weights: [Float](repeating: 0, count: geometry.weightCount), bias: nil)
+            XCTAssertTrue(conv.planGrid(shape) == (shape[0], shape[1], shape[2]), "\(geometry) on \(shape)")
+        }
+    }
+
     func testTheReferenceBackwardIsTheDerivativeOfTheReferenceForward() throws {
         var random = Seeded(4)
         let geometry = ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1)
