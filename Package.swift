@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // Layer 1: the HDF5 C library and a safe Swift face over it.
@@ -37,7 +38,7 @@ let package = Package(
         .target(name: "Nets", dependencies: ["HDF5", "CDNNL", "CaffeProto", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         // Layer 3: experiments, probes and result files.
-        .target(name: "Analysis", dependencies: ["Nets", "HDF5"]),
+        .target(name: "Analysis", dependencies: ["Nets", "HDF5", .product(name: "Crypto", package: "swift-crypto")]),
 
         // Layer 4: the command-line tool.
         .executableTarget(

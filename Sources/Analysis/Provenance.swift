@@ -23,8 +23,8 @@ public struct Provenance: Sendable {
         self.threads = threads
         self.batchSize = batchSize
         self.images = images
-        modelSHA256 = try SHA256.file(model)
-        dataSHA256 = try SHA256.file(data)
+        modelSHA256 = try FileDigest.sha256(file: model)
+        dataSHA256 = try FileDigest.sha256(file: data)
         started = Provenance.now()
     }
 

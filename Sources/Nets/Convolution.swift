@@ -204,8 +204,8 @@ public final class Convolution: @unchecked Sendable {
     /// The grid oneDNN is shown for an NHWC input. A 1×1 stride-1 convolution on small maps sees
     /// the whole batch as one row of pixels (1, 1, N·H·W): the same bytes, and each output the same
     /// sum in the same order, but brgconv_1x1 then blocks pixels across images. Per image, 7×7 and
-    /// 14×14 maps leave ragged pixel blocks: ResNet-50's 1×1 convolutions on them ran at 78–83% of
-    /// the peak, and at 85–94% flattened (docs/performance.md).
+    /// 14×14 maps leave ragged pixel blocks: ResNet-50's 1×1 convolutions on them ran at 77–82% of
+    /// the peak, and at 85–90% flattened (docs/performance.md).
     func planGrid(_ input: [Int]) -> (batch: Int, height: Int, width: Int) {
         let pixels = input[1] * input[2]
         let pointwise = geometry.kernel == 1 && geometry.stride == 1 && geometry.groups == 1
