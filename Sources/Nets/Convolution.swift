@@ -66,6 +66,18 @@ public final class Convolution: @unchecked Sendable {
     /// Chosen on the first backward pass, so forward-only runs and the convolutions batch-norm
     /// folding replaces never pay for transposing weights.
     private var backwardMethodCache: BackwardMethod?
+    /// The forward pass on small maps of a strided 1×1 convolution without padding; made on
+    /// first use (`subsampled`).
+    private var subsampledCache: SubsampledPointwise??
+
+    private var subsampled: SubsampledPointwise? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = subsampledCache { return cached }
+        let made = SubsampledPointwise(geometry, weights: weights, bias: bias)
+        subsampledCache = .some(made)
+        return made
+    }
 
     var backwardMethod: BackwardMethod {
         lock.lock()
@@ -134,6 +146,9 @@ public final class Convolution: @unchecked Sendable {
         try checkInput(input.shape)
         guard output.shape == outputShape(for: input.shape) else {
             throw NetsError("convolution output buffer is \(output.shape), expected \(outputShape(for: input.shape))")
+        }
+        if geometry.kernel == 1, geometry.stride > 1, let subsampled, SubsampledPointwise.applies(toOutputPixels: output.shape[1] * output.shape[2]) {
+            return try subsampled.forward(input, into: output, accumulate: accumulate, relu: relu, sigmoid: sigmoid)
         }
         let plan = try self.plan(input.shape, accumulate: accumulate, relu: relu, sigmoid: sigmoid, backward: false)
         guard unravel_conv_execute(plan, input.pointer, output.pointer) == 0 else {

@@ -163,6 +163,42 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// A strided 1×1 convolution onto a small map runs on its input subsampled to the output grid;
+    /// every output must keep the bits oneDNN's strided kernel gives, and agree with the reference.
+    func testStridedPointwiseForwardOnSmallMapsKeepsItsBitsSubsampled() throws {
+        var random = Seeded(7)
+        let limit = Compute.pointwiseFlatteningPixels
+        defer { Compute.pointwiseFlatteningPixels = limit }
+        let cases: [(ConvGeometry, [Int])] = [
+            (ConvGeometry(inChannels: 64, outChannels: 128, kernel: 1, stride: 2), [3, 14, 14, 64]),
+            (ConvGeometry(inChannels: 128, outChannels: 256, kernel: 1, stride: 2), [2, 13, 15, 128]),
+            (ConvGeometry(inChannels: 24, outChannels: 40, kernel: 1, stride: 3), [3, 10, 11, 24]),
+        ]
+        for (geometry, shape) in cases {
+            let weights = random.floats(geometry.weightCount), bias = random.floats(geometry.outChannels)
+            let conv = Convolution(geometry, weights: weights, bias: bias)
+            let x = Tensor(shape: shape, values: random.floats(shape.reduce(1, *)))
+            let outputShape = conv.outputShape(for: shape)
+            Compute.pointwiseFlatteningPixels = limit
+            XCTAssertTrue(SubsampledPointwise.applies(toOutputPixels: outputShape[1] * outputShape[2]), "\(geometry) on \(shape)")
+            let residual = random.floats(outputShape.reduce(1, *))
+            func outputs() throws -> [[Float]] {
+                let sum = Tensor(shape: outputShape, values: residual)
+                try conv.forward(x, into: sum, accumulate: true, relu: true)
+                return [try conv.forward(x).values, try conv.forward(x, sigmoid: true).values, sum.values]
+            }
+            let subsampled = try outputs()
+            assertClose(subsampled[0], Reference.conv(x, geometry, weights: weights, bias: bias).values, "\(geometry) on \(shape)")
+            Compute.pointwiseFlatteningPixels = 0
+            XCTAssertFalse(SubsampledPointwise.applies(toOutputPixels: outputShape[1] * outputShape[2]))
+            XCTAssertEqual(subsampled, try outputs(), "\(geometry) on \(shape)")
+        }
+        Compute.pointwiseFlatteningPixels = limit
+        XCTAssertFalse(SubsampledPointwise.applies(toOutputPixels: 15 * 14), "maps larger than 14×14 keep the strided kernel")
+        XCTAssertNil(SubsampledPointwise(ConvGeometry(inChannels: 8, outChannels: 8, kernel: 1, stride: 2, padding: 1), weights: [Float](repeating: 0, count: 64), bias: nil))
+        XCTAssertNil(SubsampledPointwise(ConvGeometry(inChannels: 8, outChannels: 8, kernel: 1), weights: [Float](repeating: 0, count: 64), bias: nil))
+    }
+
     func testTheReferenceBackwardIsTheDerivativeOfTheReferenceForward() throws {
         var random = Seeded(4)
         let geometry = ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1)
