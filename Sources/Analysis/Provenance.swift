@@ -28,7 +28,11 @@ public struct Provenance: Sendable {
         started = Provenance.now()
     }
 
+    /// The time in ISO 8601, to the millisecond: it orders the networks of one file
+    /// (`StudyResults`), and several small networks are studied within a second.
     public static func now() -> String {
-        ISO8601DateFormatter().string(from: Date())
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
     }
 }
