@@ -25,6 +25,13 @@ public struct ConvGeometry: Hashable, Sendable, Codable {
         ((height + padTop + padBottom - kernel) / stride + 1, (width + padLeft + padRight - kernel) / stride + 1)
     }
 
+    /// A 1×1 ungrouped convolution without padding: each output pixel reads one input pixel, so
+    /// the pixels can be laid out in any grid (`Convolution.planGrid`, `SubsampledPointwise`,
+    /// `StridedPointwiseBackward`).
+    var isUnpaddedPointwise: Bool {
+        kernel == 1 && groups == 1 && padTop == 0 && padLeft == 0 && padBottom == 0 && padRight == 0
+    }
+
     /// Weight count in PyTorch's layout (O, I/groups, KH, KW).
     public var weightCount: Int { outChannels * (inChannels / groups) * kernel * kernel }
 }
@@ -66,18 +73,9 @@ public final class Convolution: @unchecked Sendable {
     /// Chosen on the first backward pass, so forward-only runs and the convolutions batch-norm
     /// folding replaces never pay for transposing weights.
     private var backwardMethodCache: BackwardMethod?
-    /// The forward pass on small maps of a strided 1×1 convolution without padding; made on
-    /// first use (`subsampled`).
-    private var subsampledCache: SubsampledPointwise??
-
-    private var subsampled: SubsampledPointwise? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = subsampledCache { return cached }
-        let made = SubsampledPointwise(geometry, weights: weights, bias: bias)
-        subsampledCache = .some(made)
-        return made
-    }
+    /// The forward pass on small maps of a strided 1×1 convolution without padding; nil for
+    /// every other geometry.
+    private let subsampled: SubsampledPointwise?
 
     var backwardMethod: BackwardMethod {
         lock.lock()
@@ -103,6 +101,7 @@ public final class Convolution: @unchecked Sendable {
         self.geometry = geometry
         self.weights = weights
         self.bias = bias
+        subsampled = SubsampledPointwise(geometry, weights: weights, bias: bias)
     }
 
     private static func transposedForBackward(_ g: ConvGeometry, _ weights: [Float]) -> Convolution? {
@@ -147,7 +146,7 @@ public final class Convolution: @unchecked Sendable {
         guard output.shape == outputShape(for: input.shape) else {
             throw NetsError("convolution output buffer is \(output.shape), expected \(outputShape(for: input.shape))")
         }
-        if geometry.kernel == 1, geometry.stride > 1, let subsampled, SubsampledPointwise.applies(toOutputPixels: output.shape[1] * output.shape[2]) {
+        if let subsampled, SubsampledPointwise.applies(toOutputPixels: output.shape[1] * output.shape[2]) {
             return try subsampled.forward(input, into: output, accumulate: accumulate, relu: relu, sigmoid: sigmoid)
         }
         let plan = try self.plan(input.shape, accumulate: accumulate, relu: relu, sigmoid: sigmoid, backward: false)
@@ -223,9 +222,9 @@ public final class Convolution: @unchecked Sendable {
     /// the peak, and at 85–90% flattened (docs/performance.md).
     func planGrid(_ input: [Int]) -> (batch: Int, height: Int, width: Int) {
         let pixels = input[1] * input[2]
-        let pointwise = geometry.kernel == 1 && geometry.stride == 1 && geometry.groups == 1
-            && geometry.padTop == 0 && geometry.padLeft == 0 && geometry.padBottom == 0 && geometry.padRight == 0
-        guard pointwise, pixels <= Compute.pointwiseFlatteningPixels else { return (input[0], input[1], input[2]) }
+        guard geometry.isUnpaddedPointwise, geometry.stride == 1, pixels <= Compute.pointwiseFlatteningPixels else {
+            return (input[0], input[1], input[2])
+        }
         return (1, 1, input[0] * pixels)
     }
 

@@ -11,8 +11,7 @@ final class StridedPointwiseBackward: @unchecked Sendable {
     private let transposed: Convolution
 
     init?(_ g: ConvGeometry, weights: [Float]) {
-        guard g.kernel == 1, g.stride > 1, g.groups == 1,
-              [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 == 0 }) else { return nil }
+        guard g.isUnpaddedPointwise, g.stride > 1 else { return nil }
         stride = g.stride
         transposed = Convolution(ConvGeometry(inChannels: g.outChannels, outChannels: g.inChannels, kernel: 1),
                                  weights: Convolution.transposedAndFlipped(g, weights), bias: nil)

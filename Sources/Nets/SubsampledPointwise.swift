@@ -10,8 +10,7 @@ final class SubsampledPointwise: @unchecked Sendable {
     private let unstrided: Convolution
 
     init?(_ g: ConvGeometry, weights: [Float], bias: [Float]?) {
-        guard g.kernel == 1, g.stride > 1, g.groups == 1,
-              [g.padTop, g.padLeft, g.padBottom, g.padRight].allSatisfy({ $0 == 0 }) else { return nil }
+        guard g.isUnpaddedPointwise, g.stride > 1 else { return nil }
         stride = g.stride
         unstrided = Convolution(ConvGeometry(inChannels: g.inChannels, outChannels: g.outChannels, kernel: 1),
                                 weights: weights, bias: bias)
