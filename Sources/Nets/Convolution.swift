@@ -115,20 +115,28 @@ public final class Convolution: @unchecked Sendable {
     }
 
     /// Ungrouped weights with input and output channels swapped and each kernel turned
-    /// by 180°, in PyTorch layout: for a 1×1 kernel, plain Wᵀ.
+    /// by 180°, in PyTorch layout: for a 1×1 kernel, plain Wᵀ. Done in tiles of 32 × 32
+    /// channels: row by row, every write of a 2048 × 512 matrix missed the cache, and turning
+    /// ResNet-50's weights took 95 ms before its first gradient.
     static func transposedAndFlipped(_ g: ConvGeometry, _ weights: [Float]) -> [Float] {
-        let k = g.kernel
-        var flipped = [Float](repeating: 0, count: weights.count)
-        for o in 0..<g.outChannels {
-            for c in 0..<g.inChannels {
-                for i in 0..<k {
-                    for j in 0..<k {
-                        flipped[((c * g.outChannels + o) * k + (k - 1 - i)) * k + (k - 1 - j)] = weights[((o * g.inChannels + c) * k + i) * k + j]
+        let (k, outputs, inputs, tile) = (g.kernel, g.outChannels, g.inChannels, 32)
+        let taps = k * k
+        return [Float](unsafeUninitializedCapacity: weights.count) { flipped, initialized in
+            weights.withUnsafeBufferPointer { source in
+                for o0 in stride(from: 0, to: outputs, by: tile) {
+                    for c0 in stride(from: 0, to: inputs, by: tile) {
+                        for o in o0..<min(o0 + tile, outputs) {
+                            for c in c0..<min(c0 + tile, inputs) {
+                                let from = (o * inputs + c) * taps, to = (c * outputs + o) * taps
+                                // Turning a kernel by 180° reverses its taps.
+                                for t in 0..<taps { flipped[to + taps - 1 - t] = source[from + t] }
+                            }
+                        }
                     }
                 }
             }
+            initialized = weights.count
         }
-        return flipped
     }
 
     deinit { plans.values.forEach { unravel_conv_destroy($0) } }

@@ -45,7 +45,7 @@ struct Predict: ParsableCommand {
             let predictions = try root.createDataset("predictions", shape: [0], values: [Int64](), options: .appendable)
             let gradients = inputGradients
                 ? try root.createDataset("input_gradients", shape: [0, c, h, w], values: [Float](),
-                                         options: DatasetOptions(chunks: [8, c, h, w], deflate: 4, shuffle: true, extendable: true))
+                                         options: DatasetOptions(chunks: [8, c, h, w], extendable: true))
                 : nil
             for range in batches {
                 let (images, batchLabels) = try dataset.batch(range, preprocessing: network.architecture.preprocessing)

@@ -199,6 +199,25 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertNil(SubsampledPointwise(ConvGeometry(inChannels: 8, outChannels: 8, kernel: 1), weights: [Float](repeating: 0, count: 64), bias: nil))
     }
 
+    /// The weights of a backward pass run as a forward one, turned in tiles of 32 channels: on
+    /// channel counts that leave ragged tiles, each weight lands where the definition puts it.
+    func testTransposedAndFlippedWeightsFollowTheirDefinitionAcrossTiles() {
+        var random = Seeded(17)
+        for (inputs, outputs, kernel) in [(37, 70, 3), (70, 37, 1), (64, 33, 5), (1, 40, 7)] {
+            let geometry = ConvGeometry(inChannels: inputs, outChannels: outputs, kernel: kernel)
+            let weights = random.floats(geometry.weightCount)
+            let turned = Convolution.transposedAndFlipped(geometry, weights)
+            var expected = [Float](repeating: .nan, count: weights.count)
+            for o in 0..<outputs { for c in 0..<inputs { for i in 0..<kernel { for j in 0..<kernel {
+                expected[((c * outputs + o) * kernel + kernel - 1 - i) * kernel + kernel - 1 - j] =
+                    weights[((o * inputs + c) * kernel + i) * kernel + j]
+            } } } }
+            let wrong = zip(turned, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
+            XCTAssertTrue(turned.count == expected.count && wrong.isEmpty,
+                          "\(inputs)→\(outputs), \(kernel)×\(kernel): \(wrong.count) weights misplaced, the first at \(wrong.first ?? -1)")
+        }
+    }
+
     func testTheReferenceBackwardIsTheDerivativeOfTheReferenceForward() throws {
         var random = Seeded(4)
         let geometry = ConvGeometry(inChannels: 3, outChannels: 4, kernel: 3, stride: 2, padding: 1)
