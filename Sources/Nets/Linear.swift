@@ -1,30 +1,27 @@
+import CDNNL
+
 /// y = x Wᵀ + b with W in PyTorch's [out, in] layout.
 ///
-/// Each output is summed over the inputs in order, one product at a time, as it always was: the
-/// loops run across the outputs (on Wᵀ, kept beside W) so that the compiler vectorises them
-/// without reordering any sum, and batch rows are shared among the threads. A 2048→1000 head at
-/// batch 32 took 2% of a ResNet-50 forward pass as a scalar loop on one core.
+/// Each output is summed over the inputs in order, one product at a time, as it always was
+/// (`unravel_linear_rows`, in C for its AVX-512 path: Swift's baseline x86-64 loops are four
+/// lanes wide, and the head ran at 25 GFLOP/s a core). Batch rows are shared among the threads.
 final class Linear: @unchecked Sendable {
     let inFeatures: Int
     let outFeatures: Int
     let weight: [Float]
     let bias: [Float]?
-    /// Wᵀ, [in, out].
-    private let transposed: [Float]
-    /// Batch rows that share one sweep over Wᵀ: their outputs (4 KB each for 1000 classes) and a
-    /// row of Wᵀ stay in a core's L1.
-    static let rowsPerSweep = 4
+    /// W in blocks of 64 outputs, input by input (`unravel_linear_pack`).
+    private let packed: [Float]
 
     init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]?) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.weight = weight
         self.bias = bias
-        var transposed = [Float](repeating: 0, count: weight.count)
-        for o in 0..<outFeatures {
-            for i in 0..<inFeatures { transposed[i * outFeatures + o] = weight[o * inFeatures + i] }
+        packed = [Float](unsafeUninitializedCapacity: unravel_linear_packed_count(inFeatures, outFeatures)) { packed, count in
+            unravel_linear_pack(weight, packed.baseAddress!, inFeatures, outFeatures)
+            count = packed.count
         }
-        self.transposed = transposed
     }
 
     func forward(_ x: Tensor) throws -> Tensor {
@@ -33,31 +30,20 @@ final class Linear: @unchecked Sendable {
         }
         let (n, inFeatures, outFeatures) = (x.shape[0], inFeatures, outFeatures)
         let y = Tensor(shape: [n, outFeatures])
-        transposed.withUnsafeBufferPointer { wt in
-            parallelRanges(n, minimum: 2) { rows in
-                // A few rows at a time, so that each row of Wᵀ is read from memory once for all
-                // of them (a 2048→1000 head's Wᵀ is 8 MB); every sum keeps its order.
-                for first in stride(from: rows.lowerBound, to: rows.upperBound, by: Linear.rowsPerSweep) {
-                    let group = first..<min(first + Linear.rowsPerSweep, rows.upperBound)
-                    for b in group { (y.pointer + b * outFeatures).update(repeating: 0, count: outFeatures) }
-                    for i in 0..<inFeatures {
-                        let wi = wt.baseAddress! + i * outFeatures
-                        for b in group {
-                            let xi = x.pointer[b * inFeatures + i]
-                            let out = y.pointer + b * outFeatures
-                            for o in 0..<outFeatures { out[o] += xi * wi[o] }
-                        }
-                    }
-                    if let bias {
-                        for b in group {
-                            let out = y.pointer + b * outFeatures
-                            for o in 0..<outFeatures { out[o] += bias[o] }
-                        }
-                    }
+        packed.withUnsafeBufferPointer { packed in
+            Linear.withBias(bias) { bias in
+                parallelRanges(n, minimum: 2) { rows in
+                    unravel_linear_rows(x.pointer, packed.baseAddress!, bias, y.pointer, rows.lowerBound, rows.upperBound,
+                                        inFeatures, outFeatures)
                 }
             }
         }
         return y
+    }
+
+    private static func withBias<R>(_ bias: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// dL/dx = g W: each input's gradient summed over the outputs in order, rows on the threads.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Nets
+import CDNNL
 
 /// Every other op, forward against the reference and backward against finite differences.
 final class OpTests: XCTestCase {
@@ -232,21 +233,30 @@ final class OpTests: XCTestCase {
         assertClose(linear.backward(Tensor(shape: [4, 7], values: probe)).values, numeric, tolerance: 1e-3, "linear backward")
     }
 
-    /// Rows share sweeps over Wᵀ in groups, with a tail group at most batch sizes; each output
-    /// must still be its products added in input order, to the bit.
+    /// Rows go in groups of four and outputs in blocks of 64, with tails at most sizes, on two
+    /// paths (AVX-512 and the plain loop); each output must still be its products added in input
+    /// order, then the bias, to the bit.
     func testLinearSumsEachOutputInOrderAtEveryBatchSize() throws {
         var random = Seeded(15)
-        let (inputs, outputs) = (37, 19)
-        let weight = random.floats(outputs * inputs), bias = random.floats(outputs)
-        let linear = Linear(inFeatures: inputs, outFeatures: outputs, weight: weight, bias: bias)
-        for batch in 1...11 {
-            let x = random.floats(batch * inputs)
-            let y = try linear.forward(Tensor(shape: [batch, inputs], values: x)).values
-            for b in 0..<batch {
-                for o in 0..<outputs {
-                    var sum: Float = 0
-                    for i in 0..<inputs { sum += x[b * inputs + i] * weight[o * inputs + i] }
-                    XCTAssertEqual(y[b * outputs + o].bitPattern, (sum + bias[o]).bitPattern, "batch \(batch), row \(b), output \(o)")
+        for (inputs, outputs, hasBias) in [(37, 19, true), (20, 64, false), (9, 130, true)] {
+            let weight = random.floats(outputs * inputs), bias = hasBias ? random.floats(outputs) : nil
+            let linear = Linear(inFeatures: inputs, outFeatures: outputs, weight: weight, bias: bias)
+            var packed = [Float](repeating: .nan, count: unravel_linear_packed_count(inputs, outputs))
+            unravel_linear_pack(weight, &packed, inputs, outputs)
+            for batch in 1...11 {
+                let x = random.floats(batch * inputs)
+                let y = try linear.forward(Tensor(shape: [batch, inputs], values: x)).values
+                var plain = [Float](repeating: .nan, count: batch * outputs)
+                unravel_linear_rows_portable(x, packed, bias, &plain, 0, batch, inputs, outputs)
+                for b in 0..<batch {
+                    for o in 0..<outputs {
+                        var sum: Float = 0
+                        for i in 0..<inputs { sum += x[b * inputs + i] * weight[o * inputs + i] }
+                        if let bias { sum += bias[o] }
+                        let label = "\(inputs)→\(outputs), batch \(batch), row \(b), output \(o)"
+                        XCTAssertEqual(y[b * outputs + o].bitPattern, sum.bitPattern, label)
+                        XCTAssertEqual(plain[b * outputs + o].bitPattern, sum.bitPattern, "plain loop, " + label)
+                    }
                 }
             }
         }
