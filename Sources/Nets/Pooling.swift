@@ -1,3 +1,5 @@
+import CDNNL
+
 /// The output length of a pooling along an axis of length n. In ceil mode (PyTorch's
 /// ceil_mode, and Caffe's only rounding) the size is rounded up, but the last window must start
 /// inside the image or its left padding.
@@ -29,31 +31,20 @@ struct MaxPool {
          pooledSize(width, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
     }
 
-    /// Output rows are shared among the threads; along the channels the comparison is a select,
-    /// which vectorises (a conditional store does not). ResNet-50's pool1 at batch 32 was 3% of
+    func cShape(_ x: Tensor) -> unravel_pool_shape {
+        let (oh, ow) = outputSize(x.shape[1], x.shape[2])
+        return unravel_pool_shape(n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], oh: oh, ow: ow,
+                                  kernel: kernel, stride: stride, padding: padding, zero_padded: zeroPadded ? 1 : 0)
+    }
+
+    /// Output rows are shared among the threads (`unravel_maxpool_forward`, in C for its AVX-512
+    /// path; Swift's baseline loops are four lanes wide). ResNet-50's pool1 at batch 32 was 3% of
     /// a forward pass on one core.
     func forward(_ x: Tensor) -> Tensor {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (oh, ow) = outputSize(h, w)
-        let y = Tensor(shape: [n, oh, ow, c])
-        parallelRanges(n * oh, minimum: 2) { rows in
-            for row in rows {
-                let (b, i) = row.quotientAndRemainder(dividingBy: oh)
-                for j in 0..<ow {
-                    let out = y.pointer + ((b * oh + i) * ow + j) * c
-                    out.update(repeating: zeroPadded && touchesPadding(i, j, h, w) ? 0 : -.infinity, count: c)
-                    for di in 0..<kernel {
-                        let r = i * stride - padding + di
-                        guard r >= 0 && r < h else { continue }
-                        for dj in 0..<kernel {
-                            let q = j * stride - padding + dj
-                            guard q >= 0 && q < w else { continue }
-                            let source = x.pointer + ((b * h + r) * w + q) * c
-                            for k in 0..<c { out[k] = source[k] > out[k] ? source[k] : out[k] }
-                        }
-                    }
-                }
-            }
+        var shape = cShape(x)
+        let y = Tensor(shape: [shape.n, shape.oh, shape.ow, shape.c])
+        parallelRanges(shape.n * shape.oh, minimum: 2) { rows in
+            unravel_maxpool_forward(&shape, x.pointer, y.pointer, rows.lowerBound, rows.upperBound)
         }
         return y
     }
@@ -62,51 +53,15 @@ struct MaxPool {
     /// equals the window's maximum `y` (the forward's output): the first maximum, where PyTorch
     /// routes ties. A padding zero that won (`zeroPadded`) equals no input below it, so its
     /// gradient goes nowhere. Images are shared among the threads (windows overlap within an
-    /// image, never across); each window's taps are scanned 16 channels at a time with a mask of
-    /// the channels still unrouted, in explicit vectors: the scalar loop this replaced, with a
-    /// running maximum and its index, was not vectorised by LLVM and took 4.3% of a ResNet-50
-    /// gradient pass. Each input's gradient sums its windows' shares in window order, as before.
+    /// image, never across); each input's gradient sums its windows' shares in window order
+    /// (`unravel_maxpool_backward`: 16 channels at a time with a mask of those still unrouted).
     func backward(_ g: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
-        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (oh, ow) = outputSize(h, w)
-        precondition(y.shape == [n, oh, ow, c] && g.shape == y.shape, "max pool backward: \(g.shape), \(y.shape) for \(x.shape)")
+        var shape = cShape(x)
+        precondition(y.shape == [shape.n, shape.oh, shape.ow, shape.c] && g.shape == y.shape,
+                     "max pool backward: \(g.shape), \(y.shape) for \(x.shape)")
         let gx = Tensor(zeros: x.shape)
-        let vectorChannels = c - c % Vector.scalarCount
-        forEachImage(n) { b in
-            for i in 0..<oh {
-                let rows = max(0, i * stride - padding)..<min(h, i * stride - padding + kernel)
-                for j in 0..<ow {
-                    let columns = max(0, j * stride - padding)..<min(w, j * stride - padding + kernel)
-                    let window = ((b * oh + i) * ow + j) * c
-                    var k = 0
-                    while k < vectorChannels {
-                        let (maximum, share) = (load(y.pointer, window + k), load(g.pointer, window + k))
-                        var unrouted = SIMDMask<SIMD16<Int32>>(repeating: true)
-                        for r in rows {
-                            for q in columns {
-                                let pixel = ((b * h + r) * w + q) * c + k
-                                let hit = unrouted .& (load(x.pointer, pixel) .== maximum)
-                                guard any(hit) else { continue }
-                                let current = load(gx.pointer, pixel)
-                                store(current.replacing(with: current + share, where: hit), gx.pointer, pixel)
-                                unrouted = unrouted .& .!hit
-                            }
-                        }
-                        k += Vector.scalarCount
-                    }
-                    for channel in vectorChannels..<c {
-                        routeScalar: for r in rows {
-                            for q in columns {
-                                let pixel = ((b * h + r) * w + q) * c + channel
-                                if x.pointer[pixel] == y.pointer[window + channel] {
-                                    gx.pointer[pixel] += g.pointer[window + channel]
-                                    break routeScalar
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        parallelRanges(shape.n, minimum: 2) { images in
+            unravel_maxpool_backward(&shape, x.pointer, y.pointer, g.pointer, gx.pointer, images.lowerBound, images.upperBound)
         }
         return gx
     }

@@ -180,6 +180,34 @@ final class OpTests: XCTestCase {
         XCTAssertEqual(gx.values, [1, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
+    /// The AVX-512 paths against the plain C loops, to the bit, where they could part: ties on
+    /// a coarse grid, NaNs and -∞ among the inputs, channels in whole vectors and in a tail,
+    /// zero padding, and windows over the edge in ceil mode.
+    func testMaxPoolVectorPathsEqualThePlainLoops() {
+        var random = Seeded(18)
+        let (n, h, w, c) = (2, 9, 8, 35)
+        for pool in [MaxPool(kernel: 3, stride: 2, padding: 1), MaxPool(kernel: 2, stride: 1, padding: 0),
+                     MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true),
+                     MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true)] {
+            let values = random.floats(n * h * w * c).enumerated().map { index, value -> Float in
+                index % 53 == 0 ? .nan : index % 61 == 0 ? -.infinity : (value * 2).rounded()
+            }
+            let x = Tensor(shape: [n, h, w, c], values: values)
+            var shape = pool.cShape(x)
+            let y = pool.forward(x)
+            var plain = [Float](repeating: 7, count: y.count)
+            unravel_maxpool_forward_portable(&shape, x.pointer, &plain, 0, n * shape.oh)
+            XCTAssertEqual(y.values.map(\.bitPattern), plain.map(\.bitPattern), "forward, \(pool)")
+
+            let g = Tensor(shape: y.shape, values: random.floats(y.count))
+            let gx = pool.backward(g, input: x, output: y)
+            var plainGradient = [Float](repeating: 0, count: x.count)
+            unravel_maxpool_backward_portable(&shape, x.pointer, y.pointer, g.pointer, &plainGradient, 0, n)
+            XCTAssertEqual(gx.values.map(\.bitPattern), plainGradient.map(\.bitPattern), "backward, \(pool)")
+            XCTAssertGreaterThan(gx.values.filter { $0 != 0 }.count, x.count / 8, "gradients were routed, \(pool)")
+        }
+    }
+
     /// Caffe's pooling rounds the output size up: the last window hangs over the edge and takes
     /// the pixels it has. The MSRA ResNets' pool1 maps 112 to 56 where floor rounding gives 55.
     func testMaxPoolInCeilModeAsCaffeRoundsIt() {

@@ -1,0 +1,131 @@
+// Max pooling, forward and backward. Swift compiles for the baseline x86-64, where its 16-lane
+// vectors become four 4-lane ones: the backward took 1.2% of a ResNet-50 gradient pass. The
+// AVX-512 paths keep the plain loops' results to the bit: the same comparisons, the same taps,
+// the same sums in the same order.
+#include "unravel_pool.h"
+
+#include <math.h>
+
+static int touches_padding(const unravel_pool_shape *s, long i, long j) {
+    long top = i * s->stride - s->padding, left = j * s->stride - s->padding;
+    return top < 0 || left < 0 || top + s->kernel > s->h || left + s->kernel > s->w;
+}
+
+// The window's rows [*r0, *r1) and columns [*q0, *q1) inside the image.
+static void window(const unravel_pool_shape *s, long i, long j, long *r0, long *r1, long *q0, long *q1) {
+    long top = i * s->stride - s->padding, left = j * s->stride - s->padding;
+    *r0 = top < 0 ? 0 : top;
+    *r1 = top + s->kernel > s->h ? s->h : top + s->kernel;
+    *q0 = left < 0 ? 0 : left;
+    *q1 = left + s->kernel > s->w ? s->w : left + s->kernel;
+}
+
+void unravel_maxpool_forward_portable(const unravel_pool_shape *s, const float *x, float *y, long first, long last) {
+    for (long row = first; row < last; row++) {
+        long b = row / s->oh, i = row % s->oh;
+        for (long j = 0; j < s->ow; j++) {
+            float *out = y + ((b * s->oh + i) * s->ow + j) * s->c;
+            const float start = s->zero_padded && touches_padding(s, i, j) ? 0.0f : -INFINITY;
+            for (long k = 0; k < s->c; k++) out[k] = start;
+            long r0, r1, q0, q1;
+            window(s, i, j, &r0, &r1, &q0, &q1);
+            for (long r = r0; r < r1; r++)
+                for (long q = q0; q < q1; q++) {
+                    const float *source = x + ((b * s->h + r) * s->w + q) * s->c;
+                    for (long k = 0; k < s->c; k++) out[k] = source[k] > out[k] ? source[k] : out[k];
+                }
+        }
+    }
+}
+
+void unravel_maxpool_backward_portable(const unravel_pool_shape *s, const float *x, const float *y, const float *g,
+                                       float *gx, long first, long last) {
+    for (long b = first; b < last; b++)
+        for (long i = 0; i < s->oh; i++)
+            for (long j = 0; j < s->ow; j++) {
+                long r0, r1, q0, q1, at = ((b * s->oh + i) * s->ow + j) * s->c;
+                window(s, i, j, &r0, &r1, &q0, &q1);
+                for (long k = 0; k < s->c; k++) {
+                    for (long r = r0; r < r1; r++)
+                        for (long q = q0; q < q1; q++) {
+                            long pixel = ((b * s->h + r) * s->w + q) * s->c + k;
+                            if (x[pixel] == y[at + k]) {
+                                gx[pixel] += g[at + k];
+                                goto routed;
+                            }
+                        }
+                routed:;
+                }
+            }
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define UNRAVEL_HAVE_AVX512 1
+
+static __mmask16 lanes(long left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
+
+__attribute__((target("avx512f"))) static void forward_avx512(const unravel_pool_shape *s, const float *x, float *y,
+                                                             long first, long last) {
+    for (long row = first; row < last; row++) {
+        long b = row / s->oh, i = row % s->oh;
+        for (long j = 0; j < s->ow; j++) {
+            float *out = y + ((b * s->oh + i) * s->ow + j) * s->c;
+            const __m512 start = _mm512_set1_ps(s->zero_padded && touches_padding(s, i, j) ? 0.0f : -INFINITY);
+            long r0, r1, q0, q1;
+            window(s, i, j, &r0, &r1, &q0, &q1);
+            for (long k = 0; k < s->c; k += 16) {
+                const __mmask16 live = lanes(s->c - k);
+                __m512 best = start;
+                for (long r = r0; r < r1; r++)
+                    for (long q = q0; q < q1; q++) {
+                        __m512 v = _mm512_maskz_loadu_ps(live, x + ((b * s->h + r) * s->w + q) * s->c + k);
+                        best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ), v);
+                    }
+                _mm512_mask_storeu_ps(out + k, live, best);
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void backward_avx512(const unravel_pool_shape *s, const float *x, const float *y,
+                                                              const float *g, float *gx, long first, long last) {
+    for (long b = first; b < last; b++)
+        for (long i = 0; i < s->oh; i++)
+            for (long j = 0; j < s->ow; j++) {
+                long r0, r1, q0, q1, at = ((b * s->oh + i) * s->ow + j) * s->c;
+                window(s, i, j, &r0, &r1, &q0, &q1);
+                for (long k = 0; k < s->c; k += 16) {
+                    const __mmask16 live = lanes(s->c - k);
+                    const __m512 maximum = _mm512_maskz_loadu_ps(live, y + at + k);
+                    const __m512 share = _mm512_maskz_loadu_ps(live, g + at + k);
+                    __mmask16 unrouted = live;
+                    for (long r = r0; r < r1 && unrouted; r++)
+                        for (long q = q0; q < q1 && unrouted; q++) {
+                            long pixel = ((b * s->h + r) * s->w + q) * s->c + k;
+                            __mmask16 hit = unrouted & _mm512_mask_cmp_ps_mask(live, _mm512_maskz_loadu_ps(live, x + pixel),
+                                                                               maximum, _CMP_EQ_OQ);
+                            if (!hit) continue;
+                            __m512 current = _mm512_maskz_loadu_ps(hit, gx + pixel);
+                            _mm512_mask_storeu_ps(gx + pixel, hit, _mm512_add_ps(current, share));
+                            unrouted &= (__mmask16)~hit;
+                        }
+                }
+            }
+}
+#endif
+
+void unravel_maxpool_forward(const unravel_pool_shape *s, const float *x, float *y, long first, long last) {
+#ifdef UNRAVEL_HAVE_AVX512
+    if (__builtin_cpu_supports("avx512f")) { forward_avx512(s, x, y, first, last); return; }
+#endif
+    unravel_maxpool_forward_portable(s, x, y, first, last);
+}
+
+void unravel_maxpool_backward(const unravel_pool_shape *s, const float *x, const float *y, const float *g, float *gx,
+                              long first, long last) {
+#ifdef UNRAVEL_HAVE_AVX512
+    if (__builtin_cpu_supports("avx512f")) { backward_avx512(s, x, y, g, gx, first, last); return; }
+#endif
+    unravel_maxpool_backward_portable(s, x, y, g, gx, first, last);
+}
