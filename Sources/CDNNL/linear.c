@@ -22,20 +22,26 @@ void unravel_linear_pack(const float *weight, float *packed, long in_features, l
 }
 
 // Outputs a block at a time in the innermost loop, so that the compiler vectorises across them
-// (at whatever width the build allows) without reordering any sum.
+// (at whatever width the build allows) without reordering any sum, and four rows at a time, so
+// that each input's weights are loaded once for all of them.
 void unravel_linear_rows_portable(const float *x, const float *packed, const float *bias, float *y, long first,
                                   long last, long in_features, long out_features) {
-    for (long b = first; b < last; b++)
+    enum { GROUP = 4 };
+    for (long b0 = first; b0 < last; b0 += GROUP) {
+        long rows = last - b0 < GROUP ? last - b0 : GROUP;
         for (long o = 0; o < out_features; o += BLOCK) {
             const float *weights = packed + (o / BLOCK) * in_features * BLOCK;
-            float sums[BLOCK] = {0};
-            for (long i = 0; i < in_features; i++) {
-                const float xi = x[b * in_features + i];
-                for (long j = 0; j < BLOCK; j++) sums[j] += xi * weights[i * BLOCK + j];
-            }
-            for (long j = 0; j < BLOCK && o + j < out_features; j++)
-                y[b * out_features + o + j] = bias ? sums[j] + bias[o + j] : sums[j];
+            float sums[GROUP][BLOCK] = {{0}};
+            for (long i = 0; i < in_features; i++)
+                for (long r = 0; r < rows; r++) {
+                    const float xi = x[(b0 + r) * in_features + i];
+                    for (long j = 0; j < BLOCK; j++) sums[r][j] += xi * weights[i * BLOCK + j];
+                }
+            for (long r = 0; r < rows; r++)
+                for (long j = 0; j < BLOCK && o + j < out_features; j++)
+                    y[(b0 + r) * out_features + o + j] = bias ? sums[r][j] + bias[o + j] : sums[r][j];
         }
+    }
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
