@@ -21,16 +21,12 @@ struct MaxPool {
     var zeroPadded = false
     var ceilMode = false
 
-    /// Whether output (i, j)'s window reaches into the padding.
-    func touchesPadding(_ i: Int, _ j: Int, _ h: Int, _ w: Int) -> Bool {
-        i * stride - padding < 0 || j * stride - padding < 0 || i * stride - padding + kernel > h || j * stride - padding + kernel > w
-    }
-
     func outputSize(_ height: Int, _ width: Int) -> (Int, Int) {
         (pooledSize(height, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode),
          pooledSize(width, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
     }
 
+    /// This pooling on `x`, as the C kernels take it.
     func cShape(_ x: Tensor) -> unravel_pool_shape {
         let (oh, ow) = outputSize(x.shape[1], x.shape[2])
         return unravel_pool_shape(n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], oh: oh, ow: ow,
@@ -41,10 +37,12 @@ struct MaxPool {
     /// path; Swift's baseline loops are four lanes wide). ResNet-50's pool1 at batch 32 was 3% of
     /// a forward pass on one core.
     func forward(_ x: Tensor) -> Tensor {
-        var shape = cShape(x)
+        let shape = cShape(x)
         let y = Tensor(shape: [shape.n, shape.oh, shape.ow, shape.c])
-        parallelRanges(shape.n * shape.oh, minimum: 2) { rows in
-            unravel_maxpool_forward(&shape, x.pointer, y.pointer, rows.lowerBound, rows.upperBound)
+        withUnsafePointer(to: shape) { shape in
+            parallelRanges(shape.pointee.n * shape.pointee.oh, minimum: 2) { rows in
+                unravel_maxpool_forward(shape, x.pointer, y.pointer, rows.lowerBound, rows.upperBound)
+            }
         }
         return y
     }
@@ -56,12 +54,14 @@ struct MaxPool {
     /// image, never across); each input's gradient sums its windows' shares in window order
     /// (`unravel_maxpool_backward`: 16 channels at a time with a mask of those still unrouted).
     func backward(_ g: Tensor, input x: Tensor, output y: Tensor) -> Tensor {
-        var shape = cShape(x)
+        let shape = cShape(x)
         precondition(y.shape == [shape.n, shape.oh, shape.ow, shape.c] && g.shape == y.shape,
                      "max pool backward: \(g.shape), \(y.shape) for \(x.shape)")
         let gx = Tensor(zeros: x.shape)
-        parallelRanges(shape.n, minimum: 2) { images in
-            unravel_maxpool_backward(&shape, x.pointer, y.pointer, g.pointer, gx.pointer, images.lowerBound, images.upperBound)
+        withUnsafePointer(to: shape) { shape in
+            parallelRanges(shape.pointee.n, minimum: 2) { images in
+                unravel_maxpool_backward(shape, x.pointer, y.pointer, g.pointer, gx.pointer, images.lowerBound, images.upperBound)
+            }
         }
         return gx
     }
