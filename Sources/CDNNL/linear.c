@@ -3,6 +3,8 @@
 // a core, 1% of a ResNet-50 drop-one sweep; this file has an AVX-512 path the CPU is asked for.
 #include "unravel_linear.h"
 
+#include "avx512.h"
+
 // Every product is rounded before it is added, in both paths.
 #pragma STDC FP_CONTRACT OFF
 
@@ -44,9 +46,7 @@ void unravel_linear_rows_portable(const float *x, const float *packed, const flo
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define UNRAVEL_HAVE_AVX512 1
+#ifdef UNRAVEL_HAVE_AVX512
 
 enum { ROWS = 4, VECTORS = BLOCK / 16 };
 
@@ -73,7 +73,7 @@ __attribute__((target("avx512f"))) static void block_avx512(const float *x, cons
         for (int v = 0; v < VECTORS; v++) {
             long start = o + 16 * v, left = out_features - start;
             if (left <= 0) break;
-            __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            __mmask16 lanes = unravel_lanes(left);
             __m512 value = acc[r][v];
             if (bias) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(lanes, bias + start));
             _mm512_mask_storeu_ps(y + (b + r) * out_features + start, lanes, value);
@@ -93,7 +93,7 @@ __attribute__((target("avx512f"))) static void rows_avx512(const float *x, const
 void unravel_linear_rows(const float *x, const float *packed, const float *bias, float *y, long first, long last,
                          long in_features, long out_features) {
 #ifdef UNRAVEL_HAVE_AVX512
-    if (__builtin_cpu_supports("avx512f")) { rows_avx512(x, packed, bias, y, first, last, in_features, out_features); return; }
+    if (unravel_has_avx512()) { rows_avx512(x, packed, bias, y, first, last, in_features, out_features); return; }
 #endif
     unravel_linear_rows_portable(x, packed, bias, y, first, last, in_features, out_features);
 }

@@ -4,12 +4,9 @@
 // the same sums in the same order.
 #include "unravel_pool.h"
 
-#include <math.h>
+#include "avx512.h"
 
-static int touches_padding(const unravel_pool_shape *s, long i, long j) {
-    long top = i * s->stride - s->padding, left = j * s->stride - s->padding;
-    return top < 0 || left < 0 || top + s->kernel > s->h || left + s->kernel > s->w;
-}
+#include <math.h>
 
 // The window's rows [*r0, *r1) and columns [*q0, *q1) inside the image.
 static void window(const unravel_pool_shape *s, long i, long j, long *r0, long *r1, long *q0, long *q1) {
@@ -20,15 +17,21 @@ static void window(const unravel_pool_shape *s, long i, long j, long *r0, long *
     *q1 = left + s->kernel > s->w ? s->w : left + s->kernel;
 }
 
+// Where an output's maximum starts: a window clipped by the image's edges reaches into the
+// padding (or, in ceil mode, past the bottom or right edge), which is zeros when `zero_padded`.
+static float window_start(const unravel_pool_shape *s, long r0, long r1, long q0, long q1) {
+    return s->zero_padded && (r1 - r0 < s->kernel || q1 - q0 < s->kernel) ? 0.0f : -INFINITY;
+}
+
 void unravel_maxpool_forward_portable(const unravel_pool_shape *s, const float *x, float *y, long first, long last) {
     for (long row = first; row < last; row++) {
         long b = row / s->oh, i = row % s->oh;
         for (long j = 0; j < s->ow; j++) {
             float *out = y + ((b * s->oh + i) * s->ow + j) * s->c;
-            const float start = s->zero_padded && touches_padding(s, i, j) ? 0.0f : -INFINITY;
-            for (long k = 0; k < s->c; k++) out[k] = start;
             long r0, r1, q0, q1;
             window(s, i, j, &r0, &r1, &q0, &q1);
+            const float start = window_start(s, r0, r1, q0, q1);
+            for (long k = 0; k < s->c; k++) out[k] = start;
             for (long r = r0; r < r1; r++)
                 for (long q = q0; q < q1; q++) {
                     const float *source = x + ((b * s->h + r) * s->w + q) * s->c;
@@ -85,11 +88,7 @@ void unravel_maxpool_backward_portable(const unravel_pool_shape *s, const float 
             }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define UNRAVEL_HAVE_AVX512 1
-
-static __mmask16 lanes(long left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1); }
+#ifdef UNRAVEL_HAVE_AVX512
 
 __attribute__((target("avx512f"))) static void forward_avx512(const unravel_pool_shape *s, const float *x, float *y,
                                                              long first, long last) {
@@ -97,11 +96,11 @@ __attribute__((target("avx512f"))) static void forward_avx512(const unravel_pool
         long b = row / s->oh, i = row % s->oh;
         for (long j = 0; j < s->ow; j++) {
             float *out = y + ((b * s->oh + i) * s->ow + j) * s->c;
-            const __m512 start = _mm512_set1_ps(s->zero_padded && touches_padding(s, i, j) ? 0.0f : -INFINITY);
             long r0, r1, q0, q1;
             window(s, i, j, &r0, &r1, &q0, &q1);
+            const __m512 start = _mm512_set1_ps(window_start(s, r0, r1, q0, q1));
             for (long k = 0; k < s->c; k += 16) {
-                const __mmask16 live = lanes(s->c - k);
+                const __mmask16 live = unravel_lanes(s->c - k);
                 __m512 best = start;
                 for (long r = r0; r < r1; r++)
                     for (long q = q0; q < q1; q++) {
@@ -122,7 +121,7 @@ __attribute__((target("avx512f"))) static void backward_avx512(const unravel_poo
                 long r0, r1, q0, q1, at = ((b * s->oh + i) * s->ow + j) * s->c;
                 window(s, i, j, &r0, &r1, &q0, &q1);
                 for (long k = 0; k < s->c; k += 16) {
-                    const __mmask16 live = lanes(s->c - k);
+                    const __mmask16 live = unravel_lanes(s->c - k);
                     const __m512 maximum = _mm512_maskz_loadu_ps(live, y + at + k);
                     const __m512 share = _mm512_maskz_loadu_ps(live, g + at + k);
                     __mmask16 unrouted = live;
@@ -143,7 +142,7 @@ __attribute__((target("avx512f"))) static void backward_avx512(const unravel_poo
 
 void unravel_maxpool_forward(const unravel_pool_shape *s, const float *x, float *y, long first, long last) {
 #ifdef UNRAVEL_HAVE_AVX512
-    if (__builtin_cpu_supports("avx512f")) { forward_avx512(s, x, y, first, last); return; }
+    if (unravel_has_avx512()) { forward_avx512(s, x, y, first, last); return; }
 #endif
     unravel_maxpool_forward_portable(s, x, y, first, last);
 }
@@ -151,7 +150,7 @@ void unravel_maxpool_forward(const unravel_pool_shape *s, const float *x, float 
 void unravel_maxpool_backward(const unravel_pool_shape *s, const float *x, const float *y, const float *g, float *gx,
                               long first, long last) {
 #ifdef UNRAVEL_HAVE_AVX512
-    if (__builtin_cpu_supports("avx512f")) { backward_avx512(s, x, y, g, gx, first, last); return; }
+    if (unravel_has_avx512()) { backward_avx512(s, x, y, g, gx, first, last); return; }
 #endif
     unravel_maxpool_backward_portable(s, x, y, g, gx, first, last);
 }

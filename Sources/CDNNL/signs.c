@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-#define UNRAVEL_HAVE_AVX512 1
+#include "avx512.h"
+
+#ifdef UNRAVEL_HAVE_AVX512
 
 __attribute__((target("avx512f"))) static void pack_avx512(const float *y, unsigned char *bits, long count) {
     long i = 0;
@@ -17,7 +17,7 @@ __attribute__((target("avx512f"))) static void pack_avx512(const float *y, unsig
         memcpy(bits + i / 8, &positive, 2);
     }
     if (i < count) {
-        __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
+        __mmask16 tail = unravel_lanes(count - i);
         __mmask16 positive = _mm512_mask_cmp_ps_mask(tail, _mm512_maskz_loadu_ps(tail, y + i), zero, _CMP_NLE_UQ);
         long bytes = (count - i + 7) / 8;
         memcpy(bits + i / 8, &positive, (size_t)bytes);
@@ -33,19 +33,17 @@ __attribute__((target("avx512f"))) static void mask_avx512(float *g, const unsig
         _mm512_storeu_ps(g + i, _mm512_mul_ps(_mm512_loadu_ps(g + i), _mm512_maskz_mov_ps(positive, one)));
     }
     if (i < count) {
-        __mmask16 tail = (__mmask16)((1u << (count - i)) - 1), positive = 0;
+        __mmask16 tail = unravel_lanes(count - i), positive = 0;
         memcpy(&positive, bits + i / 8, (size_t)((count - i + 7) / 8));
         __m512 kept = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, g + i), _mm512_maskz_mov_ps(positive, one));
         _mm512_mask_storeu_ps(g + i, tail, kept);
     }
 }
-
-static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #endif
 
 void unravel_signs_pack(const float *y, unsigned char *bits, long count) {
 #ifdef UNRAVEL_HAVE_AVX512
-    if (has_avx512()) { pack_avx512(y, bits, count); return; }
+    if (unravel_has_avx512()) { pack_avx512(y, bits, count); return; }
 #endif
     unravel_signs_pack_portable(y, bits, count);
 }
@@ -60,7 +58,7 @@ void unravel_signs_pack_portable(const float *y, unsigned char *bits, long count
 
 void unravel_signs_mask(float *g, const unsigned char *bits, long count) {
 #ifdef UNRAVEL_HAVE_AVX512
-    if (has_avx512()) { mask_avx512(g, bits, count); return; }
+    if (unravel_has_avx512()) { mask_avx512(g, bits, count); return; }
 #endif
     unravel_signs_mask_portable(g, bits, count);
 }
