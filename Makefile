@@ -11,7 +11,7 @@ VENV := .build/unravel/venv
 # The bench and interop targets use the local venv when it exists, else the system python3.
 PYTHON_BENCH = $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
 
-.PHONY: deps demo test-report test-slurm test-tsan fuzz test test-notebooks build release bench bench-deps test-interop fixtures clean
+.PHONY: deps demo test-report test-slurm test-tsan fuzz test test-notebooks build release bench bench-masks bench-deps test-interop fixtures clean
 
 deps:
 	@scripts/install-deps
@@ -104,6 +104,15 @@ bench: release $(OUT)/peak
 $(OUT)/peak: bench/peak.c
 	@mkdir -p $(OUT)
 	$(CC) -O2 -pthread $< -o $@
+
+## The ReLU masks' packing and application beside memcpy, at ResNet-50's sizes: what bounds
+## the masks of a gradient pass (bench/masks.c).
+bench-masks: $(OUT)/masks
+	OMP_NUM_THREADS=2 $(OUT)/masks
+
+$(OUT)/masks: bench/masks.c Sources/CDNNL/signs.c Sources/CDNNL/include/unravel_signs.h
+	@mkdir -p $(OUT)
+	$(CC) -O2 -fopenmp -ISources/CDNNL/include bench/masks.c Sources/CDNNL/signs.c -o $@
 
 ## Installs torch, torchvision, onnx and onnxruntime into a local venv for bench and test-interop.
 bench-deps:
