@@ -48,6 +48,8 @@ public struct StudyResults {
         public var blockKinds: [String] = []
         public var downsampling: [Int] = []
         public var intactError: Double?
+        /// The images the intact error was measured on, when the file says.
+        public var intactImages: Int?
         /// The classifier's class count (from the experiment groups).
         public var classes: Int?
         /// drop_one: the removed block and the error without it.
@@ -227,9 +229,15 @@ public struct StudyResults {
                                                 error: Array(error.dropFirst()), low: interval.low, high: interval.high))
             }
         }
-        result.intactError = result.plainDropOne?.intactError
+        if let dropOne = result.plainDropOne {
+            result.intactError = dropOne.intactError
+            result.intactImages = try doubles("drop_one/images")?.first.map { Int($0) }
+        }
         if let error = try doubles("drop_many/error"), let k = try doubles("drop_many/variants/k") {
-            result.intactError = result.intactError ?? error.first
+            if result.intactError == nil, let intact = error.first {
+                result.intactError = intact
+                result.intactImages = try doubles("drop_many/images")?.first.map { Int($0) }
+            }
             let groups = Dictionary(grouping: zip(k, error).dropFirst(), by: { $0.0 })
             let ks = groups.keys.sorted()
             result.dropMany = (ks, ks.map { key in groups[key]!.map(\.1).reduce(0, +) / Double(groups[key]!.count) },

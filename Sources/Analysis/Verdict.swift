@@ -83,9 +83,16 @@ public struct Verdict: Sendable, Encodable {
     public init(_ results: StudyResults.NetworkResults, control: StudyResults.NetworkResults? = nil) {
         network = results.name
         group = results.group
-        findings = [Verdict.singleRemovals(results, control: control), Verdict.dropMany(results),
-                    Verdict.reorder(results), Verdict.gradients(results)]
-        overall = Verdict.overall(findings)
+        let lesions = [Verdict.singleRemovals(results, control: control), Verdict.dropMany(results), Verdict.reorder(results)]
+        if let why = Verdict.atChance(results) {
+            // The lesions measured cannot be judged, and without Veit et al.'s defining test no overall either.
+            findings = lesions.map { $0.outcome == .notMeasured ? $0 : Verdict.notMeasured($0.criterion, why) }
+                + [Verdict.gradients(results)]
+            overall = .notMeasured
+        } else {
+            findings = lesions + [Verdict.gradients(results)]
+            overall = Verdict.overall(findings)
+        }
     }
 
     /// Every network of a results file, with the first plain network as the control.
@@ -104,9 +111,19 @@ public struct Verdict: Sendable, Encodable {
         return .partlyEnsembleLike
     }
 
+    /// Why no lesion of this network can be judged, if none can: the intact network is not
+    /// clearly better than chance (`Chance`), so damage has no scale.
+    static func atChance(_ r: StudyResults.NetworkResults) -> String? {
+        guard let intact = r.intactError, let classes = r.classes,
+              !Chance.isBeaten(by: intact, classes: classes, images: r.intactImages) else { return nil }
+        return "the intact network is not better than chance on these images ("
+            + Chance.numbers(error: intact, classes: classes, images: r.intactImages)
+            + "), so damage, a share of the way to chance, has no scale; " + Chance.advice
+    }
+
     /// How far `error` is from `intact` toward chance.
     static func damage(_ error: Double, intact: Double, classes: Int) -> Double {
-        let chance = 1 - 1 / Double(classes)
+        let chance = Chance.error(classes: classes)
         return (error - intact) / max(chance - intact, 1e-9)
     }
 
@@ -138,7 +155,7 @@ public struct Verdict: Sendable, Encodable {
                        "median_delta_error": d.medianPoints, "worst_delta_error": d.worstPoints]
         var because = "median Δerror \(points(d.medianPoints)) (damage \(share(d.median)), ≤ \(share(Threshold.medianSingleRemoval)) to pass); "
             + "worst \(points(d.worstPoints)) at block \(d.worstBlock) (damage \(share(d.worst)), ≤ \(share(Threshold.worstSingleRemoval)))"
-        if let control, !r.isPlain, let c = singleRemovalDamage(control) {
+        if let control, !r.isPlain, atChance(control) == nil, let c = singleRemovalDamage(control) {
             numbers["control_median_damage"] = c.median
             because += "; the plain control \(control.name): median damage \(share(c.median))"
         }

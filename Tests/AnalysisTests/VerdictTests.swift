@@ -78,6 +78,48 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(Verdict(StudyResults.NetworkResults(name: "empty")).overall, .notMeasured)
     }
 
+    /// A network no better than chance on the file's images (wrong labels, wrong preprocessing)
+    /// gives damage no scale: dividing by the way left to chance gave damages in the millions,
+    /// judged as if they meant something. Its lesions are not judged, and the verdict says why.
+    func testANetworkAtChanceIsNotJudged() {
+        func judged(intact: Double, images: Int?) -> Verdict {
+            var n = network(dropOne: [0.91, 0.89, 0.90, 0.92, 0.89, 0.908], dropMany: [0.9, 0.91],
+                            reorder: [(0.9, 1, 0.9), (0.8, 2, 0.91), (0.6, 3, 0.89)])
+            n.intactError = intact
+            n.perBlock[0].intactError = intact
+            n.intactImages = images
+            return Verdict(n)
+        }
+        let atChance = judged(intact: 0.91, images: 500)
+        XCTAssertEqual(atChance.findings.map(\.outcome), [.notMeasured, .notMeasured, .notMeasured, .pass],
+                       "the gradient criterion does not depend on the error")
+        XCTAssertEqual(atChance.overall, .notMeasured)
+        for finding in atChance.findings.prefix(3) {
+            XCTAssertTrue(finding.because.contains("not better than chance"), finding.because)
+            XCTAssertTrue(finding.because.contains("error 91.00%, chance 90.00%, 500 images"), finding.because)
+            XCTAssertTrue(finding.numbers.isEmpty)
+        }
+        // Two standard errors of a guessing network's error on 500 images: 2.7 points.
+        XCTAssertEqual(judged(intact: 0.88, images: 500).findings[0].outcome, .notMeasured)
+        XCTAssertNotEqual(judged(intact: 0.87, images: 500).findings[0].outcome, .notMeasured)
+        XCTAssertNotEqual(judged(intact: 0.88, images: 5000).findings[0].outcome, .notMeasured)
+        // Without a count (results put together by hand) only an error at chance or above is refused.
+        XCTAssertEqual(judged(intact: 0.90, images: nil).overall, .notMeasured)
+        XCTAssertNotEqual(judged(intact: 0.89, images: nil).findings[0].outcome, .notMeasured)
+    }
+
+    /// A plain control at chance is not quoted: its damage has no scale either.
+    func testAPlainControlAtChanceIsNotQuoted() {
+        let resnet = network(dropOne: [0.06, 0.06, 0.07, 0.20, 0.06, 0.065], dropMany: [0.07], reorder: smoothReorder)
+        var plain = network(dropOne: Array(repeating: 0.9, count: 6), dropMany: [0.9], reorder: smoothReorder, kinds: "plain")
+        plain.name = "plain"
+        plain.intactError = 0.9
+        plain.perBlock[0].intactError = 0.9
+        let verdicts = Verdict.judge(StudyResults(path: "x.h5", attributes: [], networks: [resnet, plain]))
+        XCTAssertNil(verdicts[0].findings[0].numbers["control_median_damage"])
+        XCTAssertEqual(verdicts[0].overall, .ensembleLike)
+    }
+
     /// A ResNet judged beside a plain network of the same file quotes the control.
     func testThePlainControlIsQuoted() {
         let resnet = network(dropOne: [0.06, 0.06, 0.07, 0.20, 0.06, 0.065], dropMany: [0.07], reorder: smoothReorder)

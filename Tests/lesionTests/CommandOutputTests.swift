@@ -75,6 +75,39 @@ final class CommandOutputTests: XCTestCase {
         }
     }
 
+    /// The bundled ResNet-56 is far better than chance on its digits, and nothing warns. Given the
+    /// same digits with every label moved to the next class, as a mislabelled dataset would be, it
+    /// is worse than chance: eval and the experiments warn on stderr, and the verdict leaves the
+    /// lesions unjudged (it judged damages in the millions before).
+    func testANetworkNoBetterThanChanceIsWarnedAbout() throws {
+        let good = try CLI.run(["eval"] + resnet56)
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertFalse(good.stderr.contains("chance"), good.stderr)
+
+        do {  // closed at the end of the scope, before lesion opens it
+            let source = try File.open(models + "/mnist-heldout.h5").root
+            let root = try File.create(path("mislabelled.h5")).root
+            try root.createDataset("images", shape: try source.dataset("images").shape,
+                                   values: try source.dataset("images").read(as: UInt8.self))
+            let labels = try source.dataset("labels").read(as: Int64.self)
+            try root.createDataset("labels", shape: [labels.count], values: labels.map { ($0 + 1) % 10 })
+        }
+        let mislabelled = [models + "/resnet56.h5", path("mislabelled.h5"), "--limit", "48"]
+
+        let eval = try CLI.run(["eval"] + mislabelled)
+        XCTAssertEqual(eval.status, 0, "a warning, not a failure")
+        XCTAssertTrue(eval.stderr.contains("lesion: warning: the model is not better than chance on"), eval.stderr)
+        let study = try CLI.run(["study"] + mislabelled + ["-o", path("s.h5"), "--batch-size", "24", "--max-k", "2", "--samples", "2",
+                                                           "--max-swaps", "2", "--orders", "2", "--gradient-images", "24", "--json"])
+        XCTAssertEqual(study.status, 0, study.stderr)
+        XCTAssertTrue(study.stderr.contains("lesion: warning: the intact network is not better than chance on"), study.stderr)
+        let networks = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(study.stdout.utf8)) as? [[String: Any]])
+        let verdict = try XCTUnwrap(networks.first?["verdict"] as? [String: Any])
+        XCTAssertEqual(verdict["overall"] as? String, "not measured")
+        let findings = try XCTUnwrap(verdict["findings"] as? [[String: Any]])
+        XCTAssertEqual(findings.prefix(3).map { $0["outcome"] as? String }, ["not measured", "not measured", "not measured"])
+    }
+
     /// The golden comparison itself: numbers within the tolerance pass, any other change fails.
     func testGoldenComparisonToleratesOnlyNumbers() {
         XCTAssertTrue(nearlyEqual("  3  1.2345e-03  ok", "  3  1.2346e-03  ok", 2e-3))
