@@ -20,7 +20,7 @@ public enum Chance {
     /// "error 91.00%, chance 90.00%, 500 images": the numbers behind a warning.
     public static func numbers(error: Double, classes: Int, images: Int?) -> String {
         String(format: "error %.2f%%, chance %.2f%%", error * 100, Chance.error(classes: classes) * 100)
-            + (images.map { ", \($0) images" } ?? "")
+            + (images.map { ", \($0) image" + ($0 == 1 ? "" : "s") } ?? "")
     }
 
     /// What to tell a user whose network is not better than chance.

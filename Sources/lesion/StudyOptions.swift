@@ -53,7 +53,8 @@ struct StudyOptions: ParsableArguments {
         let study = try Study(model: model, data: data, output: output, options: options)
         if !study.absentClasses.isEmpty {
             let absent = study.absentClasses
-            printError("lesion: warning: the \(study.runner.imageCount) images used hold no image of \(absent.count) of the model's "
+            let images = study.runner.imageCount == 1 ? "image used holds" : "images used hold"
+            printError("lesion: warning: the \(study.runner.imageCount) \(images) no image of \(absent.count) of the model's "
                        + "\(study.network.architecture.classes) classes (\(absent.prefix(10).map(String.init).joined(separator: ", "))"
                        + (absent.count > 10 ? ", …" : "") + "); every number describes only the others"
                        + (limit == nil ? "" : ". Is \(data) sorted by class? --limit takes the first images"))
