@@ -49,12 +49,19 @@ public final class DatasetFile: @unchecked Sendable {
         channelOrder = known
     }
 
-    /// Checks that the images fit the network's input.
+    /// Checks that the images fit the network's input and that every label is one of its classes.
     public func check(fits architecture: Architecture) throws {
         let input = architecture.input
         guard channels == input.channels, height == input.height, width == input.width else {
             throw NetsError("\(path): images are \(channels)x\(height)x\(width) (CxHxW), "
                             + "but the model '\(architecture.name)' expects \(input.channels)x\(input.height)x\(input.width)")
+        }
+        // Labels index the logits: one outside the classes would read another image's.
+        let classes = architecture.classes
+        let all = try labels.readRows(0..<count, as: Int64.self, converting: true)
+        if let i = all.firstIndex(where: { $0 < 0 || $0 >= classes }) {
+            throw NetsError("\(path): /labels holds \(all[i]) at image \(i), but the model '\(architecture.name)' has "
+                            + "\(classes) classes (labels 0–\(classes - 1))")
         }
     }
 

@@ -7,6 +7,8 @@ public enum Loss {
         let classes = logits.shape[1]
         return (0..<logits.shape[0]).map { b in
             let row = UnsafeBufferPointer(start: logits.pointer + b * classes, count: classes)
+            // A label outside the row would read another image's logits; DatasetFile.check refuses such files.
+            precondition(row.indices.contains(labels[b]), "label \(labels[b]) outside the \(classes) classes")
             let top = row.max()!
             let logSum = log(row.reduce(0) { $0 + exp($1 - top) }) + top
             return logSum - row[labels[b]]

@@ -9,8 +9,8 @@ final class DatasetFileTests: XCTestCase {
     /// Pixel (b, c, i, j) of the test images: distinct small integers.
     private func pixel(_ b: Int, _ c: Int, _ i: Int, _ j: Int) -> UInt8 { UInt8((b * 50 + c * 20 + i * 3 + j) % 256) }
 
-    private func write(layout: String?, channelOrder: String?) throws -> String {
-        let path = folder.appendingPathComponent("d\(layout ?? "")\(channelOrder ?? "").h5").path
+    private func write(layout: String?, channelOrder: String?, labels: [Int32]? = nil) throws -> String {
+        let path = folder.appendingPathComponent("d\(layout ?? "")\(channelOrder ?? "")\(labels.map { "\($0)" } ?? "").h5").path
         let root = try File.create(path).root
         let (n, c, h, w) = (5, 3, 4, 2)
         var values: [UInt8] = []
@@ -21,7 +21,7 @@ final class DatasetFileTests: XCTestCase {
             for b in 0..<n { for k in 0..<c { for i in 0..<h { for j in 0..<w { values.append(pixel(b, k, i, j)) } } } }
             try root.createDataset("images", shape: [n, c, h, w], values: values)
         }
-        try root.createDataset("labels", shape: [n], values: (0..<n).map { Int32($0 % 3) })
+        try root.createDataset("labels", shape: [n], values: labels ?? (0..<n).map { Int32($0 % 3) })
         if let channelOrder { try root.setAttribute("channel_order", channelOrder) }
         return path
     }
@@ -67,6 +67,20 @@ final class DatasetFileTests: XCTestCase {
         XCTAssertEqual(try DatasetFile(try write(layout: "NCHW", channelOrder: "bgr")).channelOrder, .BGR, "any case")
         XCTAssertThrowsError(try DatasetFile(try write(layout: nil, channelOrder: "YUV"))) { error in
             XCTAssertTrue("\(error)".contains("/@channel_order is 'YUV', expected RGB or BGR"), "\(error)")
+        }
+    }
+
+    /// Labels index the logits: one outside the model's classes read another image's logits (or
+    /// memory past them) and gave a loss, an error and per-class numbers made of nothing.
+    func testLabelsOutsideTheModelsClassesAreRefused() throws {
+        let architecture = Architecture(name: "net", input: InputShape(channels: 3, height: 4, width: 2), stem: [], blocks: [],
+                                        head: [], classes: 3)
+        XCTAssertNoThrow(try DatasetFile(try write(layout: nil, channelOrder: nil)).check(fits: architecture))
+        for (labels, bad) in [([0, 1, 2, 3, 0], "3 at image 3"), ([0, -1, 2, 1, 0], "-1 at image 1")] as [([Int32], String)] {
+            let data = try DatasetFile(try write(layout: nil, channelOrder: nil, labels: labels))
+            XCTAssertThrowsError(try data.check(fits: architecture)) { error in
+                XCTAssertTrue("\(error)".contains("/labels holds \(bad), but the model 'net' has 3 classes (labels 0–2)"), "\(error)")
+            }
         }
     }
 

@@ -230,8 +230,8 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(chosen.stdout.contains("\"waitPolicy\" : \"spinning\""), chosen.stdout)
     }
 
-    private func makeDataset(count: Int) throws -> String {
-        let path = folder.appendingPathComponent("data.h5").path
+    private func makeDataset(count: Int, labels: [Int64]? = nil) throws -> String {
+        let path = folder.appendingPathComponent(labels == nil ? "data.h5" : "labelled.h5").path
         let root = try File.create(path).root
         var state: UInt64 = 7
         let pixels = (0..<(count * 3 * 16 * 16)).map { _ -> UInt8 in
@@ -239,7 +239,7 @@ final class CLITests: XCTestCase {
             return UInt8(truncatingIfNeeded: state >> 56)
         }
         try root.createDataset("images", shape: [count, 3, 16, 16], values: pixels)
-        try root.createDataset("labels", shape: [count], values: (0..<count).map { Int64($0 % 10) })
+        try root.createDataset("labels", shape: [count], values: labels ?? (0..<count).map { Int64($0 % 10) })
         return path
     }
 
@@ -271,6 +271,14 @@ final class CLITests: XCTestCase {
         let result = try CLI.run(["eval", netsFixture("resnet20_a.model.h5"), data])
         XCTAssertEqual(result.status, 3)
         XCTAssertTrue(result.stderr.contains("images are 3x16x16 (CxHxW), but the model"), result.stderr)
+        // eval and predict read the labels too: one past the classes was once read as another image's logit.
+        let labels = try makeDataset(count: 3, labels: [0, 10, -1])
+        for command in [["eval"], ["predict", "-o", folder.appendingPathComponent("p.h5").path]] {
+            let refused = try CLI.run(command + [netsFixture("resnet8_c.model.h5"), labels])
+            XCTAssertEqual(refused.status, 3, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("labelled.h5: /labels holds 10 at image 1, but the model"), refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("has 10 classes (labels 0–9)"), refused.stderr)
+        }
     }
 }
 
