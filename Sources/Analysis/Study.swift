@@ -41,6 +41,9 @@ public final class Study {
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw NetsError(.badUsage, "\(output): the folder \(folder) does not exist")
         }
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
+            throw NetsError(.badUsage, "\(output): a folder, not a file")
+        }
         network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         runner = try Runner(network: network, data: dataset, batchSize: options.batchSize, limit: options.limit)

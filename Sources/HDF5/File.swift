@@ -29,9 +29,12 @@ public final class File: @unchecked Sendable {
         try OpeningCheck.run(before: path)
         return try library {
             let here = Location(file: path, object: "")
-            guard FileManager.default.fileExists(atPath: path) else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
                 throw HDF5Error(.missing, file: path, object: "", "no such file")
             }
+            // libhdf5 would try to read it and report errno, a buffer's address and -1 bytes read.
+            if isFolder.boolValue { throw HDF5Error(.notHDF5, file: path, object: "", "a folder, not a file") }
             if H5Fis_hdf5(path) <= 0 {
                 throw here.error(.notHDF5, "not an HDF5 file (no HDF5 signature found)")
             }
@@ -48,6 +51,10 @@ public final class File: @unchecked Sendable {
     public static func create(_ path: String, _ mode: CreateMode = .failIfExists) throws -> File {
         try library {
             let here = Location(file: path, object: "")
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                throw HDF5Error(.alreadyExists, file: path, object: "", "a folder, not a file")
+            }
             if mode == .failIfExists && FileManager.default.fileExists(atPath: path) {
                 throw HDF5Error(.alreadyExists, file: path, object: "", "the file already exists")
             }

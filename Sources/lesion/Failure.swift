@@ -37,8 +37,18 @@ enum Exit {
     }
 }
 
+/// An output must name a file: a folder there is bad usage, even with --force (the work would
+/// be done, then fail to move into place).
+func refuseFolder(_ output: String) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue else { return }
+    printError("lesion: \(output) is a folder; -o takes a file name")
+    throw Exit.usage
+}
+
 /// An output that exists is replaced only with --force: a conflict otherwise.
 func refuseToReplace(_ output: String, force: Bool) throws {
+    try refuseFolder(output)
     guard force || !FileManager.default.fileExists(atPath: output) else {
         printError("lesion: \(output) exists; use --force to replace it")
         throw Exit.conflict

@@ -20,6 +20,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let read = try StudyResults(results)
+        try refuseFolder(output)
         try write(ReportPage.html(read), to: output)
         if let figures {
             try create(folder: figures)

@@ -40,6 +40,18 @@ final class FileTests: XCTestCase {
         assertHDF5Error(.notHDF5) { try File.open(empty) }
     }
 
+    /// A folder where a file should be is said to be one, without libhdf5's read-failure report
+    /// (errno, buffer address, "bytes actually read = 18446744073709551615").
+    func testAFolderIsNotAFile() throws {
+        let scratch = Scratch()
+        let folder = scratch.path("results.h5")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for error in [assertHDF5Error(.notHDF5) { try File.open(folder) },
+                      assertHDF5Error(.alreadyExists) { try File.create(folder, .truncate) }] {
+            XCTAssertEqual(error?.description, "\(folder): a folder, not a file")
+        }
+    }
+
     func testErrorsNameFileObjectAndExpectation() throws {
         let error = assertHDF5Error(.wrongType) {
             try File.open(fixture("h5py_forms.h5")).root.dataset("numbers/float64").read(as: Float.self)

@@ -427,6 +427,29 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("does not exist"), result.stderr)
     }
 
+    /// An output that is a folder is bad usage before any work, even with --force. predict and
+    /// convert once did all their work and then failed to move the file into place (exit 1), and
+    /// the HDF5 outputs reported libhdf5's read failure.
+    func testAFolderAsTheOutputIsBadUsage() throws {
+        let data = try makeData("ok.h5", count: 2)
+        let folder = path("out.h5")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let results = path("results.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", results]).status, 0)
+        let cases: [[String]] = [
+            ["drop", model, data, "-o", folder], ["drop", model, data, "-o", folder, "--force"],
+            ["predict", model, data, "-o", folder, "--force"], ["convert", model, "-o", folder, "--force"],
+            ["merge", results, "-o", folder, "--force"], ["report", results, "-o", folder],
+        ]
+        for arguments in cases {
+            let result = try CLI.run(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("folder"), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("HDF5"), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written into it")
+    }
+
     /// Arguments no run can use are usage errors (64) that name the flag, found before any work;
     /// they once came out of the library as bad input (3) with the flag named there.
     func testUsageErrorsExitWith64AndNameTheFlag() throws {
