@@ -22,6 +22,9 @@ public final class DatasetFile: @unchecked Sendable {
     public init(_ path: String) throws {
         self.path = path
         let root = try File.open(path).root
+        if !root.contains("images"), root.hasAttribute("format"), try root.stringAttribute("format") == ModelFile.format {
+            throw NetsError("\(path): a model file, not a dataset (/images and /labels); the dataset comes second")
+        }
         images = try root.dataset("images")
         labels = try root.dataset("labels")
         let shape = try images.shape

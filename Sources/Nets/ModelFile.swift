@@ -17,9 +17,13 @@ public enum ModelFile {
         if CaffeModel.isPrototxt(path) { return try CaffeModel.read(prototxt: path) }
         let file = try File.open(path)
         let root = try file.root
-        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
-            throw NetsError("\(path): not an Unravel model file (the root attribute 'format' is not '\(format)'); "
-                            + "export one with notebooks-export/export_pytorch.py")
+        let found = root.hasAttribute("format") ? try root.stringAttribute("format") : nil
+        guard found == format else {
+            // Two files on one command line are easily swapped: say what this one is.
+            let what = found.map { "its root attribute 'format' is '\($0)'" + ($0 == "unravel-results" ? ", a results file" : "") }
+                ?? (root.contains("images") && root.contains("labels") ? "it holds /images and /labels: a dataset, which comes second"
+                    : "the root attribute 'format' is not '\(format)'")
+            throw NetsError("\(path): not an Unravel model file (\(what)); export one with notebooks-export/export_pytorch.py")
         }
         let version = try root.attribute("format_version", as: Int64.self, converting: true)
         guard version <= ModelFile.version else {

@@ -63,8 +63,21 @@ final class ModelFileTests: XCTestCase {
         XCTAssertThrowsError(try ModelFile.load(path)) { XCTAssertTrue("\($0)".contains("blocks[0].kind"), "\($0)") }
     }
 
+    /// Two files on one command line are easily swapped: the error says what the file is.
     func testAFileThatIsNotAModel() throws {
         assertLoadFails(fixture("resnet8_c.expected.h5"), mentioning: "not an Unravel model file")
+        let dataset = folder.appendingPathComponent("data.h5").path, results = folder.appendingPathComponent("results.h5").path
+        do {
+            let root = try File.create(dataset).root
+            try root.createDataset("images", shape: [1, 1, 2, 2], values: [UInt8](repeating: 0, count: 4))
+            try root.createDataset("labels", shape: [1], values: [Int64(0)])
+            try File.create(results).root.setAttribute("format", "unravel-results")
+        }
+        assertLoadFails(dataset, mentioning: "it holds /images and /labels: a dataset, which comes second")
+        assertLoadFails(results, mentioning: "its root attribute 'format' is 'unravel-results', a results file")
+        XCTAssertThrowsError(try DatasetFile(fixture("resnet8_c.model.h5"))) { error in
+            XCTAssertTrue("\(error)".contains("resnet8_c.model.h5: a model file, not a dataset"), "\(error)")
+        }
     }
 
     func testIdentityShortcutOnAShapeChangeIsRefused() throws {
