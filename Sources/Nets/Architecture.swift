@@ -103,6 +103,12 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// No change: float inputs used as they are.
     public static let identity = Preprocessing(scale: 1, mean: [], std: [])
 
+    /// Whether it takes pixels in 0–255: it scales by 1/255, or subtracts a mean above 1 (or a
+    /// mean image) from unscaled pixels, as Caffe models do.
+    public var takesBytePixels: Bool {
+        abs(scale * 255 - 1) < 1e-4 || (scale == 1 && (mean.contains { $0 > 1 } || meanImage != nil))
+    }
+
     enum CodingKeys: String, CodingKey {
         case scale, mean, std, preset
         case channelOrder = "channel_order"

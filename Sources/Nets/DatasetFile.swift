@@ -68,6 +68,19 @@ public final class DatasetFile: @unchecked Sendable {
         }
     }
 
+    /// Why these images would be preprocessed twice, if they would: float images that all lie
+    /// within [-3, 3], as a ToTensor() or a normalised array gives them, for a model whose
+    /// preprocessing takes 0–255 pixels. Such a network sees almost black images and guesses.
+    /// Read from the first `sample` images.
+    public func scaleMismatch(for preprocessing: Preprocessing, sample: Int = 64) throws -> String? {
+        guard !isUInt8, preprocessing.takesBytePixels, count > 0 else { return nil }
+        let pixels = try images.readRows(0..<min(sample, count), as: Float.self)
+        guard let low = pixels.min(), let high = pixels.max(), low >= -3, high <= 3 else { return nil }
+        return "\(path): the images are floats from " + String(format: "%.3g to %.3g", low, high)
+            + ", but the model's preprocessing (\(preprocessing.summary)) takes pixels in 0–255; were they scaled "
+            + "already? Store 0–255 values, or export the model with the preprocessing these images need"
+    }
+
     /// Images `range` as a preprocessed NHWC tensor, and their labels.
     public func batch(_ range: Range<Int>, preprocessing: Preprocessing) throws -> (images: Tensor, labels: [Int]) {
         let labels = try self.labels.readRows(range, as: Int64.self, converting: true).map { Int($0) }

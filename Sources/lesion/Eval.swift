@@ -33,6 +33,7 @@ struct Eval: ParsableCommand {
         let network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         try dataset.check(fits: network.architecture)
+        if let mismatch = try dataset.scaleMismatch(for: network.architecture.preprocessing) { printError("lesion: warning: " + mismatch) }
         let batches = compute.batches(of: dataset.count)
         let progress = Progress("eval", total: batches.last?.upperBound ?? 0, quiet: compute.quiet)
         var wrong = 0, seen = 0, loss = 0.0, computeSeconds = 0.0

@@ -51,6 +51,9 @@ struct StudyOptions: ParsableArguments {
         options.pauseAfterBatch = pauseAfterBatch
         options.prefix = prefix
         let study = try Study(model: model, data: data, output: output, options: options)
+        if let mismatch = try study.runner.data.scaleMismatch(for: study.network.architecture.preprocessing) {
+            printError("lesion: warning: " + mismatch)
+        }
         if !study.absentClasses.isEmpty {
             let absent = study.absentClasses
             let images = study.runner.imageCount == 1 ? "image used holds" : "images used hold"

@@ -84,6 +84,30 @@ final class DatasetFileTests: XCTestCase {
         }
     }
 
+    /// Float images already in [0, 1] (or normalised) given to a model that takes 0–255 pixels
+    /// are scaled twice: the network sees near-black images and guesses.
+    func testImagesScaledTwiceAreNamed() throws {
+        func floats(_ name: String, _ values: [Float]) throws -> DatasetFile {
+            let path = folder.appendingPathComponent(name).path
+            do {
+                let root = try File.create(path).root
+                try root.createDataset("images", shape: [values.count, 1, 1, 1], values: values)
+                try root.createDataset("labels", shape: [values.count], values: [Int64](repeating: 0, count: values.count))
+            }
+            return try DatasetFile(path)
+        }
+        let imagenet = Preprocessing(scale: 1.0 / 255, mean: [0.485], std: [0.229])
+        let caffe = Preprocessing(scale: 1, mean: [104], std: [])
+        let unit = try floats("unit.h5", [0, 0.25, 1])
+        let message = try XCTUnwrap(try unit.scaleMismatch(for: imagenet))
+        XCTAssertTrue(message.contains("unit.h5: the images are floats from 0 to 1, but the model's preprocessing"), message)
+        XCTAssertNotNil(try unit.scaleMismatch(for: caffe), "Caffe's mean of 104 is in pixel units")
+        XCTAssertNotNil(try floats("normalised.h5", [-2.1, 0, 2.6]).scaleMismatch(for: imagenet))
+        XCTAssertNil(try unit.scaleMismatch(for: .identity), "a model that takes prepared inputs")
+        XCTAssertNil(try floats("bytes.h5", [0, 17, 255]).scaleMismatch(for: imagenet), "0–255 values stored as floats")
+        XCTAssertNil(try DatasetFile(try write(layout: nil, channelOrder: nil)).scaleMismatch(for: imagenet), "uint8 pixels")
+    }
+
     func testMissingImagesAreAClearError() throws {
         let path = folder.appendingPathComponent("empty.h5").path
         _ = try File.create(path)

@@ -108,6 +108,22 @@ final class CommandOutputTests: XCTestCase {
         XCTAssertEqual(findings.prefix(3).map { $0["outcome"] as? String }, ["not measured", "not measured", "not measured"])
     }
 
+    /// The bundled digits stored as floats in [0, 1], as ToTensor() gives them: the model scales
+    /// them by 1/255 again, and eval says so before it says the network is at chance.
+    func testImagesScaledTwiceAreWarnedAbout() throws {
+        do {
+            let source = try File.open(models + "/mnist-heldout.h5").root
+            let root = try File.create(path("scaled.h5")).root
+            let pixels = try source.dataset("images").read(as: UInt8.self).map { Float($0) / 255 }
+            try root.createDataset("images", shape: try source.dataset("images").shape, values: pixels)
+            try root.createDataset("labels", shape: try source.dataset("labels").shape, values: try source.dataset("labels").read(as: Int64.self))
+        }
+        let eval = try CLI.run(["eval", models + "/resnet56.h5", path("scaled.h5"), "--limit", "48"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stderr.contains("scaled.h5: the images are floats from 0 to 1, but the model's preprocessing"), eval.stderr)
+        XCTAssertTrue(eval.stderr.contains("were they scaled already?"), eval.stderr)
+    }
+
     /// The golden comparison itself: numbers within the tolerance pass, any other change fails.
     func testGoldenComparisonToleratesOnlyNumbers() {
         XCTAssertTrue(nearlyEqual("  3  1.2345e-03  ok", "  3  1.2346e-03  ok", 2e-3))
