@@ -56,8 +56,11 @@ public final class DatasetFile: @unchecked Sendable {
     public func check(fits architecture: Architecture) throws {
         let input = architecture.input
         guard channels == input.channels, height == input.height, width == input.width else {
+            // Arrays from NumPy or TensorFlow are often channels-last, which the file must declare.
+            let channelsLastUndeclared = !channelsLast && [channels, height, width] == [input.height, input.width, input.channels]
             throw NetsError("\(path): images are \(channels)x\(height)x\(width) (CxHxW), "
-                            + "but the model '\(architecture.name)' expects \(input.channels)x\(input.height)x\(input.width)")
+                            + "but the model '\(architecture.name)' expects \(input.channels)x\(input.height)x\(input.width)"
+                            + (channelsLastUndeclared ? "; stored as (N, H, W, C)? Give /images the attribute layout = \"NHWC\"" : ""))
         }
         // Labels index the logits: one outside the classes would read another image's.
         let classes = architecture.classes

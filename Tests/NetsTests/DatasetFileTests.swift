@@ -76,6 +76,7 @@ final class DatasetFileTests: XCTestCase {
         let architecture = Architecture(name: "net", input: InputShape(channels: 3, height: 4, width: 2), stem: [], blocks: [],
                                         head: [], classes: 3)
         XCTAssertNoThrow(try DatasetFile(try write(layout: nil, channelOrder: nil)).check(fits: architecture))
+        XCTAssertNoThrow(try DatasetFile(try write(layout: "NHWC", channelOrder: nil)).check(fits: architecture))
         for (labels, bad) in [([0, 1, 2, 3, 0], "3 at image 3"), ([0, -1, 2, 1, 0], "-1 at image 1")] as [([Int32], String)] {
             let data = try DatasetFile(try write(layout: nil, channelOrder: nil, labels: labels))
             XCTAssertThrowsError(try data.check(fits: architecture)) { error in
@@ -106,6 +107,23 @@ final class DatasetFileTests: XCTestCase {
         XCTAssertNil(try unit.scaleMismatch(for: .identity), "a model that takes prepared inputs")
         XCTAssertNil(try floats("bytes.h5", [0, 17, 255]).scaleMismatch(for: imagenet), "0–255 values stored as floats")
         XCTAssertNil(try DatasetFile(try write(layout: nil, channelOrder: nil)).scaleMismatch(for: imagenet), "uint8 pixels")
+    }
+
+    /// Channels-last images without the layout attribute read as the wrong shape; the error says
+    /// how to declare them.
+    func testUndeclaredChannelsLastIsNamed() throws {
+        let path = folder.appendingPathComponent("nhwc.h5").path
+        do {
+            let root = try File.create(path).root
+            try root.createDataset("images", shape: [2, 4, 2, 3], values: [UInt8](repeating: 0, count: 48))
+            try root.createDataset("labels", shape: [2], values: [Int64(0), 1])
+        }
+        let architecture = Architecture(name: "net", input: InputShape(channels: 3, height: 4, width: 2), stem: [], blocks: [],
+                                        head: [], classes: 3)
+        XCTAssertThrowsError(try DatasetFile(path).check(fits: architecture)) { error in
+            XCTAssertTrue("\(error)".contains("images are 4x2x3 (CxHxW), but the model 'net' expects 3x4x2; stored as (N, H, W, C)? "
+                                              + "Give /images the attribute layout = \"NHWC\""), "\(error)")
+        }
     }
 
     func testMissingImagesAreAClearError() throws {
