@@ -3,7 +3,8 @@ import Foundation
 /// The error of a network that guesses, and whether a measured error is clearly better. Damage
 /// is a share of the way from the intact error to chance, so it has no scale for a network that
 /// does no better than chance on the images at hand: wrong labels or wrong preprocessing, most
-/// often. `lesion eval`, the experiment tables and the verdict all say so.
+/// often. `lesion eval` and every experiment command warn, and the verdict leaves such a
+/// network's lesions unjudged.
 public enum Chance {
     /// 1 − 1/classes: the expected error of a uniform guess.
     public static func error(classes: Int) -> Double { 1 - 1 / Double(max(classes, 1)) }
