@@ -196,6 +196,10 @@ def test_a_key_mismatch_lists_the_keys(folder):
                  "does not fit the model _Kuangliu: ")
     assert_fails(folder, ["torchvision:resnet18", "--checkpoint", os.path.join(PEER, "resnet20-12fca82f.th"),
                           "--input", "3,32,32", "--preprocess", "imagenet"], "37 keys missing: fc.bias, fc.weight")
+    # The published ResNet-56 with the depth left at 20: the error names the depth that fits.
+    assert_fails(folder, ["cifar-resnet", "--depth", "20", "--option", "A", "--checkpoint",
+                          os.path.join(PEER, "resnet56-4bfd9763.th")],
+                 "the checkpoint has 9 blocks in each of layer1, layer2, layer3, the model 3: --depth 56?")
 
 
 def test_an_unsupported_op_names_the_node(folder):
