@@ -67,7 +67,10 @@ public struct PathDistribution: Sendable {
 
     /// The share of paths with lengths in `range`.
     public func share(_ range: ClosedRange<Int>) -> Double {
-        range.clamped(to: 0...(shares.count - 1)).reduce(0) { $0 + shares[$1] }
+        // clamped(to:) would turn a range past the longest length into that length alone.
+        let lengths = 0...(shares.count - 1)
+        guard range.overlaps(lengths) else { return 0 }
+        return range.clamped(to: lengths).reduce(0) { $0 + shares[$1] }
     }
 
     /// The shortest range of lengths holding at least `mass`; among the shortest, the one holding most.

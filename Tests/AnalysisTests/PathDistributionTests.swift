@@ -15,6 +15,17 @@ final class PathDistributionTests: XCTestCase {
         XCTAssertEqual(paths.counts[27].description, "1946939425648112")  // C(54, 27)
     }
 
+    /// Lengths a network does not have hold no paths. Clamping 19...35 to a 9-block network's
+    /// 0...9 gave 9...9, and `lesion paths` printed "share of 19–35: 0.195%" (the one path of 9).
+    func testLengthsBeyondTheNetworkHoldNoPaths() {
+        let paths = PathDistribution(blocks: 9)
+        XCTAssertEqual(paths.share(19...35), 0)
+        XCTAssertEqual(paths.share(-5 ... -1), 0)
+        XCTAssertEqual(paths.share(9...35), 1.0 / 512, accuracy: 1e-15, "the one path through every block")
+        XCTAssertEqual(paths.share(-3...0), 1.0 / 512, accuracy: 1e-15, "the one path through no block")
+        XCTAssertEqual(paths.share(0...9), 1, accuracy: 1e-12)
+    }
+
     func testThreeHundredThirtyThreeBlocksCountExactly() {
         let paths = PathDistribution(blocks: 333)
         XCTAssertEqual(paths.totalPaths, BigUInt.power(of: 2, 333))

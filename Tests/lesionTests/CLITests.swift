@@ -32,6 +32,18 @@ final class CLITests: XCTestCase {
         try assertGolden(result.stdout, "paths-54.txt")
     }
 
+    /// A shallow network against the default ranges (ResNet-110's): lengths it does not have hold
+    /// nothing and print as 0%. They printed the one path through every block (0.195%), then a
+    /// zero with 302 decimals.
+    func testPathsOfAShallowNetworkMatchGoldenText() throws {
+        let result = try CLI.run(["paths", "--blocks", "9", "--share", "19-35", "--share", "9-12", "--share", "0-9"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertGolden(result.stdout, "paths-9.txt")
+        let tooMany = try CLI.run(["paths", "--blocks", "5001"])
+        XCTAssertEqual(tooMany.status, 64)
+        XCTAssertTrue(tooMany.stderr.contains("--blocks must be in 1...5000"), tooMany.stderr)
+    }
+
     func testPathCountsForResNet1001AreExactAndSumToTwoToThe333() throws {
         let result = try CLI.run(["paths", "--blocks", "333", "--counts", "--json"])
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
