@@ -1,5 +1,5 @@
-/// A non-negative integer of any size, with just what path counting needs: addition and decimal
-/// text. C(333, 166) has 99 digits; 2³³³ has 101.
+/// A non-negative integer of any size, with just what path counting needs: addition, products
+/// and exact quotients by small integers, and decimal text. C(333, 166) has 99 digits; 2³³³ has 101.
 public struct BigUInt: Equatable, Sendable, CustomStringConvertible {
     /// Base-2³² digits, least significant first, no trailing zeros (zero is []).
     private var limbs: [UInt32]
@@ -37,6 +37,20 @@ public struct BigUInt: Equatable, Sendable, CustomStringConvertible {
             carry = product >> 32
         }
         if carry > 0 { result.limbs.append(UInt32(carry)) }
+        while result.limbs.last == 0 { result.limbs.removeLast() }
+        return result
+    }
+
+    /// The quotient by `divisor`, which must divide it exactly (a binomial recurrence's step).
+    public func dividedExactly(by divisor: UInt32) -> BigUInt {
+        var result = self
+        var remainder: UInt64 = 0
+        for i in stride(from: limbs.count - 1, through: 0, by: -1) {
+            let value = remainder << 32 | UInt64(limbs[i])
+            result.limbs[i] = UInt32(value / UInt64(divisor))
+            remainder = value % UInt64(divisor)
+        }
+        precondition(remainder == 0, "\(divisor) does not divide \(self)")
         while result.limbs.last == 0 { result.limbs.removeLast() }
         return result
     }

@@ -23,7 +23,6 @@ public struct PathDistribution: Sendable {
 
     public init(_ factors: [Factor]) {
         self.factors = factors
-        var counts = [BigUInt(1)]
         var shares = [1.0]
         for factor in factors {
             let (stay, step): (Double, Double)
@@ -32,18 +31,25 @@ public struct PathDistribution: Sendable {
             case .plain: (stay, step) = (0, 1)
             case .gated(let t): (stay, step) = (1 - t, t)
             }
-            var nextCounts = [BigUInt](repeating: BigUInt(), count: counts.count + 1)
-            var nextShares = [Double](repeating: 0, count: shares.count + 1)
-            for k in counts.indices {
-                if factor != .plain { nextCounts[k] = nextCounts[k] + counts[k] }
-                nextCounts[k + 1] = nextCounts[k + 1] + counts[k]
-                nextShares[k] += shares[k] * stay
-                nextShares[k + 1] += shares[k] * step
+            var next = [Double](repeating: 0, count: shares.count + 1)
+            for k in shares.indices {
+                next[k] += shares[k] * stay
+                next[k + 1] += shares[k] * step
             }
-            (counts, shares) = (nextCounts, nextShares)
+            shares = next
+        }
+        self.shares = shares
+        // Counts ignore gates, so the polynomial is z^plain · (1 + z)^rest: binomials, shifted. The
+        // recurrence C(r, j + 1) = C(r, j)·(r − j)/(j + 1) takes about n² word operations, where
+        // multiplying the factors out took n³ (37 s for 10,000 blocks).
+        let plain = factors.filter { $0 == .plain }.count, rest = factors.count - plain
+        var counts = [BigUInt](repeating: BigUInt(), count: factors.count + 1)
+        var binomial = BigUInt(1)
+        for j in 0...rest {
+            counts[plain + j] = binomial
+            if j < rest { binomial = binomial.multiplied(by: UInt32(rest - j)).dividedExactly(by: UInt32(j + 1)) }
         }
         self.counts = counts
-        self.shares = shares
     }
 
     /// n residual blocks: the binomial distribution of Veit et al.'s Fig. 6a.

@@ -53,6 +53,28 @@ final class PathDistributionTests: XCTestCase {
         XCTAssertEqual(gated.mean, 0.4, accuracy: 1e-12)
     }
 
+    /// The counts, against the generating polynomial multiplied out factor by factor (the way
+    /// they were computed before the binomial recurrence), for mixed networks in every order.
+    func testCountsEqualThePolynomialMultipliedOut() {
+        var state: UInt64 = 9
+        for length in [1, 2, 7, 40, 131] {
+            let factors: [PathDistribution.Factor] = (0..<length).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return [.residual, .plain, .gated(0.3)][Int(state >> 33) % 3]
+            }
+            var polynomial = [BigUInt(1)]
+            for factor in factors {
+                var next = [BigUInt](repeating: BigUInt(), count: polynomial.count + 1)
+                for (k, c) in polynomial.enumerated() {
+                    if factor != .plain { next[k] = next[k] + c }
+                    next[k + 1] = next[k + 1] + c
+                }
+                polynomial = next
+            }
+            XCTAssertEqual(PathDistribution(factors).counts, polynomial, "\(length) blocks")
+        }
+    }
+
     func testExponentialSlopeRecoversADecayRate() {
         let x = (0..<10).map(Double.init)
         XCTAssertEqual(exponentialSlope(x, x.map { 3 * exp(-0.25 * $0) })!, -0.25, accuracy: 1e-12)
