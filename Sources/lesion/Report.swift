@@ -21,9 +21,9 @@ struct Report: ParsableCommand {
     func run() throws {
         let read = try StudyResults(results)
         try refuseFolder(output)
+        if let figures { try create(folder: figures) }   // before the page, so a bad folder writes nothing
         try write(ReportPage.html(read), to: output)
         if let figures {
-            try create(folder: figures)
             for figure in ReportFigures.all(read) {
                 try write(#"<?xml version="1.0" encoding="UTF-8"?>"# + "\n" + figure.svg + "\n",
                           to: (figures as NSString).appendingPathComponent(figure.name + ".svg"))
@@ -42,6 +42,11 @@ struct Report: ParsableCommand {
     }
 
     private func create(folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            printError("lesion: \(folder) is a file; --figures takes a folder")
+            throw Exit.usage
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {

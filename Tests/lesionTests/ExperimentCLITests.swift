@@ -448,6 +448,11 @@ final class ExperimentCLITests: XCTestCase {
             XCTAssertFalse(result.stderr.contains("HDF5"), "\(arguments): \(result.stderr)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written into it")
+        // And the other way round: a file where --figures wants a folder (it exited 1).
+        let figures = try CLI.run(["report", results, "-o", path("r.html"), "--figures", data])
+        XCTAssertEqual(figures.status, 64, figures.stderr)
+        XCTAssertTrue(figures.stderr.contains("is a file; --figures takes a folder"), figures.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("r.html")), "nothing written")
     }
 
     /// Arguments no run can use are usage errors (64) that name the flag, found before any work;
