@@ -18,9 +18,11 @@ public enum Chance {
         return chance - error > noise
     }
 
-    /// "error 91.00%, chance 90.00%, 500 images": the numbers behind a warning.
-    public static func numbers(error: Double, classes: Int, images: Int?) -> String {
-        String(format: "error %.2f%%, chance %.2f%%", error * 100, Chance.error(classes: classes) * 100)
+    /// The numbers behind a warning, "error 91.00%, chance 90.00%, 500 images", when `error`
+    /// does not beat chance; nil when it does.
+    public static func unbeaten(error: Double, classes: Int, images: Int?) -> String? {
+        guard !isBeaten(by: error, classes: classes, images: images) else { return nil }
+        return String(format: "error %.2f%%, chance %.2f%%", error * 100, Chance.error(classes: classes) * 100)
             + (images.map { ", \($0) image" + ($0 == 1 ? "" : "s") } ?? "")
     }
 

@@ -41,9 +41,7 @@ public final class Study {
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw NetsError(.badUsage, "\(output): the folder \(folder) does not exist")
         }
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue {
-            throw NetsError(.badUsage, "\(output): a folder, not a file")
-        }
+        if File.isFolder(output) { throw NetsError(.badUsage, "\(output): a folder, not a file") }
         network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         runner = try Runner(network: network, data: dataset, batchSize: options.batchSize, limit: options.limit)
@@ -58,8 +56,7 @@ public final class Study {
 
     /// The classes none of the first `count` images has (the Runner has checked every label is a class).
     private static func absentClasses(_ data: DatasetFile, count: Int, classes: Int) throws -> [Int] {
-        let labels = try File.open(data.path).root.dataset("labels").readRows(0..<count, as: Int64.self, converting: true)
-        let seen = Set(labels.map { Int($0) })
+        let seen = Set(try data.labels(0..<count))
         return (0..<classes).filter { !seen.contains($0) }
     }
 

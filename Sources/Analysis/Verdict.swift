@@ -115,10 +115,9 @@ public struct Verdict: Sendable, Encodable {
     /// clearly better than chance (`Chance`), so damage has no scale.
     static func atChance(_ r: StudyResults.NetworkResults) -> String? {
         guard let intact = r.intactError, let classes = r.classes,
-              !Chance.isBeaten(by: intact, classes: classes, images: r.intactImages) else { return nil }
-        return "the intact network is not better than chance on these images ("
-            + Chance.numbers(error: intact, classes: classes, images: r.intactImages)
-            + "), so damage, a share of the way to chance, has no scale; " + Chance.advice
+              let numbers = Chance.unbeaten(error: intact, classes: classes, images: r.intactImages) else { return nil }
+        return "the intact network is not better than chance on these images (\(numbers)), so damage, a share of "
+            + "the way to chance, has no scale; " + Chance.advice
     }
 
     /// How far `error` is from `intact` toward chance.

@@ -29,12 +29,11 @@ public final class File: @unchecked Sendable {
         try OpeningCheck.run(before: path)
         return try library {
             let here = Location(file: path, object: "")
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            guard FileManager.default.fileExists(atPath: path) else {
                 throw HDF5Error(.missing, file: path, object: "", "no such file")
             }
             // libhdf5 would try to read it and report errno, a buffer's address and -1 bytes read.
-            if isFolder.boolValue { throw HDF5Error(.notHDF5, file: path, object: "", "a folder, not a file") }
+            if File.isFolder(path) { throw HDF5Error(.notHDF5, file: path, object: "", "a folder, not a file") }
             if H5Fis_hdf5(path) <= 0 {
                 throw here.error(.notHDF5, "not an HDF5 file (no HDF5 signature found)")
             }
@@ -51,10 +50,7 @@ public final class File: @unchecked Sendable {
     public static func create(_ path: String, _ mode: CreateMode = .failIfExists) throws -> File {
         try library {
             let here = Location(file: path, object: "")
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-                throw HDF5Error(.alreadyExists, file: path, object: "", "a folder, not a file")
-            }
+            if File.isFolder(path) { throw HDF5Error(.alreadyExists, file: path, object: "", "a folder, not a file") }
             if mode == .failIfExists && FileManager.default.fileExists(atPath: path) {
                 throw HDF5Error(.alreadyExists, file: path, object: "", "the file already exists")
             }
@@ -68,6 +64,12 @@ public final class File: @unchecked Sendable {
             }
             return File(path: path, id: id)
         }
+    }
+
+    /// Whether a folder stands at `path`, where a file is meant to be.
+    public static func isFolder(_ path: String) -> Bool {
+        var folder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
     }
 
     /// The root group.

@@ -64,7 +64,7 @@ public final class DatasetFile: @unchecked Sendable {
         }
         // Labels index the logits: one outside the classes would read another image's.
         let classes = architecture.classes
-        let all = try labels.readRows(0..<count, as: Int64.self, converting: true)
+        let all = try labels(0..<count)
         if let i = all.firstIndex(where: { $0 < 0 || $0 >= classes }) {
             throw NetsError("\(path): /labels holds \(all[i]) at image \(i), but the model '\(architecture.name)' has "
                             + "\(classes) classes (labels 0–\(classes - 1))")
@@ -84,9 +84,14 @@ public final class DatasetFile: @unchecked Sendable {
             + "already? Store 0–255 values, or export the model with the preprocessing these images need"
     }
 
+    /// The labels of images `range`.
+    public func labels(_ range: Range<Int>) throws -> [Int] {
+        try labels.readRows(range, as: Int64.self, converting: true).map { Int($0) }
+    }
+
     /// Images `range` as a preprocessed NHWC tensor, and their labels.
     public func batch(_ range: Range<Int>, preprocessing: Preprocessing) throws -> (images: Tensor, labels: [Int]) {
-        let labels = try self.labels.readRows(range, as: Int64.self, converting: true).map { Int($0) }
+        let labels = try self.labels(range)
         let pixels: [Float] = isUInt8
             ? try images.readRows(range, as: UInt8.self).map { Float($0) }
             : try images.readRows(range, as: Float.self)

@@ -51,10 +51,8 @@ struct Eval: ParsableCommand {
         let result = Result(model: model, data: data, images: seen, error: Double(wrong) / Double(max(seen, 1)),
                             meanLoss: loss / Double(max(seen, 1)), imagesPerSecond: Double(seen) / max(computeSeconds, 1e-9),
                             threads: Compute.threads, batchSize: compute.batchSize, waitPolicy: .now)
-        let classes = network.architecture.classes
-        if seen > 0, !Chance.isBeaten(by: result.error, classes: classes, images: seen) {
-            printError("lesion: warning: the model is not better than chance on \(data) ("
-                       + Chance.numbers(error: result.error, classes: classes, images: seen) + "); " + Chance.advice)
+        if seen > 0, let numbers = Chance.unbeaten(error: result.error, classes: network.architecture.classes, images: seen) {
+            printError("lesion: warning: the model is not better than chance on \(data) (\(numbers)); " + Chance.advice)
         }
         if compute.json { return try printJSON(result) }
         let waiting = result.waitPolicy == .passive ? ", passive waiting" : ""

@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import HDF5
 import Nets
 
 /// Exit codes that mean something to scripts (README, "Exit codes"). 64 is ArgumentParser's
@@ -40,8 +41,7 @@ enum Exit {
 /// An output must name a file: a folder there is bad usage, even with --force (the work would
 /// be done, then fail to move into place).
 func refuseFolder(_ output: String) throws {
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue else { return }
+    guard File.isFolder(output) else { return }
     printError("lesion: \(output) is a folder; -o takes a file name")
     throw Exit.usage
 }

@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import HDF5
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,8 +43,7 @@ struct Report: ParsableCommand {
     }
 
     private func create(folder: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+        if FileManager.default.fileExists(atPath: folder), !File.isFolder(folder) {
             printError("lesion: \(folder) is a file; --figures takes a folder")
             throw Exit.usage
         }

@@ -76,10 +76,9 @@ struct StudyOptions: ParsableArguments {
         }
         progress.finish()
         if let intact = runs.first(where: { $0.isComplete })?.totals.first,
-           !Chance.isBeaten(by: intact.error, classes: study.network.architecture.classes, images: Int(intact.images)) {
-            printError("lesion: warning: the intact network is not better than chance on \(data) ("
-                       + Chance.numbers(error: intact.error, classes: study.network.architecture.classes, images: Int(intact.images))
-                       + "), so no damage can be judged; " + Chance.advice)
+           let numbers = Chance.unbeaten(error: intact.error, classes: study.network.architecture.classes, images: Int(intact.images)) {
+            printError("lesion: warning: the intact network is not better than chance on \(data) (\(numbers)), "
+                       + "so no damage can be judged; " + Chance.advice)
         }
         return (study, runs, probes)
     }
