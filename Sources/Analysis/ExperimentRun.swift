@@ -23,6 +23,9 @@ public final class ExperimentRun: Probe {
     /// the batches it did: what the shared prefixes saved is reported against the naive loop.
     public private(set) var blockEvaluations = 0
     public private(set) var batchesEvaluated = 0
+    /// Called after each work unit this process computes, with the unit's statistics in place:
+    /// `Study` saves and draws progress there, since one batch of many variants can take an hour.
+    public var afterUnit: (() throws -> Void)?
 
     public static let chunkSize = 64
     /// Set for a `Recalibrated` experiment: variants then run with re-estimated batch norms.
@@ -78,6 +81,8 @@ public final class ExperimentRun: Probe {
     public var unitCount: Int { batchCount * chunks.count }
     func unit(batch: Int, chunk: Int) -> Int { batch * chunks.count + chunk }
     var ownedUnits: [Int] { (0..<unitCount).filter { shard.owns(unit: $0) } }
+    /// Work units this process owns and has not done yet.
+    var unitsLeft: Int { ownedUnits.filter { !unitsDone.contains($0) }.count }
 
     /// Whether every unit of the experiment is done (after a merge, or in an unsharded run).
     public var isComplete: Bool { unitsDone.count == unitCount }
@@ -116,6 +121,7 @@ public final class ExperimentRun: Probe {
                     logits: variantLogits, intact: batch.logits, labels: batch.labels, classes: classes)
             }
             unitsDone.insert(u)
+            try afterUnit?()
         }
     }
 

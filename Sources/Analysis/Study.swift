@@ -16,8 +16,8 @@ public final class Study {
         public var toolVersion = "unknown"
         /// Seconds between saves while running (there is always a save at the end).
         public var saveInterval = 5.0
-        /// A pause after each batch, for tests that interrupt a run.
-        public var pauseAfterBatch = 0.0
+        /// A pause after each work unit, for tests that interrupt a run.
+        public var pauseAfterUnit = 0.0
         /// Writes everything under a group of this name, to keep several networks in one file.
         public var prefix: String? = nil
         public init() {}
@@ -77,19 +77,33 @@ public final class Study {
 
     /// Runs them, saving every few seconds and at the end. `groups` are probes measured alongside
     /// (gradients by path length, highway gates) and written whole at the end, with `also`
-    /// (groups that need no data, such as path counts). `progress(done, total)` counts batches.
+    /// (groups that need no data, such as path counts). `progress(done, total)` counts work units:
+    /// a chunk of one experiment's variants on one batch, or one batch of the groups.
     public func run(_ runs: [ExperimentRun], groups: [Probe & ResultsGroup] = [], also: [ResultsGroup] = [],
                     progress: ((Int, Int) -> Void)? = nil) throws {
-        let total = runner.batches.count
-        progress?(0, total)
-        var lastSave = Date()
-        try runner.run(runs + groups) { index, _ in
-            if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= self.options.saveInterval {
-                try ResultsFile.save(self.output, runs: runs, provenance: self.provenance, modelOnRoot: self.options.prefix == nil)
-                lastSave = Date()
+        // Saves come between work units, not only between batches: on a large network one batch of
+        // a study's hundreds of variants takes many minutes, all lost if a save waited for its end.
+        let groupBatches = Set(runner.batches.indices.filter { b in groups.contains { $0.wants(batch: b) } })
+        let total = runs.reduce(0) { $0 + $1.ownedUnits.count } + groupBatches.count
+        var done = total - runs.reduce(0) { $0 + $1.unitsLeft } - groupBatches.count
+        progress?(done, total)
+        var lastSave = Date(), lastSaveTook = 0.0
+        func unitDone() throws {
+            done += 1
+            // A save rewrites the whole file, which grows with the classes and batches: at least
+            // ten times its own duration apart, saving stays a small share of the run.
+            if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook) {
+                let start = Date()
+                try ResultsFile.save(output, runs: runs, provenance: provenance, modelOnRoot: options.prefix == nil)
+                (lastSave, lastSaveTook) = (Date(), Date().timeIntervalSince(start))
             }
-            progress?(index + 1, total)
-            if self.options.pauseAfterBatch > 0 { Thread.sleep(forTimeInterval: self.options.pauseAfterBatch) }
+            progress?(done, total)
+            if options.pauseAfterUnit > 0 { Thread.sleep(forTimeInterval: options.pauseAfterUnit) }
+        }
+        for run in runs { run.afterUnit = unitDone }
+        defer { for run in runs { run.afterUnit = nil } }
+        try runner.run(runs + groups) { index, _ in
+            if groupBatches.contains(index) { try unitDone() }
         }
         try save(runs, groups: groups + also)
     }

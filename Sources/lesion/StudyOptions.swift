@@ -15,7 +15,7 @@ struct StudyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Do part i of n of the work (0 ≤ i < n), for batch schedulers; then `lesion merge`.",
                               valueName: "i/n")) var shard: Shard?
     @Option(help: ArgumentHelp("Seconds between saves while running.", visibility: .hidden)) var saveInterval = 5.0
-    @Option(help: ArgumentHelp("Pause after each batch (for interruption tests).", visibility: .hidden)) var pauseAfterBatch = 0.0
+    @Option(help: ArgumentHelp("Pause after each work unit (for interruption tests).", visibility: .hidden)) var pauseAfterUnit = 0.0
 
     var batchSize: Int { compute.batchSize }
     var limit: Int? { compute.limit }
@@ -48,7 +48,7 @@ struct StudyOptions: ParsableArguments {
         options.commandLine = CommandLine.arguments.joined(separator: " ")
         options.toolVersion = UnravelVersion.string
         options.saveInterval = saveInterval
-        options.pauseAfterBatch = pauseAfterBatch
+        options.pauseAfterUnit = pauseAfterUnit
         options.prefix = prefix
         let study = try Study(model: model, data: data, output: output, options: options)
         if let mismatch = try study.runner.data.scaleMismatch(for: study.network.architecture.preprocessing) {

@@ -72,7 +72,7 @@ final class ExperimentCLITests: XCTestCase {
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["drop", model, data, "-o", killed, "--batch-size", "2", "--save-interval", "0",
-                             "--pause-after-batch", "0.2", "--quiet"]
+                             "--pause-after-unit", "0.2", "--quiet"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         var unitsDone: Int64 = 0
@@ -95,6 +95,39 @@ final class ExperimentCLITests: XCTestCase {
         let other = try CLI.run(["drop", model, data, "-o", killed, "--batch-size", "2", "--resume"])
         XCTAssertEqual(other.status, 4, other.stderr)
         XCTAssertTrue(other.stderr.contains("/drop_one was made in work units of 32 variants"), other.stderr)
+    }
+
+    /// On a large network one batch of a study can take an hour: saves come after each work unit
+    /// (a chunk of one experiment's variants on a batch), not only between batches.
+    func testAKilledStudyKeepsTheWorkUnitsOfAnUnfinishedBatch() throws {
+        let data = try makeData(count: 8)
+        // 3 × 30 drop-many sets are two chunks; with drop-one and reorder, four units in one batch.
+        let arguments = [model, data, "--batch-size", "8", "--max-k", "3", "--samples", "30", "--max-swaps", "2",
+                         "--orders", "3", "--gradient-images", "0", "--probes", "none", "--quiet"]
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run(["study", "-o", whole] + arguments).status, 0)
+
+        let killed = path("killed.h5")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["study", "-o", killed, "--save-interval", "0", "--pause-after-unit", "1"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var saved = false
+        for _ in 0..<200 where !saved {
+            Thread.sleep(forTimeInterval: 0.05)
+            saved = (try? File.open(killed).root.group("drop_one").attribute("units_done", as: Int64.self)) == 1
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertTrue(saved, "drop_one's unit was saved while the batch went on")
+        let manyDone = try File.open(killed).root.group("drop_many").attribute("units_done", as: Int64.self)
+        XCTAssertLessThan(manyDone, 2, "killed before the batch ended")
+
+        let resumed = try CLI.run(["study", "-o", killed, "--resume"] + arguments)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        for group in ["drop_one", "drop_many", "reorder"] { try assertSameResults(whole, killed, group: group) }
     }
 
     func testMergedShardsEqualOneRun() throws {
@@ -383,7 +416,7 @@ final class ExperimentCLITests: XCTestCase {
         let output = path("busy.h5")
         let first = Process()
         first.executableURL = CLI.binary
-        first.arguments = ["drop", model, data, "-o", output, "--batch-size", "2", "--pause-after-batch", "0.5", "--quiet"]
+        first.arguments = ["drop", model, data, "-o", output, "--batch-size", "2", "--pause-after-unit", "0.5", "--quiet"]
         first.standardOutput = FileHandle.nullDevice
         try first.run()
         defer { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() }
