@@ -124,7 +124,7 @@ bench-deps:
 ## resnet18/50 and resnext50, keras.applications ResNet50/ResNet50V2, and He et al.'s Caffe
 ## ResNet-50 prototxt on random weights, all against `lesion predict`.
 test-interop: release bench-deps
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers pillow onnxscript
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check keras jax timm transformers safetensors pillow onnxscript
 	$(VENV)/bin/python notebooks-export/test_export_pytorch.py
 	$(VENV)/bin/python notebooks-export/test_export_onnx.py
 	$(VENV)/bin/python notebooks-export/check_torchvision.py

@@ -50,7 +50,8 @@ let package = Package(
         ),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"], exclude: ["Fixtures"]),
-        .testTarget(name: "NetsTests", dependencies: ["Nets", "HDF5", "CDNNL"], exclude: ["Fixtures"]),
+        .testTarget(name: "NetsTests", dependencies: ["Nets", "HDF5", "CDNNL", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Nets", "HDF5"], exclude: ["Fixtures"]),
         .testTarget(name: "lesionTests", dependencies: ["lesion", "Analysis", "HDF5"], exclude: ["Golden"]),
     ],

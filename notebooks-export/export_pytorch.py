@@ -151,9 +151,20 @@ def plain_blocks(model):
 def load_checkpoint(path, user_module=None):
     """A state_dict from any of the forms checkpoints come in: a state_dict, {'state_dict': ...}
     (or 'model', 'net', 'model_state_dict'), a whole pickled module; zip or legacy pickle; saved on
-    CUDA (mapped to the CPU); with DataParallel's 'module.' prefixes."""
+    CUDA (mapped to the CPU); with DataParallel's 'module.' prefixes; or safetensors, as timm and
+    Hugging Face save weights."""
     if not os.path.exists(path):
         raise ExportError(f"{path}: no such checkpoint")
+    if path.endswith(".safetensors"):
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise ExportError(f"{path}: reading safetensors needs the package: pip install safetensors") from None
+        try:
+            state = load_file(path, device="cpu")
+        except Exception as error:
+            raise ExportError(f"{path}: cannot be read as safetensors: {type(error).__name__}: {error}") from None
+        return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:

@@ -165,9 +165,14 @@ def test_checkpoint_forms(folder):
         "legacy.pth": state,
         "whole.pth": model,
     }
+    from safetensors.torch import save_file
+    forms["hub.safetensors"] = state   # as timm and Hugging Face publish weights
     for name, value in forms.items():
         path = os.path.join(folder, name)
-        torch.save(value, path, **({"_use_new_zipfile_serialization": False} if name == "legacy.pth" else {}))
+        if name.endswith(".safetensors"):
+            save_file(value, path)
+        else:
+            torch.save(value, path, **({"_use_new_zipfile_serialization": False} if name == "legacy.pth" else {}))
         out = os.path.join(folder, name + ".h5")
         export(f"{LAYOUTS}:KuangliuResNet18", "--model-args", '{"width": 4}', "--checkpoint", path, "--input", "3,32,32",
                "--preprocess", "cifar10", "-o", out)

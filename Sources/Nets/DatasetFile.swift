@@ -21,6 +21,11 @@ public final class DatasetFile: @unchecked Sendable {
 
     public init(_ path: String) throws {
         self.path = path
+        if let foreign = ForeignFile(path) { throw NetsError(foreign.asDataset(path)) }
+        if File.isFolder(path) {
+            throw NetsError("\(path): a folder, not a dataset file; a folder of images becomes one with "
+                            + "python3 notebooks-export/make_dataset.py imagefolder \(path) -o data.h5")
+        }
         let root = try File.open(path).root
         if !root.contains("images"), root.hasAttribute("format"), try root.stringAttribute("format") == ModelFile.format {
             throw NetsError("\(path): a model file, not a dataset (/images and /labels); the dataset comes second")

@@ -13,6 +13,7 @@ public enum ModelFile {
 
     /// Reads the architecture and weights, checking the format and every weight's values.
     public static func read(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
+        if let foreign = ForeignFile(path) { throw NetsError(foreign.asModel(path)) }
         if let keras = try KerasModel.readIfKeras(path) { return keras }
         if CaffeModel.isPrototxt(path) { return try CaffeModel.read(prototxt: path) }
         let file = try File.open(path)

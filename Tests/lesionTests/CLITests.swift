@@ -78,7 +78,13 @@ final class CLITests: XCTestCase {
     func testBadModelFilesExitWithCodeThreeAndAOneLineMessage() throws {
         let text = folder.appendingPathComponent("notes.h5").path
         try "hello".write(toFile: text, atomically: true, encoding: .utf8)
-        for path in [text, "/nonexistent/model.h5", netsFixture("resnet8_c.expected.h5")] {
+        // A checkpoint as downloaded (akamaster's legacy torch.save starts so): the message names the exporter.
+        let checkpoint = folder.appendingPathComponent("resnet20-12fca82f.th").path
+        try Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E])
+            .write(to: URL(fileURLWithPath: checkpoint))
+        let exported = try CLI.run(["info", checkpoint])
+        XCTAssertTrue(exported.stderr.contains("export_pytorch.py MODEL --checkpoint \(checkpoint)"), exported.stderr)
+        for path in [text, checkpoint, "/nonexistent/model.h5", netsFixture("resnet8_c.expected.h5")] {
             let result = try CLI.run(["info", path])
             XCTAssertEqual(result.status, 3, result.stderr)
             XCTAssertTrue(result.stderr.hasPrefix("lesion: ") && result.stderr.contains(path), result.stderr)
