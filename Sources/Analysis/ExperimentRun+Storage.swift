@@ -168,7 +168,8 @@ extension ExperimentRun {
     /// batches, classes, and with `checkShard` the shard).
     private func checkSameExperiment(as stored: ExperimentRun, path: String, checkShard: Bool) throws {
         func differ(_ what: String) -> AnalysisError {
-            AnalysisError(.conflict, "\(path): /\(id) was made with different \(what); resume only the same experiment, or write to a new file")
+            AnalysisError(.conflict, "\(path): /\(id) was made with different \(what); "
+                          + (checkShard ? "resume only the same experiment, or write to a new file" : "merge the shards of one run"))
         }
         guard ExperimentRun.sameSettings(stored.settings, settings) else { throw differ("settings (\(stored.settings) vs \(settings))") }
         guard stored.variants == variants else { throw differ("variants") }

@@ -95,43 +95,6 @@ public enum ResultsFile {
         return try File.open(path).root.contains(id)
     }
 
-    /// Combines shard files into the file one unsharded run would have written.
-    public static func merge(_ shards: [String], into path: String) throws -> [ExperimentRun] {
-        guard let first = shards.first else { throw AnalysisError(.badUsage, "merging needs at least one shard file") }
-        var merged: [String: ExperimentRun] = [:]
-        var order: [String] = []
-        for shard in shards {
-            let root = try openRoot(shard)
-            for name in try experimentGroups(root) {
-                let stored = try ExperimentRun(reading: try root.group(name))
-                if merged[name] == nil {
-                    merged[name] = stored.emptyCopy(shard: .whole)
-                    order.append(name)
-                }
-                try merged[name]!.add(stored, path: shard)
-            }
-        }
-        let runs = order.map { merged[$0]! }
-        for run in runs where !run.isComplete {
-            throw AnalysisError(.badInput, "\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
-                                + "a shard is missing or unfinished")
-        }
-        let source = try File.open(first).root
-        try write(path, existing: nil, runs: runs, groups: []) { root, _ in
-            for name in try source.attributeNames where name != "saved" && name != "command_line" {
-                try copyAttribute(name, from: source, to: root)
-            }
-            // Groups computed whole rather than in work units (path counts in every shard, exact
-            // gradients in shard 0 only) come from the first shard that holds each. One shard file
-            // is open at a time: a job array may have hundreds.
-            for shard in shards { try copyMissing(File.open(shard).root, to: root, except: Set(merged.keys)) }
-            try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
-            try root.setAttribute("merged_from", shards)
-            try root.setAttribute("saved", Provenance.now())
-        }
-        return runs
-    }
-
     /// Paths of the sharded experiment groups (those with work units), at the root or one level down.
     static func experimentGroups(_ root: Group) throws -> [String] {
         var found: [String] = []
@@ -183,7 +146,7 @@ public enum ResultsFile {
 
     /// Writes the whole file anew beside `path` and renames it into place (`File.writeWhole`):
     /// what `existing` holds is copied first, except the runs and groups being written.
-    private static func write(_ path: String, existing: String?, runs: [ExperimentRun], groups: [ResultsGroup],
+    static func write(_ path: String, existing: String?, runs: [ExperimentRun], groups: [ResultsGroup],
                               attributes: (Group, Group?) throws -> Void) throws {
         // The process id keeps two processes' staging files apart (the lock already keeps them from one file).
         try File.writeWhole(path, stagingSuffix: ".saving-\(getpid())") { file in
@@ -202,7 +165,7 @@ public enum ResultsFile {
 
     /// Copies every member of `source` that `target` lacks, but the paths in `excluded` (relative
     /// to the file's root), descending into groups that hold an excluded path or exist in both.
-    private static func copyMissing(_ source: Group, to target: Group, except excluded: Set<String>) throws {
+    static func copyMissing(_ source: Group, to target: Group, except excluded: Set<String>) throws {
         let base = source.path == "/" ? "" : String(source.path.dropFirst()) + "/"
         for (name, kind) in try source.members() {
             let path = base + name
@@ -221,7 +184,7 @@ public enum ResultsFile {
         }
     }
 
-    private static func copyAttribute(_ name: String, from source: Group, to target: Group) throws {
+    static func copyAttribute(_ name: String, from source: Group, to target: Group) throws {
         switch try source.attributeType(name) {
         case .string: try target.setAttribute(name, try source.stringAttribute(name))
         case .integer: try target.setAttribute(name, try source.attribute(name, as: Int64.self, converting: true))

@@ -158,6 +158,37 @@ final class ExperimentCLITests: XCTestCase {
         try assertEveryDatasetIsChecksummed(merged)
     }
 
+    /// Shards of another model or dataset, or one shard given twice, were merged as if they were
+    /// parts of one run: the file then described one model with numbers from two.
+    func testMergeRefusesShardsOfAnotherRun() throws {
+        let data = try makeData(count: 8)
+        let otherData = try makeData("other.h5", count: 8, labels: [1, 1, 1, 1, 2, 2, 2, 2])
+        let otherModel = path("copy.model.h5")
+        try FileManager.default.copyItem(atPath: model, toPath: otherModel)
+        try File.open(otherModel, .readWrite).root.setAttribute("source", "the same weights, another file")
+        func shard(_ i: Int, model: String, data: String, batch: Int = 4) throws -> String {
+            let part = path("part\(i)-\(UUID().uuidString.prefix(4)).h5")
+            let result = try CLI.run(["drop", model, data, "-o", part, "--batch-size", "\(batch)", "--shard", "\(i)/2", "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return part
+        }
+        let first = try shard(0, model: model, data: data)
+        let cases: [(String, [String], Int32, String)] = [
+            ("model", [first, try shard(1, model: otherModel, data: data)], 4, "made from another model file than \(first)"),
+            ("data", [first, try shard(1, model: model, data: otherData)], 4, "made from another dataset file than \(first)"),
+            ("batch", [first, try shard(1, model: model, data: data, batch: 2)], 4, "made with batch size 2, \(first) with 4"),
+            ("twice", [first, first], 64, "\(first) is given twice"),
+        ]
+        for (name, parts, status, message) in cases {
+            let output = path("merged-\(name).h5")
+            let result = try CLI.run(["merge"] + parts + ["-o", output])
+            XCTAssertEqual(result.status, status, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(name): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: output), name)
+        }
+        XCTAssertEqual(try CLI.run(["merge", first, try shard(1, model: model, data: data), "-o", path("merged.h5")]).status, 0)
+    }
+
     /// Every numeric dataset with data carries HDF5's Fletcher-32 filter, and bit rot in one is
     /// refused (exit 3, naming the dataset) rather than reported as a result.
     private func assertEveryDatasetIsChecksummed(_ file: String, line: UInt = #line) throws {

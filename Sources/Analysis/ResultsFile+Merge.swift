@@ -1,0 +1,90 @@
+import Foundation
+import HDF5
+
+extension ResultsFile {
+    /// Combines shard files into the file one unsharded run would have written.
+    public static func merge(_ shards: [String], into path: String) throws -> [ExperimentRun] {
+        guard let first = shards.first else { throw AnalysisError(.badUsage, "merging needs at least one shard file") }
+        try checkOneRun(shards)
+        var merged: [String: ExperimentRun] = [:]
+        var order: [String] = []
+        for shard in shards {
+            let root = try openRoot(shard)
+            for name in try experimentGroups(root) {
+                let stored = try ExperimentRun(reading: try root.group(name))
+                if merged[name] == nil {
+                    merged[name] = stored.emptyCopy(shard: .whole)
+                    order.append(name)
+                }
+                try merged[name]!.add(stored, path: shard)
+            }
+        }
+        let runs = order.map { merged[$0]! }
+        for run in runs where !run.isComplete {
+            throw AnalysisError(.badInput, "\(run.id): the shards hold \(run.unitsDone.count) of \(run.unitCount) work units; "
+                                + "a shard is missing or unfinished")
+        }
+        let source = try File.open(first).root
+        try write(path, existing: nil, runs: runs, groups: []) { root, _ in
+            for name in try source.attributeNames where name != "saved" && name != "command_line" {
+                try copyAttribute(name, from: source, to: root)
+            }
+            // Groups computed whole rather than in work units (path counts in every shard, exact
+            // gradients in shard 0 only) come from the first shard that holds each. One shard file
+            // is open at a time: a job array may have hundreds.
+            for shard in shards { try copyMissing(File.open(shard).root, to: root, except: Set(merged.keys)) }
+            try root.setAttribute("command_line", "lesion merge " + shards.joined(separator: " "))
+            try root.setAttribute("merged_from", shards)
+            try root.setAttribute("saved", Provenance.now())
+        }
+        return runs
+    }
+
+    /// Shards merge only with shards of the same run: the same model and dataset files (by
+    /// SHA-256), batch size and images. Experiment settings are compared group by group as they
+    /// merge; this catches what the groups do not record, such as a model with the same blocks
+    /// and other weights, whose numbers would otherwise be filed under the first shard's model.
+    static func checkOneRun(_ shards: [String]) throws {
+        var seen: Set<String> = []
+        for shard in shards {
+            let real = URL(fileURLWithPath: shard).resolvingSymlinksInPath().standardizedFileURL.path
+            guard seen.insert(real).inserted else { throw AnalysisError(.badUsage, "\(shard) is given twice") }
+        }
+        let first = shards[0]
+        let reference = try openRoot(first)
+        let remedy = "merge the shards of one run"
+        for shard in shards.dropFirst() {
+            let root = try openRoot(shard)
+            for (holder, referenceHolder, what) in try modelHolders(root, reference) + [(root, reference, "dataset")] {
+                let key = what == "dataset" ? "data_sha256" : "model_sha256"
+                guard holder.hasAttribute(key), referenceHolder.hasAttribute(key) else { continue }
+                let (a, b) = (try holder.stringAttribute(key), try referenceHolder.stringAttribute(key))
+                guard a == b else {
+                    throw AnalysisError(.conflict, "\(shard): made from another \(what) file than \(first) "
+                                        + "(SHA-256 \(a.prefix(12))… vs \(b.prefix(12))…); \(remedy)")
+                }
+            }
+            for (key, words) in [("batch_size", "batch size"), ("images", "images")] where root.hasAttribute(key) && reference.hasAttribute(key) {
+                let (a, b) = (try root.attribute(key, as: Int64.self), try reference.attribute(key, as: Int64.self))
+                guard a == b else {
+                    throw AnalysisError(.conflict, key == "images"
+                        ? "\(shard): made on \(a) images, \(first) on \(b) (--limit); \(remedy)"
+                        : "\(shard): made with \(words) \(a), \(first) with \(b); \(remedy)")
+                }
+            }
+        }
+    }
+
+    /// The groups that record a model hash in both files: the root, and each network's /model
+    /// group in a file of several networks.
+    private static func modelHolders(_ root: Group, _ reference: Group) throws -> [(Group, Group, String)] {
+        var holders: [(Group, Group, String)] = [(root, reference, "model")]
+        for (name, kind) in try root.members() where kind == .group && root.contains("\(name)/model") && reference.contains("\(name)/model") {
+            holders.append((try root.group("\(name)/model"), try reference.group("\(name)/model"), "model"))
+        }
+        if root.contains("model") && reference.contains("model") {
+            holders.append((try root.group("model"), try reference.group("model"), "model"))
+        }
+        return holders
+    }
+}
