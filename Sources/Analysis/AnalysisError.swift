@@ -9,6 +9,10 @@ public struct AnalysisError: KindedError, Equatable, Sendable {
         case resumeOrReplace
         /// The output was made with another batch size: resume with that one.
         case useBatchSize(Int)
+        /// The output holds results on this many images: add to it only with as many.
+        case addWithImages(Int)
+        /// The output holds results made with this batch size: add to it only with that one.
+        case addWithBatchSize(Int)
     }
 
     public let kind: ErrorKind
@@ -28,6 +32,8 @@ public struct AnalysisError: KindedError, Equatable, Sendable {
         case nil: return message
         case .resumeOrReplace: return message + "; resume it (Study.Options.resume) or replace it (.force)"
         case .useBatchSize(let size): return message + "; resume with batch size \(size)"
+        case .addWithImages(let count): return message + "; use \(count) images (Study.Options.limit), or write to another file"
+        case .addWithBatchSize(let size): return message + "; use batch size \(size), or write to another file"
         }
     }
 }

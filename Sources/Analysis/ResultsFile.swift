@@ -108,8 +108,17 @@ public enum ResultsFile {
         return found
     }
 
+    /// Refuses, before any work, a run whose results `path` cannot hold with those it has
+    /// (checkSameInputs). Nothing to check when the file does not exist yet.
+    public static func checkAddable(_ path: String, provenance: Provenance, modelOnRoot: Bool) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        try checkSameInputs(try openRoot(path), path: path, provenance: provenance, modelOnRoot: modelOnRoot)
+    }
+
     /// Results of one model on one dataset per file: a run on another model or other data would
-    /// replace the root's provenance and leave the earlier groups described wrongly.
+    /// replace the root's provenance and leave the earlier groups described wrongly. The images
+    /// must be the same too, since the verdict judges every experiment against drop-one's intact
+    /// error, and so must the batch size, the one the root records for --resume.
     private static func checkSameInputs(_ previous: Group, path: String, provenance: Provenance, modelOnRoot: Bool) throws {
         var checks = [("data_sha256", provenance.dataSHA256, "data", provenance.data)]
         if modelOnRoot { checks.append(("model_sha256", provenance.modelSHA256, "model", provenance.model)) }
@@ -121,6 +130,15 @@ public enum ResultsFile {
                 throw AnalysisError(.conflict, "\(path) holds results for the \(what) \(heldFile) (SHA-256 \(held.prefix(12))…), "
                                     + "not \(file) (\(hash.prefix(12))…); write these results to another file")
             }
+        }
+        if previous.hasAttribute("images"), case let held = Int(try previous.attribute("images", as: Int64.self)), held != provenance.images {
+            throw AnalysisError(.conflict, "\(path) holds results on \(held) images, this run uses \(provenance.images)",
+                                remedy: .addWithImages(held))
+        }
+        if previous.hasAttribute("batch_size"), case let held = Int(try previous.attribute("batch_size", as: Int64.self)),
+           held != provenance.batchSize {
+            throw AnalysisError(.conflict, "\(path) holds results made with batch size \(held), not \(provenance.batchSize)",
+                                remedy: .addWithBatchSize(held))
         }
     }
 

@@ -52,6 +52,7 @@ public final class Study {
         provenance = try Provenance(toolVersion: options.toolVersion, commandLine: options.commandLine, model: model,
                                     data: data, threads: Compute.threads, batchSize: options.batchSize,
                                     images: runner.imageCount)
+        try ResultsFile.checkAddable(output, provenance: provenance, modelOnRoot: options.prefix == nil)
     }
 
     /// The classes none of the first `count` images has (the Runner has checked every label is a class).

@@ -31,6 +31,8 @@ enum Exit {
             case nil: break
             case .resumeOrReplace: text = analysis.message + "; use --resume to continue it or --force to replace it"
             case .useBatchSize(let size): text = analysis.message + "; resume with --batch-size \(size)"
+            case .addWithImages(let count): text = analysis.message + "; give --limit \(count), or write to another file"
+            case .addWithBatchSize(let size): text = analysis.message + "; give --batch-size \(size), or write to another file"
             }
         }
         printError("lesion: \(text)")

@@ -437,6 +437,18 @@ final class ExperimentCLITests: XCTestCase {
                                   "--samples", "1", "--quiet"])
         XCTAssertEqual(second.status, 4, second.stderr)
         XCTAssertTrue(second.stderr.contains("holds results for the data \(data)"), second.stderr)
+        // The verdict measures every experiment's damage from drop-one's intact error: results on
+        // other images (--limit) would be judged against another intact error. The root records one
+        // batch size, which --resume checks.
+        let fewer = try CLI.run(["reorder", model, data, "-o", out, "--batch-size", "4", "--limit", "4", "--max-swaps", "1",
+                                 "--samples", "1", "--quiet"])
+        XCTAssertEqual(fewer.status, 4, fewer.stderr)
+        XCTAssertTrue(fewer.stderr.contains("results.h5 holds results on 8 images, this run uses 4; give --limit 8"), fewer.stderr)
+        let otherBatch = try CLI.run(["reorder", model, data, "-o", out, "--batch-size", "2", "--max-swaps", "1",
+                                      "--samples", "1", "--quiet"])
+        XCTAssertEqual(otherBatch.status, 4, otherBatch.stderr)
+        XCTAssertTrue(otherBatch.stderr.contains("results.h5 holds results made with batch size 4, not 2; give --batch-size 4"),
+                      otherBatch.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before)
         XCTAssertEqual(try CLI.run(["reorder", model, data, "-o", out, "--batch-size", "4", "--max-swaps", "1",
                                     "--samples", "1", "--quiet"]).status, 0, "the same model and data add to it")
@@ -469,7 +481,7 @@ final class ExperimentCLITests: XCTestCase {
         let otherData = try makeData("other.h5", count: 4, labels: [1, 1, 1, 1])
         let mismatch = try CLI.run(["drop", model, otherData, "-o", output, "--resume"])
         XCTAssertEqual(mismatch.status, 4)
-        XCTAssertTrue(mismatch.stderr.contains("made from a different dataset file"), mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("r.h5 holds results for the data \(data)"), mismatch.stderr)
     }
 
     func testBadInputIsRefusedAndWritesNothing() throws {
