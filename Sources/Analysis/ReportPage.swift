@@ -16,6 +16,7 @@ public enum ReportPage {
             table.verdict { font-size: 13px; margin-bottom: 6px; } table.verdict small { color: #444; }
             .yes { background: #e3f2e1; } .partly { background: #fbf1d9; } .no { background: #f8e1e1; } .unmeasured { color: #888; }
             p.criteria { font-size: 12px; color: #555; max-width: 1180px; }
+            p.unfinished { background: #fbf1d9; border: 1px solid #e0c97a; padding: 6px 10px; }
             table.pictures td { text-align: center; } table.pictures svg { display: block; margin: auto; }
             </style></head><body>
             <h1>Do these residual networks behave like ensembles?</h1>
@@ -23,6 +24,7 @@ public enum ReportPage {
             <i>Residual Networks Behave Like Ensembles of Relatively Shallow Networks</i>, NeurIPS 2016.</p>
 
             """
+        if let note = results.unfinishedNote { page += "<p class=\"unfinished\"><b>\(escape(note)).</b></p>\n" }
         page += VerdictSection.html(Verdict.judge(results))
         page += "<h2>The figures</h2>\n<div class=\"grid\">\n"
         for figure in ReportFigures.all(results) {

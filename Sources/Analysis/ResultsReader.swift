@@ -1,3 +1,4 @@
+import Foundation
 import HDF5
 import Nets
 
@@ -40,8 +41,17 @@ public struct StudyResults {
         public var columnDownsampling: [Int]
     }
 
+    /// An experiment group of an interrupted run, or of one shard: its work units done of all.
+    public struct Unfinished: Equatable, Sendable {
+        public var experiment: String
+        public var done: Int
+        public var total: Int
+    }
+
     public struct NetworkResults {
         public var name: String
+        /// Experiments the file holds only in part: neither drawn nor judged until finished.
+        public var unfinished: [Unfinished] = []
         /// The network's group in a several-network file ("resnet56"); nil in a one-network file.
         public var group: String?
         public var blockNames: [String] = []
@@ -127,6 +137,17 @@ public struct StudyResults {
         }
     }
 
+    /// Says which experiments are unfinished, and how to finish them; nil when none is.
+    public var unfinishedNote: String? {
+        let parts = networks.flatMap { n in
+            n.unfinished.map { "/\(n.group.map { "\($0)/" } ?? "")\($0.experiment) has \($0.done) of \($0.total) work units" }
+        }
+        guard !parts.isEmpty else { return nil }
+        return "\((path as NSString).lastPathComponent) is unfinished: " + parts.joined(separator: ", ")
+            + ". Only finished experiments are drawn and judged. Finish them by running the command that wrote the file "
+            + "again with --resume, or, for the shards of a sharded run, with lesion merge"
+    }
+
     static func attributes(of node: Node) throws -> [(String, String)] {
         try node.attributeNames.map { name in
             switch try node.attributeType(name) {
@@ -209,6 +230,13 @@ public struct StudyResults {
             result.blockKinds = try model.stringArrayAttribute("block_kinds")
             result.downsampling = try model.attributeArray("downsampling_blocks", as: Int64.self).map { Int($0) }
             result.attributes = try attributes(of: model)
+        }
+        for (member, kind) in try group.members() where kind == .group {
+            let experiment = try group.group(member)
+            guard experiment.hasAttribute("status"), try experiment.stringAttribute("status") == "partial" else { continue }
+            result.unfinished.append(Unfinished(experiment: member,
+                                                done: Int(try experiment.attribute("units_done", as: Int64.self, converting: true)),
+                                                total: Int(try experiment.attribute("units_total", as: Int64.self, converting: true))))
         }
         for experiment in ExperimentKind.allCases.map(\.rawValue) where result.classes == nil && group.contains(experiment) {
             result.classes = Int(try group.group(experiment).attribute("classes", as: Int64.self))

@@ -95,7 +95,7 @@ public final class Study {
             // ten times its own duration apart, saving stays a small share of the run.
             if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook) {
                 let start = Date()
-                try ResultsFile.save(output, runs: runs, provenance: provenance, modelOnRoot: options.prefix == nil)
+                try ResultsFile.save(output, runs: runs, groups: [modelGroup], provenance: provenance, modelOnRoot: options.prefix == nil)
                 (lastSave, lastSaveTook) = (Date(), Date().timeIntervalSince(start))
             }
             progress?(done, total)
@@ -109,10 +109,15 @@ public final class Study {
         try save(runs, groups: groups + also)
     }
 
+    /// The network's model group, in every save: an interrupted run's file names its network too.
+    private var modelGroup: ResultsGroup {
+        let info = ModelInfo(network: network, provenance: provenance)
+        return options.prefix.map { PrefixedGroup($0, info) } ?? info
+    }
+
     /// Also writes groups that need no data (path counts) with this study's provenance.
     public func save(_ runs: [ExperimentRun], groups: [ResultsGroup]) throws {
-        let all = groups + [ModelInfo(network: network, provenance: provenance)]
-        let placed = all.map { group in options.prefix.map { PrefixedGroup($0, group) } ?? group }
+        let placed = groups.map { group in options.prefix.map { PrefixedGroup($0, group) } ?? group } + [modelGroup]
         try ResultsFile.save(output, runs: runs, groups: placed, provenance: provenance, modelOnRoot: options.prefix == nil)
     }
 }

@@ -145,9 +145,18 @@ public struct Verdict: Sendable, Encodable {
         return (median(damages), damages.last!, Int(worst.0), median(points), points.last!)
     }
 
+    /// Why a criterion has no numbers: its experiment is unfinished, or absent.
+    static func missing(_ r: StudyResults.NetworkResults, _ experiment: String, otherwise: String) -> String {
+        guard let unfinished = r.unfinished.first(where: { $0.experiment == experiment }) else { return otherwise }
+        return "/\(experiment) is unfinished (\(unfinished.done) of \(unfinished.total) work units); run it again with --resume, "
+            + "or merge its shards"
+    }
+
     static func singleRemovals(_ r: StudyResults.NetworkResults, control: StudyResults.NetworkResults?) -> Finding {
         let criterion = Criterion.singleRemovalsMild
-        guard let d = singleRemovalDamage(r) else { return notMeasured(criterion, "no drop-one results for blocks that keep the shape") }
+        guard let d = singleRemovalDamage(r) else {
+            return notMeasured(criterion, missing(r, "drop_one", otherwise: "no drop-one results for blocks that keep the shape"))
+        }
         let outcome: Outcome = d.median > Threshold.medianSingleRemoval ? .fail
             : d.worst > Threshold.worstSingleRemoval ? .partly : .pass
         var numbers = ["median_damage": d.median, "worst_damage": d.worst, "worst_block": Double(d.worstBlock),
@@ -164,7 +173,7 @@ public struct Verdict: Sendable, Encodable {
     static func dropMany(_ r: StudyResults.NetworkResults) -> Finding {
         let criterion = Criterion.damageGrowsSmoothly
         guard let many = r.dropMany, let intact = r.intactError, let classes = r.classes, !many.k.isEmpty else {
-            return notMeasured(criterion, "no drop-many results")
+            return notMeasured(criterion, missing(r, "drop_many", otherwise: "no drop-many results"))
         }
         let errors = [intact] + many.mean
         let steps = zip(errors, errors.dropFirst()).map { damage($1, intact: intact, classes: classes) - damage($0, intact: intact, classes: classes) }
@@ -180,7 +189,7 @@ public struct Verdict: Sendable, Encodable {
     static func reorder(_ r: StudyResults.NetworkResults) -> Finding {
         let criterion = Criterion.reorderingDegradesSmoothly
         guard let orders = r.reorder, let swaps = r.reorderSwaps, let intact = r.intactError, let classes = r.classes,
-              orders.x.count > 2 else { return notMeasured(criterion, "no reorder results") }
+              orders.x.count > 2 else { return notMeasured(criterion, missing(r, "reorder", otherwise: "no reorder results")) }
         let correlation = pearson(orders.x, orders.y)
         let fewest = swaps.dropFirst().min() ?? 1
         let mildest = zip(swaps, orders.y).dropFirst().filter { $0.0 == fewest }.map { damage($0.1, intact: intact, classes: classes) }

@@ -22,6 +22,7 @@ struct Report: ParsableCommand {
     func run() throws {
         let read = try StudyResults(results)
         try refuseFolder(output)
+        if let note = read.unfinishedNote { printError("lesion: warning: " + note) }
         if let figures { try create(folder: figures) }   // before the page, so a bad folder writes nothing
         try write(ReportPage.html(read), to: output)
         if let figures {

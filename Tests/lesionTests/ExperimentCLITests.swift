@@ -124,6 +124,16 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(saved, "drop_one's unit was saved while the batch went on")
         let manyDone = try File.open(killed).root.group("drop_many").attribute("units_done", as: Int64.self)
         XCTAssertLessThan(manyDone, 2, "killed before the batch ended")
+        // The report of the unfinished file says so (it showed "no drop-many results", under the name "network").
+        let page = path("killed.html")
+        let report = try CLI.run(["report", killed, "-o", page])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let note = "killed.h5 is unfinished: /drop_many has \(manyDone) of 2 work units"
+        XCTAssertTrue(report.stderr.contains("lesion: warning: " + note), report.stderr)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains(note), "the page says it")
+        XCTAssertTrue(html.contains("/drop_many is unfinished (\(manyDone) of 2 work units); run it again with --resume"))
+        XCTAssertFalse(html.contains("<tr><th>network</th><td"), "the network is named from /model")
 
         let resumed = try CLI.run(["study", "-o", killed, "--resume"] + arguments)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
