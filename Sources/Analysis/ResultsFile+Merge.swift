@@ -51,6 +51,21 @@ extension ResultsFile {
             guard seen.insert(real).inserted else { throw AnalysisError(.badUsage, "\(shard) is given twice") }
         }
         let first = shards[0]
+        // A group measured whole comes from one shard: it must be finished there.
+        for shard in shards {
+            let root = try openRoot(shard)
+            let holders = [root] + (try root.members().filter { $0.kind == .group }.map { try root.group($0.name) })
+            for holder in holders {
+                for (name, kind) in try holder.members() where kind == .group {
+                    let group = try holder.group(name)
+                    guard !group.hasAttribute("chunk_size"), group.hasAttribute("status"),
+                          try group.stringAttribute("status") == "partial" else { continue }
+                    let done = try group.attribute("units_done", as: Int64.self), total = try group.attribute("units_total", as: Int64.self)
+                    throw AnalysisError(.badInput, "\(shard): \(group.path) is unfinished (\(done) of \(total) batches); "
+                                        + "resume that shard's run with --resume, then merge")
+                }
+            }
+        }
         let reference = try openRoot(first)
         let remedy = "merge the shards of one run"
         for shard in shards.dropFirst() {

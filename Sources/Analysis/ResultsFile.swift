@@ -95,14 +95,15 @@ public enum ResultsFile {
         return try File.open(path).root.contains(id)
     }
 
-    /// Paths of the sharded experiment groups (those with work units), at the root or one level down.
+    /// Paths of the sharded experiment groups (those with work units of variants, which record
+    /// their chunk size), at the root or one level down.
     static func experimentGroups(_ root: Group) throws -> [String] {
         var found: [String] = []
         for (name, kind) in try root.members() where kind == .group {
             let group = try root.group(name)
-            if group.hasAttribute("units_total") { found.append(name); continue }
+            if group.hasAttribute("chunk_size") { found.append(name); continue }
             for (inner, innerKind) in try group.members() where innerKind == .group {
-                if try group.group(inner).hasAttribute("units_total") { found.append("\(name)/\(inner)") }
+                if try group.group(inner).hasAttribute("chunk_size") { found.append("\(name)/\(inner)") }
             }
         }
         return found

@@ -8,6 +8,16 @@ public protocol ResultsGroup {
     func write(into root: Group) throws
 }
 
+/// A group measured batch by batch whose state a save can hold part-way (status "partial"):
+/// an interrupted run takes it up with --resume instead of starting it again.
+public protocol ResumableGroup: Probe, ResultsGroup {
+    /// Whether every batch it wants is done.
+    var isComplete: Bool { get }
+    /// Takes up what an earlier run saved in `group`, read from `path`; throws if that run
+    /// measured with other settings.
+    func resume(from group: Group, path: String) throws
+}
+
 extension Group {
     /// A 1-D float64 dataset with a units attribute.
     @discardableResult

@@ -76,6 +76,20 @@ public final class Study {
         return runs
     }
 
+    /// Takes up, with --resume, what the file holds of groups that resume (`ResumableGroup`); and,
+    /// as for experiments, refuses to replace one the file holds without --resume or --force.
+    public func prepare(groups: [Probe & ResultsGroup]) throws {
+        for case let group as ResumableGroup in groups {
+            let id = options.prefix.map { "\($0)/\(group.id)" } ?? group.id
+            guard try ResultsFile.holds(output, experiment: id) else { continue }
+            if options.resume {
+                try group.resume(from: try ResultsFile.openRoot(output).group(id), path: output)
+            } else if !options.force {
+                throw AnalysisError(.conflict, "\(output) already holds /\(id)", remedy: .resumeOrReplace)
+            }
+        }
+    }
+
     /// Runs them, saving every few seconds and at the end. `groups` are probes measured alongside
     /// (gradients by path length, highway gates) and written whole at the end, with `also`
     /// (groups that need no data, such as path counts). `progress(done, total)` counts work units:
@@ -89,13 +103,15 @@ public final class Study {
         var done = total - runs.reduce(0) { $0 + $1.unitsLeft } - groupBatches.count
         progress?(done, total)
         var lastSave = Date(), lastSaveTook = 0.0
+        let resumable = groups.compactMap { $0 as? ResumableGroup }.map(placed)
         func unitDone() throws {
             done += 1
             // A save rewrites the whole file, which grows with the classes and batches: at least
             // ten times its own duration apart, saving stays a small share of the run.
-            if !runs.isEmpty && Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook) {
+            if !(runs.isEmpty && resumable.isEmpty) && Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook) {
                 let start = Date()
-                try ResultsFile.save(output, runs: runs, groups: [modelGroup], provenance: provenance, modelOnRoot: options.prefix == nil)
+                try ResultsFile.save(output, runs: runs, groups: resumable + [modelGroup], provenance: provenance,
+                                     modelOnRoot: options.prefix == nil)
                 (lastSave, lastSaveTook) = (Date(), Date().timeIntervalSince(start))
             }
             progress?(done, total)
@@ -111,14 +127,18 @@ public final class Study {
 
     /// The network's model group, in every save: an interrupted run's file names its network too.
     private var modelGroup: ResultsGroup {
-        let info = ModelInfo(network: network, provenance: provenance)
-        return options.prefix.map { PrefixedGroup($0, info) } ?? info
+        placed(ModelInfo(network: network, provenance: provenance))
     }
 
     /// Also writes groups that need no data (path counts) with this study's provenance.
     public func save(_ runs: [ExperimentRun], groups: [ResultsGroup]) throws {
-        let placed = groups.map { group in options.prefix.map { PrefixedGroup($0, group) } ?? group } + [modelGroup]
-        try ResultsFile.save(output, runs: runs, groups: placed, provenance: provenance, modelOnRoot: options.prefix == nil)
+        try ResultsFile.save(output, runs: runs, groups: groups.map(placed) + [modelGroup], provenance: provenance,
+                             modelOnRoot: options.prefix == nil)
+    }
+
+    /// A group where this study writes it: under the network's group in a several-network file.
+    private func placed(_ group: ResultsGroup) -> ResultsGroup {
+        options.prefix.map { PrefixedGroup($0, group) } ?? group
     }
 }
 

@@ -211,7 +211,9 @@ public struct Verdict: Sendable, Encodable {
 
     static func gradients(_ r: StudyResults.NetworkResults) -> Finding {
         let criterion = Criterion.gradientFromShortPaths
-        guard let effective = r.effectiveLengths, let shares = r.pathShares else { return notMeasured(criterion, "no gradient-by-length results") }
+        guard let effective = r.effectiveLengths, let shares = r.pathShares else {
+            return notMeasured(criterion, missing(r, "grads_exact", otherwise: "no gradient-by-length results"))
+        }
         let paths = shares.y.filter { $0 > 0 }.count
         guard paths > 1 else {
             return Finding(criterion: criterion, outcome: .fail, numbers: ["paths": 1],

@@ -250,11 +250,12 @@ struct StudyCommand: ParsableCommand {
         let gradientBatches = (gradientImages + study.batchSize - 1) / study.batchSize
         // Inference reads the gradient batches; with none, it is left out.
         let representation = probes.kinds.filter { $0 != .inference || gradientImages > 0 }
-        let groups = { (target: (model: String, data: String)) in { (network: Network, _: Int) throws -> [Probe & ResultsGroup] in
+        let groups = { (target: (model: String, data: String)) in { (network: Network, batches: Int) throws -> [Probe & ResultsGroup] in
             var probes: [Probe & ResultsGroup] = []
             guard computesWholeGroups else { return probes }
             if gradientImages > 0 {
-                probes.append(try ExactPathGradients(network: network, batches: gradientBatches, savingImages: saveImages))
+                probes.append(try ExactPathGradients(network: network, batches: gradientBatches, savingImages: saveImages,
+                                                     batchCount: batches))
             }
             if network.architecture.blocks.contains(where: { $0.kind == .highway }) {
                 probes.append(try HighwayGates(network: network))

@@ -58,7 +58,7 @@ struct Grads: ParsableCommand {
             case .sampled:
                 return [try SampledPathGradients(network: network, samples: samples, lengths: range, seed: study.seed, batchCount: batches)]
             case .exact:
-                return [try ExactPathGradients(network: network, maxLength: maxLength, savingImages: saveImages)]
+                return [try ExactPathGradients(network: network, maxLength: maxLength, savingImages: saveImages, batchCount: batches)]
             }
         }
         try GradsReport.print(probes, network: opened.network, json: study.json)

@@ -70,6 +70,7 @@ struct StudyOptions: ParsableArguments {
         }
         let runs = try study.prepare(doable)
         let probes = try groups(study.network, study.runner.batches.count)
+        try study.prepare(groups: probes)
         let progress = Progress(label, total: 1, quiet: quiet)
         try study.run(runs, groups: probes, also: also(study.network)) { done, total in
             progress.update(done: done, total: total)

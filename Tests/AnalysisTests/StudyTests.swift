@@ -56,4 +56,30 @@ final class StudyTests: XCTestCase {
         XCTAssertEqual(first?.0, 6, "every unit of the experiments was done")
         XCTAssertEqual(first?.1, 6)
     }
+
+    /// With --resume, a complete exact-gradient group is taken up from the file, not measured again.
+    func testAResumedStudyTakesUpFinishedGradients() throws {
+        let folder = Folder()
+        let data = try makeNoiseDataset(folder.path("data.h5"), count: 6, size: 32)
+        let output = folder.path("study.h5")
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        var options = Study.Options()
+        options.batchSize = 4
+        var sums: [Double] = []
+        do {
+            let study = try Study(model: modelFixture("resnet20_a"), data: data, output: output, options: options)
+            let gradients = try ExactPathGradients(network: network, batchCount: 2)
+            try study.prepare(groups: [gradients])
+            try study.run([], groups: [gradients])
+            sums = gradients.normSums
+        }
+        options.resume = true
+        let again = try Study(model: modelFixture("resnet20_a"), data: data, output: output, options: options)
+        let gradients = try ExactPathGradients(network: network, batchCount: 2)
+        try again.prepare(groups: [gradients])
+        XCTAssertTrue(gradients.isComplete)
+        XCTAssertFalse(gradients.wants(batch: 0) || gradients.wants(batch: 1), "nothing left to measure")
+        XCTAssertEqual(gradients.normSums, sums)
+        XCTAssertEqual(gradients.images, 6)
+    }
 }

@@ -140,6 +140,46 @@ final class ExperimentCLITests: XCTestCase {
         for group in ["drop_one", "drop_many", "reorder"] { try assertSameResults(whole, killed, group: group) }
     }
 
+    /// Exact gradients by path length were written whole at the end: a kill lost them all, and
+    /// --resume computed them again even when the file held them complete.
+    func testAKilledGradientRunResumesToExactlyTheUninterruptedResults() throws {
+        let data = try makeData(count: 8)
+        let arguments = [model, data, "--batch-size", "2", "--save-images", "3", "--quiet"]
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run(["grads", "-o", whole] + arguments).status, 0)
+
+        let killed = path("killed.h5")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["grads", "-o", killed, "--save-interval", "0", "--pause-after-unit", "0.5"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var done: Int64 = 0
+        for _ in 0..<300 where done < 2 {
+            Thread.sleep(forTimeInterval: 0.05)
+            done = (try? File.open(killed).root.group("grads_exact").attribute("units_done", as: Int64.self)) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(done, 2)
+        XCTAssertEqual(try status(killed, "grads_exact"), "partial", "saved part-way, batch by batch")
+        let unfinished = try CLI.run(["merge", killed, "-o", path("merged.h5")])
+        XCTAssertEqual(unfinished.status, 3, unfinished.stderr)
+        XCTAssertTrue(unfinished.stderr.contains("/grads_exact is unfinished"), unfinished.stderr)
+
+        let resumed = try CLI.run(["grads", "-o", killed, "--resume"] + arguments)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try status(killed, "grads_exact"), "complete")
+        try assertSameResults(whole, killed, group: "grads_exact")
+
+        let again = try CLI.run(["grads", "-o", killed] + arguments)
+        XCTAssertEqual(again.status, 4, again.stderr)
+        XCTAssertTrue(again.stderr.contains("already holds /grads_exact; use --resume to continue it or --force"), again.stderr)
+        let other = try CLI.run(["grads", "-o", killed, "--resume", "--max-length", "3"] + arguments)
+        XCTAssertEqual(other.status, 4, other.stderr)
+        XCTAssertTrue(other.stderr.contains("/grads_exact was made with other settings"), other.stderr)
+    }
+
     func testMergedShardsEqualOneRun() throws {
         let data = try makeData()
         let whole = path("whole.h5")
