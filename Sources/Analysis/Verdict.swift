@@ -152,6 +152,18 @@ public struct Verdict: Sendable, Encodable {
             + "or merge its shards"
     }
 
+    /// The median and worst single-removal damage taken at the low and at the high end of each
+    /// removal's paired 95% interval: how far the two numbers could move with other images.
+    static func singleRemovalBand(_ r: StudyResults.NetworkResults) -> (medianLow: Double, medianHigh: Double,
+                                                                       worstLow: Double, worstHigh: Double)? {
+        guard let drop = r.plainDropOne, let intact = r.intactError, let classes = r.classes else { return nil }
+        let kept = drop.blocks.indices.filter { !r.downsampling.contains(Int(drop.blocks[$0])) }
+        guard !kept.isEmpty else { return nil }
+        let lows = kept.map { damage(drop.low[$0], intact: intact, classes: classes) }.sorted()
+        let highs = kept.map { damage(drop.high[$0], intact: intact, classes: classes) }.sorted()
+        return (median(lows), median(highs), lows.last!, highs.last!)
+    }
+
     static func singleRemovals(_ r: StudyResults.NetworkResults, control: StudyResults.NetworkResults?) -> Finding {
         let criterion = Criterion.singleRemovalsMild
         guard let d = singleRemovalDamage(r) else {
@@ -163,6 +175,21 @@ public struct Verdict: Sendable, Encodable {
                        "median_delta_error": d.medianPoints, "worst_delta_error": d.worstPoints]
         var because = "median Δerror \(points(d.medianPoints)) (damage \(share(d.median)), ≤ \(share(Threshold.medianSingleRemoval)) to pass); "
             + "worst \(points(d.worstPoints)) at block \(d.worstBlock) (damage \(share(d.worst)), ≤ \(share(Threshold.worstSingleRemoval)))"
+        if let band = singleRemovalBand(r) {
+            numbers["median_damage_low"] = band.medianLow; numbers["median_damage_high"] = band.medianHigh
+            numbers["worst_damage_low"] = band.worstLow; numbers["worst_damage_high"] = band.worstHigh
+            // An outcome the sampling could flip is still given, but said to be unsettled.
+            var spans: [String] = []
+            for (what, low, high, threshold) in [("the median", band.medianLow, band.medianHigh, Threshold.medianSingleRemoval),
+                                                 ("the worst", band.worstLow, band.worstHigh, Threshold.worstSingleRemoval)]
+            where low <= threshold && threshold < high {
+                spans.append("\(what) from \(share(low)) to \(share(high)) spans \(share(threshold))")
+            }
+            if !spans.isEmpty {
+                because += "; unsettled: over the removals' 95% intervals" + (r.intactImages.map { " on \($0) images" } ?? "")
+                    + ", " + spans.joined(separator: " and ") + ", so more images could change the outcome"
+            }
+        }
         if let control, !r.isPlain, atChance(control) == nil, let c = singleRemovalDamage(control) {
             numbers["control_median_damage"] = c.median
             because += "; the plain control \(control.name): median damage \(share(c.median))"

@@ -35,6 +35,26 @@ final class VerdictTests: XCTestCase {
         XCTAssertEqual(verdict.findings[0].numbers["median_damage"]!, 0.01 / 0.85, accuracy: 1e-12)
     }
 
+    /// With few images each removal's interval is wide: an outcome the other end of the intervals
+    /// would reverse is still given, and said to be unsettled, with the band in the numbers.
+    func testAnOutcomeNearAThresholdIsSaidToBeUnsettled() {
+        let d = 0.85
+        var n = network(dropOne: [0.05 + 0.04 * d, 0.05 + 0.04 * d, 0.05 + 0.04 * d, 0.3, 0.05 + 0.04 * d, 0.05 + 0.04 * d],
+                        dropMany: [0.1], reorder: smoothReorder)
+        n.intactImages = 48
+        n.perBlock[0].low = n.perBlock[0].error.map { $0 - 0.03 * d }
+        n.perBlock[0].high = n.perBlock[0].error.map { $0 + 0.03 * d }
+        let wide = Verdict(n).findings[0]
+        XCTAssertEqual(wide.outcome, .pass)
+        XCTAssertEqual(wide.numbers["median_damage_low"]!, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(wide.numbers["median_damage_high"]!, 0.07, accuracy: 1e-12)
+        XCTAssertTrue(wide.because.hasSuffix("; unsettled: over the removals' 95% intervals on 48 images, the median from 0.01 to "
+                                             + "0.07 spans 0.05, so more images could change the outcome"), wide.because)
+        n.perBlock[0].low = n.perBlock[0].error.map { $0 - 0.005 * d }
+        n.perBlock[0].high = n.perBlock[0].error.map { $0 + 0.005 * d }
+        XCTAssertFalse(Verdict(n).findings[0].because.contains("unsettled"), "a narrow band settles it")
+    }
+
     func testAPlainNetIsNotEnsembleLike() {
         let verdict = Verdict(network(dropOne: Array(repeating: 0.9, count: 6), dropMany: [0.9, 0.9], reorder:
                                         [(0.9, 1, 0.88), (0.8, 2, 0.9), (0.6, 3, 0.9)], kinds: "plain"))
