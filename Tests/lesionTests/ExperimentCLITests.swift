@@ -62,6 +62,26 @@ final class ExperimentCLITests: XCTestCase {
         try File.open(file).root.group(group).stringAttribute("status")
     }
 
+    /// Runs `lesion arguments` saving after every work unit and pausing `pause` seconds after each,
+    /// kills it (SIGKILL) once `group` of `output` holds `units` work units, and gives the units the
+    /// file held then (fewer if the time ran out).
+    private func killed(_ arguments: [String], output: String, group: String, once units: Int64, pause: Double) throws -> Int64 {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = arguments + ["-o", output, "--save-interval", "0", "--pause-after-unit", "\(pause)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var done: Int64 = 0
+        for _ in 0..<300 where done < units {
+            Thread.sleep(forTimeInterval: 0.05)
+            done = (try? File.open(output).root.group(group).attribute("units_done", as: Int64.self)) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return done
+    }
+
     func testAKilledRunResumesToExactlyTheUninterruptedResults() throws {
         let data = try makeData()
         let whole = path("whole.h5")
@@ -69,19 +89,8 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try status(whole), "complete")
 
         let killed = path("killed.h5")
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["drop", model, data, "-o", killed, "--batch-size", "2", "--save-interval", "0",
-                             "--pause-after-unit", "0.2", "--quiet"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var unitsDone: Int64 = 0
-        for _ in 0..<300 where unitsDone < 3 {
-            Thread.sleep(forTimeInterval: 0.05)
-            unitsDone = (try? File.open(killed).root.group("drop_one").attribute("units_done", as: Int64.self)) ?? 0
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let unitsDone = try self.killed(["drop", model, data, "--batch-size", "2", "--quiet"], output: killed, group: "drop_one",
+                                        once: 3, pause: 0.2)
         XCTAssertGreaterThanOrEqual(unitsDone, 3)
         XCTAssertEqual(try status(killed), "partial", "the killed run left a readable, partial file")
 
@@ -108,20 +117,8 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["study", "-o", whole] + arguments).status, 0)
 
         let killed = path("killed.h5")
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["study", "-o", killed, "--save-interval", "0", "--pause-after-unit", "1"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var saved = false
-        for _ in 0..<200 where !saved {
-            Thread.sleep(forTimeInterval: 0.05)
-            saved = (try? File.open(killed).root.group("drop_one").attribute("units_done", as: Int64.self)) == 1
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertTrue(saved, "drop_one's unit was saved while the batch went on")
+        let saved = try self.killed(["study"] + arguments, output: killed, group: "drop_one", once: 1, pause: 1)
+        XCTAssertEqual(saved, 1, "drop_one's unit was saved while the batch went on")
         let manyDone = try File.open(killed).root.group("drop_many").attribute("units_done", as: Int64.self)
         XCTAssertLessThan(manyDone, 2, "killed before the batch ended")
         // The report of the unfinished file says so (it showed "no drop-many results", under the name "network").
@@ -149,18 +146,7 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["grads", "-o", whole] + arguments).status, 0)
 
         let killed = path("killed.h5")
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["grads", "-o", killed, "--save-interval", "0", "--pause-after-unit", "0.5"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var done: Int64 = 0
-        for _ in 0..<300 where done < 2 {
-            Thread.sleep(forTimeInterval: 0.05)
-            done = (try? File.open(killed).root.group("grads_exact").attribute("units_done", as: Int64.self)) ?? 0
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let done = try self.killed(["grads"] + arguments, output: killed, group: "grads_exact", once: 2, pause: 0.5)
         XCTAssertGreaterThanOrEqual(done, 2)
         XCTAssertEqual(try status(killed, "grads_exact"), "partial", "saved part-way, batch by batch")
         let unfinished = try CLI.run(["merge", killed, "-o", path("merged.h5")])
