@@ -25,7 +25,7 @@ struct Lesion: ParsableCommand {
 
             Exit codes: 0 success, 1 failure while running, 3 a bad model, data or results file, \
             4 an output in use by another process or already holding something (see --resume and \
-            --force), 64 bad usage.
+            --force), 64 bad usage, 130 and 143 interrupted (Ctrl-C, kill).
             """,
         version: UnravelVersion.string,
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self,
@@ -40,6 +40,11 @@ struct Lesion: ParsableCommand {
         ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Eval.self, Predict.self]
         .map { ($0 as any ParsableCommand.Type)._commandName })
 
+    /// The commands whose results file keeps every finished work unit, so --resume goes on.
+    private static let resumable: Set<String> = Set([StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self,
+        DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Grads.self]
+        .map { ($0 as any ParsableCommand.Type)._commandName })
+
     /// ArgumentParser's own `main`, except that the library's errors become one line and the
     /// exit code of their kind, wherever in a command they are thrown.
     static func main() {
@@ -49,6 +54,7 @@ struct Lesion: ParsableCommand {
         StructureCheck.install()
         if let name = CommandLine.arguments.dropFirst().first, computing.contains(name) {
             WaitPolicy.passiveIfShared()
+            Interrupt.install(resumable: resumable.contains(name))
         }
         do {
             var command = try parseAsRoot()

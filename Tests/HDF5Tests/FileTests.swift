@@ -12,6 +12,25 @@ final class FileTests: XCTestCase {
         XCTAssertFalse(try truncated.root.contains("x"))
     }
 
+    /// What an interrupt handler calls: the staging file of the write in progress goes, the old
+    /// file stays, and between writes there is nothing to remove.
+    func testTheStagingFileInProgressCanBeRemovedByASignalHandler() throws {
+        let scratch = Scratch()
+        let path = scratch.path("a.h5")
+        try File.writeWhole(path) { try $0.root.setAttribute("n", Int64(1)) }
+        struct Interrupted: Error {}
+        XCTAssertThrowsError(try File.writeWhole(path, stagingSuffix: ".saving-1") { file in
+            try file.root.setAttribute("n", Int64(2))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path + ".saving-1"))
+            StagingFile.removeFromSignalHandler()
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".saving-1"))
+            throw Interrupted()
+        })
+        XCTAssertEqual(try File.open(path).root.attribute("n", as: Int64.self), 1)
+        StagingFile.removeFromSignalHandler()   // no write in progress: nothing happens
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+    }
+
     func testReadOnlyFilesRefuseWrites() throws {
         let scratch = Scratch()
         let path = scratch.path("a.h5")

@@ -166,6 +166,32 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(other.stderr.contains("/grads_exact was made with other settings"), other.stderr)
     }
 
+    /// Ctrl-C said nothing: the run just ended. It now says what was kept and how to go on, exits
+    /// 130 as shells report an interrupt, and leaves no staging file.
+    func testAnInterruptSaysHowToGoOn() throws {
+        let data = try makeData()
+        let output = path("interrupted.h5")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["drop", model, data, "-o", output, "--batch-size", "2", "--save-interval", "0",
+                             "--pause-after-unit", "0.5", "--quiet"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: output) { Thread.sleep(forTimeInterval: 0.05) }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 130)
+        XCTAssertTrue(stderr.hasSuffix("lesion: interrupted; the results file holds every finished work unit, and the same "
+                                       + "command with --resume goes on\n"), stderr)
+        XCTAssertEqual(try status(output), "partial")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".saving-") }
+        XCTAssertEqual(left, [])
+    }
+
     func testMergedShardsEqualOneRun() throws {
         let data = try makeData()
         let whole = path("whole.h5")
