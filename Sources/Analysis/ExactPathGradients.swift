@@ -154,13 +154,11 @@ public final class ExactPathGradients: Probe, ResumableGroup {
             .setAttribute("units", "c_k: the summed ∂L/∂x of all length-k paths, per image and length")
     }
 
-    /// Takes up the batches an earlier run saved in `group`.
+    /// Takes up the batches an earlier run saved in `group`. A group an earlier Unravel wrote
+    /// whole, without its batches, is measured again and replaced, as that Unravel did.
     public func resume(from group: Group, path: String) throws {
-        let held = group.hasAttribute("settings") ? try group.stringAttribute("settings") : nil
-        guard let held, group.contains("raw/rows") else {
-            throw AnalysisError(.conflict, "\(path): \(group.path) was written by an Unravel that saved it whole, and "
-                                + "cannot be resumed", remedy: .resumeOrReplace)
-        }
+        guard group.hasAttribute("settings"), group.contains("raw/rows") else { return }
+        let held = try group.stringAttribute("settings")
         guard ExperimentRun.sameSettings(held, settings) else {
             throw AnalysisError(.conflict, "\(path): \(group.path) was made with other settings (\(held) vs \(settings)); "
                                 + "resume only the same measurement, or write to a new file")

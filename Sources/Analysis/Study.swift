@@ -66,33 +66,32 @@ public final class Study {
         let runs = try experiments.map {
             try ExperimentRun($0, network: network, batchCount: runner.batches.count, shard: options.shard, prefix: options.prefix)
         }
-        for run in runs {
-            if options.resume {
-                try ResultsFile.restore(run, from: output, provenance: provenance, prefix: options.prefix)
-            } else if try ResultsFile.holds(output, experiment: run.id), !options.force {
-                throw AnalysisError(.conflict, "\(output) already holds /\(run.id)", remedy: .resumeOrReplace)
-            }
+        for run in runs where try holdsToResume(run.id) {
+            try ResultsFile.restore(run, from: output, provenance: provenance, prefix: options.prefix)
         }
         return runs
     }
 
-    /// Takes up, with --resume, what the file holds of groups that resume (`ResumableGroup`); and,
-    /// as for experiments, refuses to replace one the file holds without --resume or --force.
+    /// Takes up, with --resume, what the file holds of groups that resume (`ResumableGroup`).
     public func prepare(groups: [Probe & ResultsGroup]) throws {
         for case let group as ResumableGroup in groups {
-            let id = options.prefix.map { "\($0)/\(group.id)" } ?? group.id
-            guard try ResultsFile.holds(output, experiment: id) else { continue }
-            if options.resume {
-                try group.resume(from: try ResultsFile.openRoot(output).group(id), path: output)
-            } else if !options.force {
-                throw AnalysisError(.conflict, "\(output) already holds /\(id)", remedy: .resumeOrReplace)
-            }
+            let id = placed(group).id
+            if try holdsToResume(id) { try group.resume(from: try ResultsFile.openRoot(output).group(id), path: output) }
         }
     }
 
+    /// Whether the file holds `id` for --resume to take up. Without --resume, a group the file
+    /// holds is replaced only with --force.
+    private func holdsToResume(_ id: String) throws -> Bool {
+        guard try ResultsFile.holds(output, experiment: id) else { return false }
+        if options.resume { return true }
+        if options.force { return false }
+        throw AnalysisError(.conflict, "\(output) already holds /\(id)", remedy: .resumeOrReplace)
+    }
+
     /// Runs them, saving every few seconds and at the end. `groups` are probes measured alongside
-    /// (gradients by path length, highway gates) and written whole at the end, with `also`
-    /// (groups that need no data, such as path counts). `progress(done, total)` counts work units:
+    /// (gradients by path length, highway gates): those that resume are saved part-way too, the
+    /// others are written at the end, with `also` (groups that need no data, such as path counts). `progress(done, total)` counts work units:
     /// a chunk of one experiment's variants on one batch, or one batch of the groups.
     public func run(_ runs: [ExperimentRun], groups: [Probe & ResultsGroup] = [], also: [ResultsGroup] = [],
                     progress: ((Int, Int) -> Void)? = nil) throws {
@@ -108,7 +107,8 @@ public final class Study {
             done += 1
             // A save rewrites the whole file, which grows with the classes and batches: at least
             // ten times its own duration apart, saving stays a small share of the run.
-            if !(runs.isEmpty && resumable.isEmpty) && Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook) {
+            let due = Date().timeIntervalSince(lastSave) >= max(options.saveInterval, 10 * lastSaveTook)
+            if due && !(runs.isEmpty && resumable.isEmpty) {
                 let start = Date()
                 try ResultsFile.save(output, runs: runs, groups: resumable + [modelGroup], provenance: provenance,
                                      modelOnRoot: options.prefix == nil)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import HDF5
 @testable import Analysis
 @testable import Nets
 
@@ -81,5 +82,15 @@ final class StudyTests: XCTestCase {
         XCTAssertFalse(gradients.wants(batch: 0) || gradients.wants(batch: 1), "nothing left to measure")
         XCTAssertEqual(gradients.normSums, sums)
         XCTAssertEqual(gradients.images, 6)
+
+        // A group an earlier Unravel wrote whole (no batches, no settings) is measured again, as it was.
+        do {
+            let group = try File.open(output, .readWrite).root.group("grads_exact")
+            try group.remove("raw")
+            try group.removeAttribute("settings")
+        }
+        let older = try ExactPathGradients(network: network, batchCount: 2)
+        try again.prepare(groups: [older])
+        XCTAssertTrue(older.wants(batch: 0) && older.wants(batch: 1))
     }
 }
