@@ -8,16 +8,9 @@ import XCTest
 /// snapshot. Synthetic blobs of the shapes each layer needs; the PyTorch oracle of the numbers
 /// themselves is the fixture script's (issue 15).
 final class CaffeModelTests: XCTestCase {
-    private var folder: URL!
+    private let folder = Folder()
 
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-caffe-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
-
-    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    private func path(_ name: String) -> String { folder.path(name) }
 
     /// A small residual network in the layout of the common Caffe CIFAR prototxts: BatchNorm +
     /// Scale, in-place ReLUs, Eltwise SUM, a projection shortcut where the shape changes.

@@ -6,24 +6,17 @@ import ZIPFoundation
 /// Another framework's file given as the model or the dataset: the error names what it is and
 /// the script that converts it, where it said "not an HDF5 file".
 final class ForeignFileTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-foreign-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    private let folder = Folder()
 
     private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = folder.appendingPathComponent(name).path
+        let path = folder.path(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
     }
 
     /// A zip archive with these members, as torch.save and numpy.savez write them.
     private func zip(_ name: String, members: [String]) throws -> String {
-        let path = folder.appendingPathComponent(name).path
+        let path = folder.path(name)
         let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
         for member in members {
             let data = Data("x".utf8)
@@ -85,7 +78,7 @@ final class ForeignFileTests: XCTestCase {
             XCTAssertTrue(error.hasPrefix(path + ": ") && error.contains(message), error)
         }
         XCTAssertTrue(modelError(npz).contains("NumPy arrays, not a model file; is it the dataset, which comes second?"))
-        let images = folder.appendingPathComponent("val").path
+        let images = folder.path("val")
         try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
         XCTAssertTrue(datasetError(images).contains("a folder of images becomes one with python3 notebooks-export/"
                                                     + "make_dataset.py imagefolder \(images)"), datasetError(images))
@@ -96,6 +89,6 @@ final class ForeignFileTests: XCTestCase {
         XCTAssertNil(ForeignFile(fixture("resnet20_a.model.h5")))
         XCTAssertNil(ForeignFile(try zip("resnet.keras", members: ["config.json", "model.weights.h5", "metadata.json"])))
         XCTAssertNil(ForeignFile(try write("net.prototxt", Array("name: \"ResNet-50\"\n".utf8))))
-        XCTAssertNil(ForeignFile(folder.appendingPathComponent("absent.h5").path))
+        XCTAssertNil(ForeignFile(folder.path("absent.h5")))
     }
 }

@@ -9,6 +9,17 @@ func fixture(_ name: String) -> String {
         .appendingPathComponent("Fixtures").appendingPathComponent(name).path
 }
 
+/// A temporary folder, removed afterwards.
+final class Folder {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("unravel-nets-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
 /// NCHW values (files, PyTorch) to an NHWC tensor.
 func nhwc(_ values: [Float], shape: [Int]) -> Tensor {
     let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
