@@ -244,8 +244,8 @@ struct StudyCommand: ParsableCommand {
             Analysis.DropMany(maxK: maxK, samples: samples, seed: study.seed),
             Reorder(maxSwaps: maxSwaps, samples: orders, seed: study.seed),
         ]
-        // Exact gradients and highway gates are measured whole, not split into work units: with
-        // --shard only shard 0 computes them, and `lesion merge` takes them from it.
+        // Exact gradients and highway gates are not split among shards: with --shard only shard 0
+        // computes them, and `lesion merge` takes them from it.
         let computesWholeGroups = (study.shard ?? .whole).index == 0
         let gradientBatches = (gradientImages + study.batchSize - 1) / study.batchSize
         // Inference reads the gradient batches; with none, it is left out.
