@@ -25,7 +25,7 @@ struct Lesion: ParsableCommand {
 
             Exit codes: 0 success, 1 failure while running, 3 a bad model, data or results file, \
             4 an output in use by another process or already holding something (see --resume and \
-            --force), 64 bad usage, 130 and 143 interrupted (Ctrl-C, kill).
+            --force), 64 bad usage, 130, 143 and 129 interrupted (Ctrl-C, kill, a closed terminal).
             """,
         version: UnravelVersion.string,
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self,

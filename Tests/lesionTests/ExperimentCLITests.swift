@@ -190,6 +190,22 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try status(output), "partial")
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".saving-") }
         XCTAssertEqual(left, [])
+
+        // A signal the parent ignores stays ignored: nohup's hangup does not stop the run.
+        let detached = Process()
+        detached.executableURL = URL(fileURLWithPath: "/usr/bin/nohup")
+        detached.arguments = [CLI.binary.path, "drop", model, data, "-o", path("nohup.h5"), "--batch-size", "2",
+                              "--pause-after-unit", "0.5", "--quiet"]
+        detached.standardOutput = FileHandle.nullDevice
+        detached.standardError = FileHandle.nullDevice
+        try detached.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(detached.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertTrue(detached.isRunning, "the hangup was ignored")
+        kill(detached.processIdentifier, SIGTERM)
+        detached.waitUntilExit()
+        XCTAssertEqual(detached.terminationStatus, 143)
     }
 
     func testMergedShardsEqualOneRun() throws {
