@@ -40,6 +40,10 @@ struct Lesion: ParsableCommand {
         ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Eval.self, Predict.self]
         .map { ($0 as any ParsableCommand.Type)._commandName })
 
+    /// Commands that write a file without running networks: an interrupt removes their staging file too.
+    private static let writingOnly: Set<String> = Set([Merge.self, Convert.self]
+        .map { ($0 as any ParsableCommand.Type)._commandName })
+
     /// The commands whose results file keeps every finished work unit, so --resume goes on.
     private static let resumable: Set<String> = Set([StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self,
         DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Grads.self]
@@ -54,6 +58,8 @@ struct Lesion: ParsableCommand {
         StructureCheck.install()
         if let name = CommandLine.arguments.dropFirst().first, computing.contains(name) {
             WaitPolicy.passiveIfShared()
+        }
+        if let name = CommandLine.arguments.dropFirst().first, computing.union(writingOnly).contains(name) {
             Interrupt.install(resumable: resumable.contains(name))
         }
         do {
