@@ -169,14 +169,6 @@ public final class ExactPathGradients: Probe, ResumableGroup {
             rows[Int(values[start])] = BatchSums(normSums: Array(values[(start + 3)..<(start + width)]), images: values[start + 1],
                                                  residual: values[start + 2])
         }
-        guard group.contains("saved_images") else { return }
-        let images = try group.dataset("saved_images").read(as: Float.self, converting: true)
-        let labels = try group.dataset("saved_labels").read(as: Int64.self, converting: true)
-        let gradients = try group.dataset("saved_gradients").read(as: Float.self, converting: true)
-        let size = images.count / max(labels.count, 1), lengths = maxLength + 1
-        kept = labels.indices.map { i in
-            (Array(images[(i * size)..<((i + 1) * size)]), Int(labels[i]),
-             (0..<lengths).map { k in Array(gradients[((i * lengths + k) * size)..<((i * lengths + k + 1) * size)]) })
-        }
+        kept = try StudyResults.savedImages(in: group).map { ($0.image, $0.label, $0.gradients) }
     }
 }

@@ -44,6 +44,7 @@ extension ResultsFile {
     /// SHA-256), batch size and images. Experiment settings are compared group by group as they
     /// merge; this catches what the groups do not record, such as a model with the same blocks
     /// and other weights, whose numbers would otherwise be filed under the first shard's model.
+    /// A group measured whole comes from one shard, so it must be finished there.
     static func checkOneRun(_ shards: [String]) throws {
         var seen: Set<String> = []
         for shard in shards {
@@ -51,34 +52,16 @@ extension ResultsFile {
             guard seen.insert(real).inserted else { throw AnalysisError(.badUsage, "\(shard) is given twice") }
         }
         let first = shards[0]
-        // A group measured whole comes from one shard: it must be finished there.
-        for shard in shards {
-            let root = try openRoot(shard)
-            let holders = [root] + (try root.members().filter { $0.kind == .group }.map { try root.group($0.name) })
-            for holder in holders {
-                for (name, kind) in try holder.members() where kind == .group {
-                    let group = try holder.group(name)
-                    guard !group.hasAttribute("chunk_size"), group.hasAttribute("status"),
-                          try group.stringAttribute("status") == "partial" else { continue }
-                    let done = try group.attribute("units_done", as: Int64.self), total = try group.attribute("units_total", as: Int64.self)
-                    throw AnalysisError(.badInput, "\(shard): \(group.path) is unfinished (\(done) of \(total) batches); "
-                                        + "resume that shard's run with --resume, then merge")
-                }
-            }
-        }
         let reference = try openRoot(first)
         let remedy = "merge the shards of one run"
-        for shard in shards.dropFirst() {
+        for shard in shards {
             let root = try openRoot(shard)
-            for (holder, referenceHolder, what) in try modelHolders(root, reference) + [(root, reference, "dataset")] {
-                let key = what == "dataset" ? "data_sha256" : "model_sha256"
-                guard holder.hasAttribute(key), referenceHolder.hasAttribute(key) else { continue }
-                let (a, b) = (try holder.stringAttribute(key), try referenceHolder.stringAttribute(key))
-                guard a == b else {
-                    throw AnalysisError(.conflict, "\(shard): made from another \(what) file than \(first) "
-                                        + "(SHA-256 \(a.prefix(12))… vs \(b.prefix(12))…); \(remedy)")
-                }
+            try refuseUnfinishedWholeGroups(root, shard: shard)
+            guard shard != first else { continue }
+            for (holder, referenceHolder) in try modelHolders(root, reference) {
+                try same("model_sha256", holder, referenceHolder, what: "model", shard: shard, first: first, remedy: remedy)
             }
+            try same("data_sha256", root, reference, what: "dataset", shard: shard, first: first, remedy: remedy)
             for (key, words) in [("batch_size", "batch size"), ("images", "images")] where root.hasAttribute(key) && reference.hasAttribute(key) {
                 let (a, b) = (try root.attribute(key, as: Int64.self), try reference.attribute(key, as: Int64.self))
                 guard a == b else {
@@ -90,16 +73,38 @@ extension ResultsFile {
         }
     }
 
-    /// The groups that record a model hash in both files: the root, and each network's /model
-    /// group in a file of several networks.
-    private static func modelHolders(_ root: Group, _ reference: Group) throws -> [(Group, Group, String)] {
-        var holders: [(Group, Group, String)] = [(root, reference, "model")]
-        for (name, kind) in try root.members() where kind == .group && root.contains("\(name)/model") && reference.contains("\(name)/model") {
-            holders.append((try root.group("\(name)/model"), try reference.group("\(name)/model"), "model"))
+    /// Throws unless both hold the same file hash under `key`, when both record one.
+    private static func same(_ key: String, _ holder: Group, _ reference: Group, what: String, shard: String, first: String,
+                             remedy: String) throws {
+        guard holder.hasAttribute(key), reference.hasAttribute(key) else { return }
+        let (a, b) = (try holder.stringAttribute(key), try reference.stringAttribute(key))
+        guard a == b else {
+            throw AnalysisError(.conflict, "\(shard): made from another \(what) file than \(first) "
+                                + "(SHA-256 \(a.prefix(12))… vs \(b.prefix(12))…); \(remedy)")
         }
-        if root.contains("model") && reference.contains("model") {
-            holders.append((try root.group("model"), try reference.group("model"), "model"))
+    }
+
+    /// A partial group that is not split into work units of variants (grads_exact), at the root
+    /// or in a network's group.
+    private static func refuseUnfinishedWholeGroups(_ root: Group, shard: String) throws {
+        let holders = [root] + (try root.members().filter { $0.kind == .group }.map { try root.group($0.name) })
+        for holder in holders {
+            for (name, kind) in try holder.members() where kind == .group {
+                let group = try holder.group(name)
+                guard !group.hasAttribute("chunk_size"), group.hasAttribute("status"),
+                      try group.stringAttribute("status") == "partial" else { continue }
+                let done = try group.attribute("units_done", as: Int64.self), total = try group.attribute("units_total", as: Int64.self)
+                throw AnalysisError(.badInput, "\(shard): \(group.path) is unfinished (\(done) of \(total) batches); "
+                                    + "resume that shard's run with --resume, then merge")
+            }
         }
-        return holders
+    }
+
+    /// The groups that record a model hash in both files: the root, its /model group, and each
+    /// network's /model group in a file of several networks.
+    private static func modelHolders(_ root: Group, _ reference: Group) throws -> [(Group, Group)] {
+        let paths = ["model"] + (try root.members().filter { $0.kind == .group }.map { "\($0.name)/model" })
+        return [(root, reference)] + (try paths.filter { root.contains($0) && reference.contains($0) }
+            .map { (try root.group($0), try reference.group($0)) })
     }
 }

@@ -164,17 +164,19 @@ public struct StudyResults {
         (low.map { min(max(intact + $0, 0), 1) }, high.map { min(max(intact + $0, 0), 1) })
     }
 
-    private static func savedImages(_ group: Group) throws -> [SavedImage] {
-        guard group.contains("grads_exact/saved_gradients") else { return [] }
-        let images = try group.dataset("grads_exact/saved_images"), gradients = try group.dataset("grads_exact/saved_gradients")
-        let shape = try gradients.shape, imageShape = try images.shape
+    /// The images a `grads_exact` group keeps (--save-images), with their per-length gradients:
+    /// for the report, and for a resumed run to take up.
+    static func savedImages(in gradients: Group) throws -> [SavedImage] {
+        guard gradients.contains("saved_gradients") else { return [] }
+        let images = try gradients.dataset("saved_images"), perLength = try gradients.dataset("saved_gradients")
+        let shape = try perLength.shape, imageShape = try images.shape
         guard shape.count == 5, imageShape == [shape[0], shape[2], shape[3], shape[4]] else {
-            throw NetsError("\(group.file.path): \(group.path)/grads_exact/saved_gradients is \(shape), expected (N, lengths, C, H, W) "
+            throw NetsError("\(gradients.file.path): \(gradients.path)/saved_gradients is \(shape), expected (N, lengths, C, H, W) "
                             + "matching saved_images \(imageShape)")
         }
         let (n, lengths, size) = (shape[0], shape[1], shape[2] * shape[3] * shape[4])
-        let pixels = try images.read(as: Float.self, converting: true), values = try gradients.read(as: Float.self, converting: true)
-        let labels = try group.dataset("grads_exact/saved_labels").read(as: Int64.self, converting: true)
+        let pixels = try images.read(as: Float.self, converting: true), values = try perLength.read(as: Float.self, converting: true)
+        let labels = try gradients.dataset("saved_labels").read(as: Int64.self, converting: true)
         return (0..<n).map { i in
             SavedImage(label: Int(labels[i]), channels: shape[2], height: shape[3], width: shape[4],
                        image: Array(pixels[(i * size)..<((i + 1) * size)]),
@@ -288,7 +290,7 @@ public struct StudyResults {
             result.totalContribution = Series(x: lengths, y: norms)
             let range = try group.group("grads_exact").attributeArray("effective_lengths_90", as: Int64.self)
             if range.count == 2 { result.effectiveLengths = Int(range[0])...Int(range[1]) }
-            result.savedImages = try savedImages(group)
+            result.savedImages = try savedImages(in: try group.group("grads_exact"))
         } else if let means = try doubles("grads_sampled/mean_norm"), let lengths = try doubles("grads_sampled/length"),
                   let total = try doubles("grads_sampled/total_contribution") {
             result.gradientMethod = "sampled"

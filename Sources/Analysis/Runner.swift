@@ -31,18 +31,14 @@ public final class Runner {
     /// checkpoint results, draw progress).
     public func run(_ probes: [Probe], afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
         try check(probes)
-        let classes = network.architecture.classes
         for (index, range) in batches.enumerated() {
             let active = probes.filter { $0.wants(batch: index) }
             if active.isEmpty {
                 try afterBatch?(index, range)
                 continue
             }
+            // init's DatasetFile.check(fits:) has checked every label is one of the classes.
             let (images, labels) = try data.batch(range, preprocessing: network.architecture.preprocessing)
-            if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
-                throw NetsError("\(data.path): label \(bad) in images \(range.lowerBound)..<\(range.upperBound) "
-                                + "is outside the model's \(classes) classes")
-            }
             // One intact pass serves everyone: the shared-prefix evaluator's when variants will run
             // (it keeps block inputs), with the hooks that copy what probes read.
             var captured: [HookPoint: Tensor] = [:]

@@ -56,11 +56,9 @@ struct Lesion: ParsableCommand {
         // ignored, the write fails, the staging file is removed and the error says which file.
         signal(SIGXFSZ, SIG_IGN)
         StructureCheck.install()
-        if let name = CommandLine.arguments.dropFirst().first, computing.contains(name) {
-            WaitPolicy.passiveIfShared()
-        }
-        if let name = CommandLine.arguments.dropFirst().first, computing.union(writingOnly).contains(name) {
-            Interrupt.install(resumable: resumable.contains(name))
+        if let name = CommandLine.arguments.dropFirst().first {
+            if computing.contains(name) { WaitPolicy.passiveIfShared() }
+            if computing.contains(name) || writingOnly.contains(name) { Interrupt.install(resumable: resumable.contains(name)) }
         }
         do {
             var command = try parseAsRoot()
