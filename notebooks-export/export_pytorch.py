@@ -155,30 +155,7 @@ def load_checkpoint(path, user_module=None):
     Hugging Face save weights."""
     if not os.path.exists(path):
         raise ExportError(f"{path}: no such checkpoint")
-    if path.endswith(".safetensors"):
-        try:
-            from safetensors.torch import load_file
-        except ImportError:
-            raise ExportError(f"{path}: reading safetensors needs the package: pip install safetensors") from None
-        try:
-            state = load_file(path, device="cpu")
-        except Exception as error:
-            raise ExportError(f"{path}: cannot be read as safetensors: {type(error).__name__}: {error}") from None
-        return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
-        # A whole pickled module needs its class: the user's file provides it when it was saved
-        # from a script (the pickle then refers to __main__).
-        if user_module is not None:
-            main = sys.modules["__main__"]
-            for key, value in vars(user_module).items():
-                if isinstance(value, type) and not hasattr(main, key):
-                    setattr(main, key, value)
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as error:
-            raise ExportError(f"{path}: cannot be read by torch.load: {type(error).__name__}: {error}") from None
+    state = read_safetensors(path) if path.endswith(".safetensors") else read_torch(path, user_module)
     if isinstance(state, nn.Module):
         state = state.state_dict()
     if isinstance(state, dict):
@@ -191,6 +168,36 @@ def load_checkpoint(path, user_module=None):
         raise ExportError(f"{path}: holds no state_dict (found {type(state).__name__}"
                           + (f" with keys {sorted(state)[:6]}" if isinstance(state, dict) else "") + ")")
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file, as timm and Hugging Face publish weights."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise ExportError(f"{path}: reading safetensors needs the package: pip install safetensors") from None
+    try:
+        return load_file(path, device="cpu")
+    except Exception as error:
+        raise ExportError(f"{path}: cannot be read as safetensors: {type(error).__name__}: {error}") from None
+
+
+def read_torch(path, user_module):
+    """What torch.save wrote: weights only if it can, else the whole pickle."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        # A whole pickled module needs its class: the user's file provides it when it was saved
+        # from a script (the pickle then refers to __main__).
+        if user_module is not None:
+            main = sys.modules["__main__"]
+            for key, value in vars(user_module).items():
+                if isinstance(value, type) and not hasattr(main, key):
+                    setattr(main, key, value)
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as error:
+            raise ExportError(f"{path}: cannot be read by torch.load: {type(error).__name__}: {error}") from None
 
 
 def blocks_per_stage(keys):
