@@ -94,7 +94,7 @@ final class Block: @unchecked Sendable {
             return (try forwardReplaced(&x, value: value, hooks: hooks), nil)
         }
         var (output, kept) = spec.kind == .highway
-            ? try forwardHighway(x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
+            ? try forwardHighway(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
             : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
         kept?.alpha = dropped ? 1 : action.alpha
         kept?.ranBy = self
@@ -224,8 +224,11 @@ final class Block: @unchecked Sendable {
                transform: nil, gateValues: nil)
     }
 
-    private func forwardHighway(_ x: Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    private func forwardHighway(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
+        // The merge may write y over x when nothing else holds x: each y depends on its own x
+        // alone, and x's lines are in the cache, just read (a record keeps x for the backward).
+        let reusable = !record && isKnownUniquelyReferenced(&x)
         var gateValues = try gate.forward(x, sigmoid: true)
         gateValues = try hooks.run(.blockGate(index), gateValues)
         var bodyTrace: [Tensor] = []
@@ -235,7 +238,7 @@ final class Block: @unchecked Sendable {
             let h = alpha == 1 ? bodyTrace.last! : ParallelElementwise.scaled(bodyTrace.last!, by: alpha)
             transform = try hooks.run(.blockBranch(index), h)
         }
-        let output = HighwayMath.merge(h: transform, t: gateValues, x: x)
+        let output = HighwayMath.merge(h: transform, t: gateValues, x: x, into: reusable ? x : nil)
         let kept = record ? Record(input: x, preactTrace: Trace([x], of: preact),
                                    bodyTrace: bodyTrace.isEmpty ? nil : Trace(bodyTrace, of: body), shortcutTrace: nil,
                                    mergeSigns: nil, addedInPlace: false, dropped: dropped, transform: transform, gateValues: gateValues) : nil

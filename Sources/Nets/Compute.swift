@@ -38,10 +38,11 @@ public enum Compute {
 
     nonisolated(unsafe) private static var stageBudget: Int? = 8 * coreCacheBytes
 
-    /// Bytes of one activation per call in an unrecorded pass (`Network.runStaged`): a block
-    /// runs on as many images as keep its largest activation within it, so ResNet-50's first
-    /// stage at 224 runs 4–5 images a call (16 MB here, eight times a core's cache). nil runs
-    /// whole batches. Results do not depend on it.
+    /// Bytes a block may stream per call in an unrecorded pass (`Network.runStaged`): a block
+    /// runs on as many images as keep its larger activation within it (the four tensors of a
+    /// highway layer's merge), so ResNet-50's first stage at 224 runs 4–5 images a call (eight
+    /// times a core's cache: 16 MB on the AVX-512 Xeon, 8 MB on Zen 4). nil runs whole batches.
+    /// Results do not depend on it.
     public static var stageBytes: Int? {
         get { lock.lock(); defer { lock.unlock() }; return stageBudget }
         set { lock.lock(); stageBudget = newValue.map { max($0, 1) }; lock.unlock() }

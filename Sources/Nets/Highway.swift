@@ -2,8 +2,9 @@
 /// itself is fused into the gate convolution.
 enum HighwayMath {
     /// y = h·t + x·(1 − t); `h` nil means H = 0 (a lesioned layer: only the carry remains).
-    static func merge(h: Tensor?, t: Tensor, x: Tensor) -> Tensor {
-        let y = Tensor(shape: x.shape)
+    /// Written into `output` when given (x's own buffer may be), else into a new tensor.
+    static func merge(h: Tensor?, t: Tensor, x: Tensor, into output: Tensor? = nil) -> Tensor {
+        let y = output ?? Tensor(shape: x.shape)
         parallelRanges(x.count) { r in
             highwayMerge(h.map { UnsafePointer($0.pointer + r.lowerBound) }, t.pointer + r.lowerBound,
                          x.pointer + r.lowerBound, y.pointer + r.lowerBound, r.count)

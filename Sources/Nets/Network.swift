@@ -106,4 +106,11 @@ public final class Network: @unchecked Sendable {
         let shapes = blockShapes(index)
         return max(shapes.input.reduce(1, *), shapes.output.reduce(1, *)) * MemoryLayout<Float>.stride
     }
+
+    /// The bytes of one image that block `index` streams through in one pass over memory. A
+    /// residual or plain block's sums and ReLUs are fused into its convolutions, so that is its
+    /// larger activation; a highway layer's merge reads H, T and x and writes y, four of them.
+    func streamedBytes(_ index: Int) -> Int {
+        activationBytes(index) * (blocks[index].spec.kind == .highway ? 4 : 1)
+    }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// stage moves 3.2 MB an image per activation; at batch 32 its 1×1 convolutions stream them
 /// from memory and ran at 52–58% of the peak, at 4–8 images at 71–81% (docs/performance.md).
 /// Later stages, with small activations and large weights, run faster on more images. So each
-/// block gets the most images whose largest activation fits `Compute.stageBytes`, and blocks
+/// block gets the most images whose streamed bytes (its larger activation; the four tensors of
+/// a highway layer's merge) fit `Compute.stageBytes`, and blocks
 /// with the same count run together, chunk by chunk, before the next run of blocks takes the
 /// assembled batch. Each image's values depend on that image alone, so no value changes.
 extension Network {
@@ -15,7 +16,7 @@ extension Network {
     func stageChunks(_ steps: [Variant.Step], batch: Int, budget: Int) -> [Int] {
         var running = 1
         return steps.map { step in
-            let bytes = activationBytes(step.block)
+            let bytes = streamedBytes(step.block)
             running = max(running, min(batch, max(Network.minimumStageChunk, budget / max(bytes, 1))))
             return running
         }

@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     var paths = false
     @Option(help: "Images per recorded pass in the gradient phases (default: sized to the caches, at least 8). Results do not depend on it.")
     var gradientChunk: Int?
-    @Option(help: "Megabytes of one activation per call in the forward phase; 0 runs whole batches (default: eight times a core's cache). Results do not depend on it.")
+    @Option(help: "Megabytes a block streams per call in the forward phase: its larger activation, four for a highway layer; 0 runs whole batches (default: eight times a core's cache). Results do not depend on it.")
     var stageMB: Int?
     @Option(help: "Pixels per image up to which a 1x1 convolution runs over the batch as one row; 0 never (default: 784, 28x28). Results do not depend on it.")
     var pointwiseFlattening: Int?
@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
         var exactDecompositionCost: Double?
         /// Images per recorded pass, when set by --gradient-chunk.
         var gradientChunk: Int?
-        /// Megabytes of one activation per call in the forward phase; nil: whole batches.
+        /// Megabytes a block streams per call in the forward phase; nil: whole batches.
         var forwardStageMB: Int?
         /// Pixels per image up to which 1×1 convolutions ran over the batch as one row.
         var pointwiseFlattening: Int

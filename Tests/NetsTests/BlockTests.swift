@@ -73,6 +73,26 @@ final class BlockTests: XCTestCase {
         }
     }
 
+    /// An unrecorded highway layer merges into its input's buffer when nothing else holds it.
+    /// A block input a hook keeps must come through the pass unwritten, and no logit may move.
+    func testHighwayMergeWritesOnlyOverInputsNothingHolds() throws {
+        let network = try ModelFile.load(fixture("highway.model.h5"))
+        let x = images(for: network, count: 3)
+        final class Kept: @unchecked Sendable { var tensors: [(Tensor, [Float])] = [] }
+        let kept = Kept()
+        var hooks = Hooks()
+        for block in 0..<network.blockCount {
+            hooks.add(.blockInput(block)) { _, input in kept.tensors.append((input, input.values)); return nil }
+        }
+        let plain = try network.forward(x)
+        let held = try network.forward(x, options: RunOptions(hooks: hooks))
+        XCTAssertEqual(kept.tensors.count, network.blockCount)
+        for (block, (tensor, values)) in kept.tensors.enumerated() {
+            XCTAssertTrue(tensor.values == values, "block \(block)'s input was written")
+        }
+        XCTAssertEqual(held.values.map(\.bitPattern), plain.values.map(\.bitPattern))
+    }
+
     /// A post-activation ResNet's record keeps signs where it kept activations: under an eighth
     /// of one float activation per block (each block keeps two masks, a 32nd of a float each).
     func testRecordsKeepSignsNotActivations() throws {

@@ -93,6 +93,20 @@ final class StagedForwardTests: XCTestCase {
         XCTAssertNil(try network.runStaged(images(for: network, count: 5), steps: steps[...], throughStem: true))
     }
 
+    /// A highway layer's merge streams H, T, x and y, so it gets a quarter of the images that a
+    /// block of the same shape, whose sums are fused into its convolutions, would get.
+    func testHighwayLayersCountTheirMergesFourTensors() throws {
+        let network = try ModelFile.load(fixture("highway.model.h5"))
+        let steps = Variant.intact(blocks: network.blockCount).steps
+        let first = try XCTUnwrap(steps.first { network.blocks[$0.block].spec.kind == .highway })
+        let activation = network.activationBytes(first.block)
+        XCTAssertEqual(network.streamedBytes(first.block), 4 * activation)
+        let chunks = network.stageChunks([first], batch: 64, budget: 32 * activation)
+        XCTAssertEqual(chunks, [8])
+        let plain = try ModelFile.load(fixture("plain20.model.h5"))
+        XCTAssertEqual(plain.streamedBytes(0), plain.activationBytes(0))
+    }
+
     /// Chunks written over their view are left where they are; others are copied into a new
     /// batch, and when both happen the ones in place are copied too.
     func testChunksArePutTogetherInOrder() throws {
