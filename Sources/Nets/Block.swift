@@ -125,10 +125,14 @@ final class Block: @unchecked Sendable {
     /// pass must not add the output into the input's buffer (its trace keeps it).
     private var backwardReadsInput: Bool { spec.kind == .highway || (preact.steps.isEmpty ? body : preact).readsInput }
 
+    /// Whether the output may take x's buffer: nothing else holds x (a record keeps its block's
+    /// output as signs, not the tensor) and, if recording, the backward needs only x's shape.
+    private func mayWriteOver(_ x: inout Tensor, record: Bool) -> Bool {
+        !(record && backwardReadsInput) && isKnownUniquelyReferenced(&x)
+    }
+
     private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
-        // The output may take x's buffer when nothing else holds x (a record keeps its block's
-        // output as signs, not the tensor) and, if recording, the backward needs only x's shape.
-        let reusable = !(record && backwardReadsInput) && isKnownUniquelyReferenced(&x)
+        let reusable = mayWriteOver(&x, record: record)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
         let shortcutInput = spec.shortcutFrom == .preact ? branchInput : x
@@ -226,9 +230,8 @@ final class Block: @unchecked Sendable {
 
     private func forwardHighway(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
         guard let gate else { throw NetsError("highway block \(index) ('\(spec.name)') has no gate") }
-        // The merge may write y over x when nothing else holds x: each y depends on its own x
-        // alone, and x's lines are in the cache, just read (a record keeps x for the backward).
-        let reusable = !record && isKnownUniquelyReferenced(&x)
+        // Each y depends on its own x alone, and x's lines are in the cache, just read.
+        let reusable = mayWriteOver(&x, record: record)
         var gateValues = try gate.forward(x, sigmoid: true)
         gateValues = try hooks.run(.blockGate(index), gateValues)
         var bodyTrace: [Tensor] = []

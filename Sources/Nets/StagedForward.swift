@@ -5,9 +5,9 @@ import Foundation
 /// from memory and ran at 52–58% of the peak, at 4–8 images at 71–81% (docs/performance.md).
 /// Later stages, with small activations and large weights, run faster on more images. So each
 /// block gets the most images whose streamed bytes (its larger activation; the four tensors of
-/// a highway layer's merge) fit `Compute.stageBytes`, and blocks
-/// with the same count run together, chunk by chunk, before the next run of blocks takes the
-/// assembled batch. Each image's values depend on that image alone, so no value changes.
+/// a highway layer's merge) fit `Compute.stageBytes`, and blocks with the same count run
+/// together, chunk by chunk, before the next run of blocks takes the assembled batch. Each
+/// image's values depend on that image alone, so no value changes.
 extension Network {
     /// Fewer images per call cost more in oneDNN's per-call work than the cache saves.
     static let minimumStageChunk = 4
