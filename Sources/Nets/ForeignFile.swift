@@ -29,7 +29,7 @@ public enum ForeignFile: Equatable, Sendable {
         } else if bytes.count >= 2, bytes[0] == 0x80, (2...5).contains(bytes[1]) {
             self = .pythonPickle
         } else if starts([0x50, 0x4B, 0x03, 0x04]) {
-            guard let archive = try? Archive(url: URL(fileURLWithPath: path), accessMode: .read) else { return nil }
+            guard let archive = try? Archive(url: URL(fileURLWithPath: path), accessMode: .read, pathEncoding: nil) else { return nil }
             let names = archive.map(\.path)
             if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) {
                 self = .pytorchCheckpoint
