@@ -19,7 +19,11 @@ public func exponentialSlope(_ x: [Double], _ y: [Double]) -> Double? {
 ///
 /// Plain blocks have no shortcut, so every path goes through them: a path's length counts them,
 /// and k is drawn among the other blocks.
-public final class SampledPathGradients: Probe, ResultsGroup {
+///
+/// Each sample is saved as the run goes (`raw/rows`), with the generator's state after the last
+/// batch measured, so an interrupted run resumes from there and draws what an uninterrupted one
+/// draws.
+public final class SampledPathGradients: Probe, ResumableGroup {
     public let network: Network
     public let samples: Int
     public let seed: UInt64
@@ -32,6 +36,10 @@ public final class SampledPathGradients: Probe, ResultsGroup {
     private var generator: SplitMix64
     /// Per k: the batch-mean input-gradient norm of each sample.
     public private(set) var values: [Int: [Double]] = [:]
+    /// Every sample in the order drawn: the batch it was measured on, its k and its norm.
+    private var rows: [(batch: Int, k: Int, norm: Double)] = []
+    /// The last batch observed (-1 before the first); the generator's state is the one after it.
+    private var lastBatch = -1
 
     public init(network: Network, samples: Int, lengths: ClosedRange<Int>?, seed: UInt64, batchCount: Int) throws {
         self.network = network
@@ -54,16 +62,34 @@ public final class SampledPathGradients: Probe, ResultsGroup {
     public var name: String { "grads_sampled" }
     public var id: String { name }
 
-    public func wants(batch index: Int) -> Bool { ks.contains { (values[$0]?.count ?? 0) < samples } }
+    public var isComplete: Bool { ks.allSatisfy { (values[$0]?.count ?? 0) >= samples } }
+
+    public func wants(batch index: Int) -> Bool { index > lastBatch && !isComplete }
+
+    /// Samples of each length drawn on batch `index` when `missing` are still to be drawn: the
+    /// rest spread evenly over the batches left.
+    private func drawsOnBatch(_ index: Int, missing: Int) -> Int {
+        let remainingBatches = max(batchCount - index, 1)
+        return max(index == batchCount - 1 ? missing : min(missing, (missing + remainingBatches - 1) / remainingBatches), 0)
+    }
+
+    /// Batches on which samples are drawn: the work units of a whole run.
+    var batchesDrawing: Int {
+        var missing = samples, batches = 0
+        for index in 0..<batchCount where missing > 0 {
+            let now = drawsOnBatch(index, missing: missing)
+            if now > 0 { batches += 1 }
+            missing -= now
+        }
+        return batches
+    }
 
     public func observe(_ batch: Batch) throws {
-        let remainingBatches = max(batchCount - batch.index, 1)
+        defer { lastBatch = batch.index }
         // Every route this batch takes, drawn first: each chunk of the batch goes down all of them.
         var drawn: [(k: Int, routes: [Int: Route])] = []
         for k in ks {
-            let missing = samples - (values[k]?.count ?? 0)
-            let now = batch.index == batchCount - 1 ? missing : min(missing, (missing + remainingBatches - 1) / remainingBatches)
-            for _ in 0..<max(now, 0) {
+            for _ in 0..<drawsOnBatch(batch.index, missing: samples - (values[k]?.count ?? 0)) {
                 var pool = optional
                 var chosen: Set<Int> = []
                 for _ in 0..<k { chosen.insert(pool.remove(at: generator.below(pool.count))) }
@@ -80,7 +106,9 @@ public final class SampledPathGradients: Probe, ResultsGroup {
             }
         }
         for (sample, path) in drawn.enumerated() {
-            values[path.k, default: []].append(norms[sample].reduce(0, +) / Double(norms[sample].count))
+            let norm = norms[sample].reduce(0, +) / Double(norms[sample].count)
+            values[path.k, default: []].append(norm)
+            rows.append((batch.index, path.k, norm))
         }
     }
 
@@ -102,12 +130,32 @@ public final class SampledPathGradients: Probe, ResultsGroup {
         return zip(lengths, means).map { counts[$0.0].double * $0.1 }
     }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String {
+        ExperimentRun.encode(["samples": "\(samples)", "lengths": lengths.map(String.init).joined(separator: ","),
+                              "seed": "\(seed)", "batches": "\(batchCount)"])
+    }
+
+    static let rowColumns = ["batch", "length", "norm"]
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "sampled, as Veit et al. 2016: random k blocks through their branch, the rest through their shortcut")
+        try group.setAttribute("status", isComplete ? "complete" : "partial")
+        try group.setAttribute("settings", settings)
+        try group.setAttribute("units_total", Int64(batchesDrawing))
+        try group.setAttribute("units_done", Int64(Set(rows.map(\.batch)).count))
+        try group.setAttribute("last_batch", Int64(lastBatch))
+        try group.setAttribute("generator_state", Int64(bitPattern: generator.state))
         try group.setAttribute("samples_per_length", Int64(samples))
         try group.setAttribute("seed", Int64(bitPattern: seed))
         try group.setAttribute("loss", "per-image cross-entropy; norms per image, averaged over the batch")
+        let raw = try group.createGroup("raw")
+        try raw.createDataset("rows", shape: [rows.count, SampledPathGradients.rowColumns.count],
+                              values: rows.flatMap { [Double($0.batch), Double($0.k + forced), $0.norm] },
+                              options: rows.isEmpty ? .plain : .checksummed)
+            .setAttribute("columns", SampledPathGradients.rowColumns)
+        guard isComplete else { return }
         if let decay = decayPerBlock { try group.setAttribute("decay_per_block", exp(decay)) }
         try group.column("length", lengths.map(Double.init), units: "blocks whose branch the path takes")
         try group.column("mean_norm", means, units: "‖∂L/∂x‖ at the input")
@@ -118,5 +166,25 @@ public final class SampledPathGradients: Probe, ResultsGroup {
         for (row, k) in ks.enumerated() { for (i, v) in (values[k] ?? []).prefix(width).enumerated() { table[row * width + i] = v } }
         try group.createDataset("samples", shape: [ks.count, width], values: table, options: .checksummed)
             .setAttribute("units", "‖∂L/∂x‖ of each sample")
+    }
+
+    /// Takes up the samples an earlier run saved in `group`. A group an earlier Unravel wrote
+    /// whole, without its rows, is measured again and replaced, as that Unravel did.
+    public func resume(from group: Group, path: String) throws {
+        guard group.hasAttribute("settings"), group.contains("raw/rows") else { return }
+        let held = try group.stringAttribute("settings")
+        guard ExperimentRun.sameSettings(held, settings) else {
+            throw AnalysisError(.conflict, "\(path): \(group.path) was made with other settings (\(held) vs \(settings)); "
+                                + "resume only the same measurement, or write to a new file")
+        }
+        let width = SampledPathGradients.rowColumns.count
+        let table = try group.dataset("raw/rows").read(as: Double.self, expectingShape: [nil, width])
+        for start in stride(from: 0, to: table.count, by: width) {
+            let (batch, k, norm) = (Int(table[start]), Int(table[start + 1]) - forced, table[start + 2])
+            values[k, default: []].append(norm)
+            rows.append((batch, k, norm))
+        }
+        lastBatch = Int(try group.attribute("last_batch", as: Int64.self))
+        generator = SplitMix64(seed: UInt64(bitPattern: try group.attribute("generator_state", as: Int64.self)))
     }
 }

@@ -1,7 +1,8 @@
 /// A small deterministic generator (SplitMix64), so seeded experiments repeat exactly on every
 /// machine and Swift version.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// Readable so that a saved run can go on with the numbers an uninterrupted one draws.
+    public private(set) var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

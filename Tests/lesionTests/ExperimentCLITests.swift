@@ -166,6 +166,32 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertTrue(other.stderr.contains("/grads_exact was made with other settings"), other.stderr)
     }
 
+    /// Sampled gradients by path length were written whole at the end: a kill lost every sample
+    /// drawn, and --resume drew them all again.
+    func testAKilledSampledGradientRunResumesToExactlyTheUninterruptedResults() throws {
+        let data = try makeData(count: 8)
+        // 6 samples over 4 batches: 2, 2, 1 and 1 a batch, so the kill falls between batches that draw.
+        let arguments = [model, data, "--method", "sampled", "--samples", "6", "--lengths", "0-3", "--batch-size", "2", "--quiet"]
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run(["grads", "-o", whole] + arguments).status, 0)
+        XCTAssertEqual(try status(whole, "grads_sampled"), "complete")
+
+        let killed = path("killed.h5")
+        let done = try self.killed(["grads"] + arguments, output: killed, group: "grads_sampled", once: 2, pause: 0.5)
+        XCTAssertGreaterThanOrEqual(done, 2)
+        XCTAssertEqual(try status(killed, "grads_sampled"), "partial", "saved part-way, batch by batch")
+        XCTAssertEqual(try File.open(killed).root.group("grads_sampled").attribute("units_total", as: Int64.self), 4)
+
+        let resumed = try CLI.run(["grads", "-o", killed, "--resume"] + arguments)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try status(killed, "grads_sampled"), "complete")
+        try assertSameResults(whole, killed, group: "grads_sampled")
+
+        let other = try CLI.run(["grads", "-o", killed, "--resume"] + arguments.map { $0 == "6" ? "5" : $0 })
+        XCTAssertEqual(other.status, 4, other.stderr)
+        XCTAssertTrue(other.stderr.contains("/grads_sampled was made with other settings"), other.stderr)
+    }
+
     /// Ctrl-C said nothing: the run just ended. It now says what was kept and how to go on, exits
     /// 130 as shells report an interrupt, and leaves no staging file.
     func testAnInterruptSaysHowToGoOn() throws {
