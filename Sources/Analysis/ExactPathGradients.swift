@@ -157,14 +157,8 @@ public final class ExactPathGradients: Probe, ResumableGroup {
     /// Takes up the batches an earlier run saved in `group`. A group an earlier Unravel wrote
     /// whole, without its batches, is measured again and replaced, as that Unravel did.
     public func resume(from group: Group, path: String) throws {
-        guard group.hasAttribute("settings"), group.contains("raw/rows") else { return }
-        let held = try group.stringAttribute("settings")
-        guard ExperimentRun.sameSettings(held, settings) else {
-            throw AnalysisError(.conflict, "\(path): \(group.path) was made with other settings (\(held) vs \(settings)); "
-                                + "resume only the same measurement, or write to a new file")
-        }
         let width = ExactPathGradients.rowColumns.count + maxLength + 1
-        let values = try group.dataset("raw/rows").read(as: Double.self, expectingShape: [nil, width])
+        guard let values = try group.resumableRows(width: width, settings: settings, path: path) else { return }
         for start in stride(from: 0, to: values.count, by: width) {
             rows[Int(values[start])] = BatchSums(normSums: Array(values[(start + 3)..<(start + width)]), images: values[start + 1],
                                                  residual: values[start + 2])

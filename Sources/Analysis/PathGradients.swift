@@ -171,14 +171,8 @@ public final class SampledPathGradients: Probe, ResumableGroup {
     /// Takes up the samples an earlier run saved in `group`. A group an earlier Unravel wrote
     /// whole, without its rows, is measured again and replaced, as that Unravel did.
     public func resume(from group: Group, path: String) throws {
-        guard group.hasAttribute("settings"), group.contains("raw/rows") else { return }
-        let held = try group.stringAttribute("settings")
-        guard ExperimentRun.sameSettings(held, settings) else {
-            throw AnalysisError(.conflict, "\(path): \(group.path) was made with other settings (\(held) vs \(settings)); "
-                                + "resume only the same measurement, or write to a new file")
-        }
         let width = SampledPathGradients.rowColumns.count
-        let table = try group.dataset("raw/rows").read(as: Double.self, expectingShape: [nil, width])
+        guard let table = try group.resumableRows(width: width, settings: settings, path: path) else { return }
         for start in stride(from: 0, to: table.count, by: width) {
             let (batch, k, norm) = (Int(table[start]), Int(table[start + 1]) - forced, table[start + 2])
             values[k, default: []].append(norm)

@@ -19,6 +19,19 @@ public protocol ResumableGroup: Probe, ResultsGroup {
 }
 
 extension Group {
+    /// The rows a resumable group saved (`raw/rows`, `width` columns) once its settings are
+    /// checked against `settings`; nil when an earlier Unravel wrote the group whole, without rows
+    /// (it is then measured again and replaced, as that Unravel did). `path` is the file's.
+    func resumableRows(width: Int, settings: String, path: String) throws -> [Double]? {
+        guard hasAttribute("settings"), contains("raw/rows") else { return nil }
+        let held = try stringAttribute("settings")
+        guard ExperimentRun.sameSettings(held, settings) else {
+            throw AnalysisError(.conflict, "\(path): \(self.path) was made with other settings (\(held) vs \(settings)); "
+                                + "resume only the same measurement, or write to a new file")
+        }
+        return try dataset("raw/rows").read(as: Double.self, expectingShape: [nil, width])
+    }
+
     /// A 1-D float64 dataset with a units attribute.
     @discardableResult
     func column(_ name: String, _ values: [Double], units: String) throws -> Dataset {
