@@ -3,16 +3,24 @@ import Nets
 
 /// How much each highway layer transforms and how much it carries: the transform gate T over the
 /// data, per layer (mean and a histogram), and the path-length distribution weighted by the gates.
-public final class HighwayGates: Probe, ResultsGroup {
+///
+/// Its running sums are saved as the run goes (`raw/rows`, with the last batch they include), so
+/// an interrupted run resumes from there and adds the rest in the order an uninterrupted one does.
+public final class HighwayGates: Probe, ResumableGroup {
     public let network: Network
     public let layers: [Int]
     public static let bins = 20
+    /// The dataset's batches, all measured, when known: with it, a save part-way is marked partial.
+    public let batchCount: Int?
     private var sums: [Double]
     private var counts: [Double]
     private var histograms: [[Double]]
+    /// The last batch the sums include (-1 before the first).
+    private var lastBatch = -1
 
-    public init(network: Network) throws {
+    public init(network: Network, batchCount: Int? = nil) throws {
         self.network = network
+        self.batchCount = batchCount
         layers = (0..<network.blockCount).filter { network.architecture.blocks[$0].kind == .highway }
         guard !layers.isEmpty else { throw NetsError("the network has no highway layers") }
         sums = [Double](repeating: 0, count: layers.count)
@@ -23,8 +31,12 @@ public final class HighwayGates: Probe, ResultsGroup {
     public var name: String { "highway_gates" }
     public var id: String { name }
     public var reads: [HookPoint] { layers.map { .blockGate($0) } }
+    public var isComplete: Bool { batchCount.map { lastBatch >= $0 - 1 } ?? true }
+
+    public func wants(batch index: Int) -> Bool { index > lastBatch }
 
     public func observe(_ batch: Batch) throws {
+        defer { lastBatch = batch.index }
         for (row, layer) in layers.enumerated() {
             let gate = try batch.activation(.blockGate(layer))
             for i in 0..<gate.count {
@@ -44,8 +56,23 @@ public final class HighwayGates: Probe, ResultsGroup {
         PathDistribution(network: network, gates: Dictionary(uniqueKeysWithValues: zip(layers, meanGates)))
     }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String { ExperimentRun.encode(["batches": batchCount.map(String.init) ?? "all", "bins": "\(HighwayGates.bins)"]) }
+
+    static let rowColumns = ["sum", "count"] + (0..<HighwayGates.bins).map { "bin_\($0)" }
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
+        try group.setAttribute("status", isComplete ? "complete" : "partial")
+        try group.setAttribute("settings", settings)
+        try group.setAttribute("units_total", Int64(batchCount ?? lastBatch + 1))
+        try group.setAttribute("units_done", Int64(lastBatch + 1))
+        try group.setAttribute("last_batch", Int64(lastBatch))
+        let raw = try group.createGroup("raw")
+        try raw.createDataset("rows", shape: [layers.count, HighwayGates.rowColumns.count],
+                              values: layers.indices.flatMap { [sums[$0], counts[$0]] + histograms[$0] }, options: .checksummed)
+            .setAttribute("columns", HighwayGates.rowColumns)
+        guard isComplete else { return }
         let distribution = weightedDistribution
         try group.setAttribute("expected_path_length", distribution.mean)
         try group.column("layer", layers.map(Double.init), units: "block number")
@@ -54,5 +81,20 @@ public final class HighwayGates: Probe, ResultsGroup {
                                 values: zip(histograms, counts).flatMap { row, n in row.map { $0 / max(n, 1) } }, options: .checksummed)
             .setAttribute("units", "share of gate values in [i/20, (i+1)/20)")
         try group.column("weighted_length_share", distribution.shares, units: "probability of each path length under the mean gates")
+    }
+
+    /// Takes up the running sums an earlier run saved in `group`. A group an earlier Unravel
+    /// wrote whole, without them, is measured again and replaced, as that Unravel did.
+    public func resume(from group: Group, path: String) throws {
+        let width = HighwayGates.rowColumns.count
+        guard let table = try group.resumableRows(width: width, settings: settings, path: path) else { return }
+        guard table.count == layers.count * width else {
+            throw AnalysisError(.badInput, "\(path): \(group.path)/raw/rows holds \(table.count / width) layers, the network \(layers.count)")
+        }
+        for row in layers.indices {
+            let values = table[(row * width)..<((row + 1) * width)]
+            (sums[row], counts[row], histograms[row]) = (values[values.startIndex], values[values.startIndex + 1], Array(values.dropFirst(2)))
+        }
+        lastBatch = Int(try group.attribute("last_batch", as: Int64.self))
     }
 }

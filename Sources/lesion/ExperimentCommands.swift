@@ -258,7 +258,7 @@ struct StudyCommand: ParsableCommand {
                                                      batchCount: batches))
             }
             if network.architecture.blocks.contains(where: { $0.kind == .highway }) {
-                probes.append(try HighwayGates(network: network))
+                probes.append(try HighwayGates(network: network, batchCount: batches))
             }
             return probes + (try probeOptions.make(representation, network: network, model: target.model, data: target.data,
                                                    study: study, gradientBatches: gradientBatches))

@@ -82,6 +82,25 @@ final class ExperimentCLITests: XCTestCase {
         return done
     }
 
+    /// `lesion command arguments` run whole, then killed once `group` holds `units` work units
+    /// (the file must say partial, then pass `unfinished`), then resumed: the resumed file must
+    /// hold what the whole run's does. Returns the resumed file.
+    private func assertAKilledRunResumes(_ command: String, _ arguments: [String], group: String, units: Int64, pause: Double,
+                                         unfinished: (String) throws -> Void) throws -> String {
+        let whole = path("whole.h5")
+        XCTAssertEqual(try CLI.run([command, "-o", whole] + arguments).status, 0)
+        XCTAssertEqual(try status(whole, group), "complete")
+        let killed = path("killed.h5")
+        XCTAssertGreaterThanOrEqual(try self.killed([command] + arguments, output: killed, group: group, once: units, pause: pause), units)
+        XCTAssertEqual(try status(killed, group), "partial", "saved part-way, batch by batch")
+        try unfinished(killed)
+        let resumed = try CLI.run([command, "-o", killed, "--resume"] + arguments)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try status(killed, group), "complete")
+        try assertSameResults(whole, killed, group: group)
+        return killed
+    }
+
     func testAKilledRunResumesToExactlyTheUninterruptedResults() throws {
         let data = try makeData()
         let whole = path("whole.h5")
@@ -142,21 +161,11 @@ final class ExperimentCLITests: XCTestCase {
     func testAKilledGradientRunResumesToExactlyTheUninterruptedResults() throws {
         let data = try makeData(count: 8)
         let arguments = [model, data, "--batch-size", "2", "--save-images", "3", "--quiet"]
-        let whole = path("whole.h5")
-        XCTAssertEqual(try CLI.run(["grads", "-o", whole] + arguments).status, 0)
-
-        let killed = path("killed.h5")
-        let done = try self.killed(["grads"] + arguments, output: killed, group: "grads_exact", once: 2, pause: 0.5)
-        XCTAssertGreaterThanOrEqual(done, 2)
-        XCTAssertEqual(try status(killed, "grads_exact"), "partial", "saved part-way, batch by batch")
-        let unfinished = try CLI.run(["merge", killed, "-o", path("merged.h5")])
-        XCTAssertEqual(unfinished.status, 3, unfinished.stderr)
-        XCTAssertTrue(unfinished.stderr.contains("/grads_exact is unfinished"), unfinished.stderr)
-
-        let resumed = try CLI.run(["grads", "-o", killed, "--resume"] + arguments)
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try status(killed, "grads_exact"), "complete")
-        try assertSameResults(whole, killed, group: "grads_exact")
+        let killed = try assertAKilledRunResumes("grads", arguments, group: "grads_exact", units: 2, pause: 0.5) { killed in
+            let unfinished = try CLI.run(["merge", killed, "-o", path("merged.h5")])
+            XCTAssertEqual(unfinished.status, 3, unfinished.stderr)
+            XCTAssertTrue(unfinished.stderr.contains("/grads_exact is unfinished"), unfinished.stderr)
+        }
 
         let again = try CLI.run(["grads", "-o", killed] + arguments)
         XCTAssertEqual(again.status, 4, again.stderr)
@@ -172,24 +181,24 @@ final class ExperimentCLITests: XCTestCase {
         let data = try makeData(count: 8)
         // 6 samples over 4 batches: 2, 2, 1 and 1 a batch, so the kill falls between batches that draw.
         let arguments = [model, data, "--method", "sampled", "--samples", "6", "--lengths", "0-3", "--batch-size", "2", "--quiet"]
-        let whole = path("whole.h5")
-        XCTAssertEqual(try CLI.run(["grads", "-o", whole] + arguments).status, 0)
-        XCTAssertEqual(try status(whole, "grads_sampled"), "complete")
-
-        let killed = path("killed.h5")
-        let done = try self.killed(["grads"] + arguments, output: killed, group: "grads_sampled", once: 2, pause: 0.5)
-        XCTAssertGreaterThanOrEqual(done, 2)
-        XCTAssertEqual(try status(killed, "grads_sampled"), "partial", "saved part-way, batch by batch")
-        XCTAssertEqual(try File.open(killed).root.group("grads_sampled").attribute("units_total", as: Int64.self), 4)
-
-        let resumed = try CLI.run(["grads", "-o", killed, "--resume"] + arguments)
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try status(killed, "grads_sampled"), "complete")
-        try assertSameResults(whole, killed, group: "grads_sampled")
+        let killed = try assertAKilledRunResumes("grads", arguments, group: "grads_sampled", units: 2, pause: 0.5) { killed in
+            XCTAssertEqual(try File.open(killed).root.group("grads_sampled").attribute("units_total", as: Int64.self), 4)
+        }
 
         let other = try CLI.run(["grads", "-o", killed, "--resume"] + arguments.map { $0 == "6" ? "5" : $0 })
         XCTAssertEqual(other.status, 4, other.stderr)
         XCTAssertTrue(other.stderr.contains("/grads_sampled was made with other settings"), other.stderr)
+    }
+
+    /// A study's highway gates were written whole at the end: a kill lost them, and --resume ran
+    /// the intact pass again over every batch done to measure them.
+    func testAKilledStudyOfAHighwayNetworkResumesItsGatesToTheUninterruptedResults() throws {
+        let data = try makeData(count: 8, size: 16)
+        let arguments = [netsFixture("highway.model.h5"), data, "--batch-size", "2", "--max-k", "2", "--samples", "2",
+                         "--max-swaps", "1", "--orders", "1", "--gradient-images", "0", "--probes", "none", "--quiet"]
+        _ = try assertAKilledRunResumes("study", arguments, group: "highway_gates", units: 2, pause: 0.3) { killed in
+            XCTAssertFalse(try File.open(killed).root.contains("highway_gates/mean_gate"), "no means of a part of the data")
+        }
     }
 
     /// Ctrl-C said nothing: the run just ended. It now says what was kept and how to go on, exits
