@@ -33,7 +33,9 @@ public final class HighwayGates: Probe, ResumableGroup {
     public var reads: [HookPoint] { layers.map { .blockGate($0) } }
     public var isComplete: Bool { batchCount.map { lastBatch >= $0 - 1 } ?? true }
 
-    public func wants(batch index: Int) -> Bool { index > lastBatch }
+    /// Batches already in the sums are not measured again. Without a batch count (a library
+    /// caller's probe, never resumed) every batch is, so one probe can add up several runs.
+    public func wants(batch index: Int) -> Bool { batchCount == nil || index > lastBatch }
 
     public func observe(_ batch: Batch) throws {
         defer { lastBatch = batch.index }
