@@ -34,10 +34,10 @@ public final class SampledPathGradients: Probe, ResumableGroup {
     public let ks: [Int]
     let batchCount: Int
     private var generator: SplitMix64
-    /// Per k: the batch-mean input-gradient norm of each sample.
-    public private(set) var values: [Int: [Double]] = [:]
     /// Every sample in the order drawn: the batch it was measured on, its k and its norm.
     private var rows: [(batch: Int, k: Int, norm: Double)] = []
+    /// Per k: the batch-mean input-gradient norm of each sample, in the order drawn.
+    public var values: [Int: [Double]] { Dictionary(grouping: rows, by: \.k).mapValues { $0.map(\.norm) } }
     /// The last batch observed (-1 before the first); the generator's state is the one after it.
     private var lastBatch = -1
 
@@ -88,8 +88,9 @@ public final class SampledPathGradients: Probe, ResumableGroup {
         defer { lastBatch = batch.index }
         // Every route this batch takes, drawn first: each chunk of the batch goes down all of them.
         var drawn: [(k: Int, routes: [Int: Route])] = []
+        let held = values
         for k in ks {
-            for _ in 0..<drawsOnBatch(batch.index, missing: samples - (values[k]?.count ?? 0)) {
+            for _ in 0..<drawsOnBatch(batch.index, missing: samples - (held[k]?.count ?? 0)) {
                 var pool = optional
                 var chosen: Set<Int> = []
                 for _ in 0..<k { chosen.insert(pool.remove(at: generator.below(pool.count))) }
@@ -106,16 +107,18 @@ public final class SampledPathGradients: Probe, ResumableGroup {
             }
         }
         for (sample, path) in drawn.enumerated() {
-            let norm = norms[sample].reduce(0, +) / Double(norms[sample].count)
-            values[path.k, default: []].append(norm)
-            rows.append((batch.index, path.k, norm))
+            rows.append((batch.index, path.k, norms[sample].reduce(0, +) / Double(norms[sample].count)))
         }
     }
 
     public var lengths: [Int] { ks.map { $0 + forced } }
-    public var means: [Double] { ks.map { k in values[k].map { $0.reduce(0, +) / Double(max($0.count, 1)) } ?? .nan } }
+    public var means: [Double] {
+        let values = values
+        return ks.map { k in values[k].map { $0.reduce(0, +) / Double(max($0.count, 1)) } ?? .nan }
+    }
     public var deviations: [Double] {
-        ks.map { k in
+        let values = values
+        return ks.map { k in
             guard let v = values[k], v.count > 1 else { return .nan }
             let m = v.reduce(0, +) / Double(v.count)
             return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
@@ -163,6 +166,7 @@ public final class SampledPathGradients: Probe, ResumableGroup {
         try group.column("total_contribution", totalContribution, units: "path count × mean norm")
         let width = samples
         var table = [Double](repeating: .nan, count: ks.count * width)
+        let values = values
         for (row, k) in ks.enumerated() { for (i, v) in (values[k] ?? []).prefix(width).enumerated() { table[row * width + i] = v } }
         try group.createDataset("samples", shape: [ks.count, width], values: table, options: .checksummed)
             .setAttribute("units", "‖∂L/∂x‖ of each sample")
@@ -173,11 +177,7 @@ public final class SampledPathGradients: Probe, ResumableGroup {
     public func resume(from group: Group, path: String) throws {
         let width = SampledPathGradients.rowColumns.count
         guard let table = try group.resumableRows(width: width, settings: settings, path: path) else { return }
-        for start in stride(from: 0, to: table.count, by: width) {
-            let (batch, k, norm) = (Int(table[start]), Int(table[start + 1]) - forced, table[start + 2])
-            values[k, default: []].append(norm)
-            rows.append((batch, k, norm))
-        }
+        rows = stride(from: 0, to: table.count, by: width).map { (Int(table[$0]), Int(table[$0 + 1]) - forced, table[$0 + 2]) }
         lastBatch = Int(try group.attribute("last_batch", as: Int64.self))
         generator = SplitMix64(seed: UInt64(bitPattern: try group.attribute("generator_state", as: Int64.self)))
     }
