@@ -118,18 +118,12 @@ public final class ExactPathGradients: Probe, ResumableGroup {
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "exact: c_k ← Sᵀc_k + Bᵀc_{k−1} through every block, at the forward point")
-        try group.setAttribute("status", isComplete ? "complete" : "partial")
-        try group.setAttribute("settings", settings)
-        try group.setAttribute("units_total", Int64(batchesWanted ?? rows.count))
-        try group.setAttribute("units_done", Int64(rows.count))
         try group.setAttribute("max_length", Int64(maxLength))
         try group.setAttribute("images", images)
         try group.setAttribute("sum_check_relative_error", worstResidual)
-        let table = rows.keys.sorted().flatMap { b in [Double(b), rows[b]!.images, rows[b]!.residual] + rows[b]!.normSums }
-        let raw = try group.createGroup("raw")
-        try raw.createDataset("rows", shape: [rows.count, ExactPathGradients.rowColumns.count + maxLength + 1], values: table,
-                              options: rows.isEmpty ? .plain : .checksummed)
-            .setAttribute("columns", ExactPathGradients.rowColumns + (0...maxLength).map { "norm_sum_\($0)" })
+        try group.writeProgress(complete: isComplete, settings: settings, unitsTotal: batchesWanted ?? rows.count, unitsDone: rows.count,
+                                rows: rows.keys.sorted().flatMap { b in [Double(b), rows[b]!.images, rows[b]!.residual] + rows[b]!.normSums },
+                                columns: ExactPathGradients.rowColumns + (0...maxLength).map { "norm_sum_\($0)" })
         if !kept.isEmpty { try writeKept(into: group) }
         guard isComplete else { return }
         let counts = PathDistribution(network: network).counts

@@ -65,15 +65,9 @@ public final class HighwayGates: Probe, ResumableGroup {
 
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
-        try group.setAttribute("status", isComplete ? "complete" : "partial")
-        try group.setAttribute("settings", settings)
-        try group.setAttribute("units_total", Int64(batchCount ?? lastBatch + 1))
-        try group.setAttribute("units_done", Int64(lastBatch + 1))
+        try group.writeProgress(complete: isComplete, settings: settings, unitsTotal: batchCount ?? lastBatch + 1, unitsDone: lastBatch + 1,
+                                rows: layers.indices.flatMap { [sums[$0], counts[$0]] + histograms[$0] }, columns: HighwayGates.rowColumns)
         try group.setAttribute("last_batch", Int64(lastBatch))
-        let raw = try group.createGroup("raw")
-        try raw.createDataset("rows", shape: [layers.count, HighwayGates.rowColumns.count],
-                              values: layers.indices.flatMap { [sums[$0], counts[$0]] + histograms[$0] }, options: .checksummed)
-            .setAttribute("columns", HighwayGates.rowColumns)
         guard isComplete else { return }
         let distribution = weightedDistribution
         try group.setAttribute("expected_path_length", distribution.mean)

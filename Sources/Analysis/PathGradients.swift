@@ -144,20 +144,14 @@ public final class SampledPathGradients: Probe, ResumableGroup {
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "sampled, as Veit et al. 2016: random k blocks through their branch, the rest through their shortcut")
-        try group.setAttribute("status", isComplete ? "complete" : "partial")
-        try group.setAttribute("settings", settings)
-        try group.setAttribute("units_total", Int64(batchesDrawing))
-        try group.setAttribute("units_done", Int64(Set(rows.map(\.batch)).count))
+        try group.writeProgress(complete: isComplete, settings: settings, unitsTotal: batchesDrawing, unitsDone: Set(rows.map(\.batch)).count,
+                                rows: rows.flatMap { [Double($0.batch), Double($0.k + forced), $0.norm] },
+                                columns: SampledPathGradients.rowColumns)
         try group.setAttribute("last_batch", Int64(lastBatch))
         try group.setAttribute("generator_state", Int64(bitPattern: generator.state))
         try group.setAttribute("samples_per_length", Int64(samples))
         try group.setAttribute("seed", Int64(bitPattern: seed))
         try group.setAttribute("loss", "per-image cross-entropy; norms per image, averaged over the batch")
-        let raw = try group.createGroup("raw")
-        try raw.createDataset("rows", shape: [rows.count, SampledPathGradients.rowColumns.count],
-                              values: rows.flatMap { [Double($0.batch), Double($0.k + forced), $0.norm] },
-                              options: rows.isEmpty ? .plain : .checksummed)
-            .setAttribute("columns", SampledPathGradients.rowColumns)
         guard isComplete else { return }
         if let decay = decayPerBlock { try group.setAttribute("decay_per_block", exp(decay)) }
         try group.column("length", lengths.map(Double.init), units: "blocks whose branch the path takes")

@@ -19,6 +19,19 @@ public protocol ResumableGroup: Probe, ResultsGroup {
 }
 
 extension Group {
+    /// What a resumable group saves of its progress, read back by `resumableRows`, by `lesion
+    /// merge` and by the report (status, settings, units) and by the group itself (`raw/rows`,
+    /// `columns.count` values a row).
+    func writeProgress(complete: Bool, settings: String, unitsTotal: Int, unitsDone: Int, rows: [Double], columns: [String]) throws {
+        try setAttribute("status", complete ? "complete" : "partial")
+        try setAttribute("settings", settings)
+        try setAttribute("units_total", Int64(unitsTotal))
+        try setAttribute("units_done", Int64(unitsDone))
+        try createGroup("raw").createDataset("rows", shape: [rows.count / max(columns.count, 1), columns.count], values: rows,
+                                             options: rows.isEmpty ? .plain : .checksummed)
+            .setAttribute("columns", columns)
+    }
+
     /// The rows a resumable group saved (`raw/rows`, `width` columns) once its settings are
     /// checked against `settings`; nil when an earlier Unravel wrote the group whole, without rows
     /// (it is then measured again and replaced, as that Unravel did). `path` is the file's.
