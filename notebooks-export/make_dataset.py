@@ -33,6 +33,16 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 DIGITS = [str(d) for d in range(10)]
 
 
+CHUNK_BYTES = 4 << 20
+
+
+def chunk_rows(count, image_bytes):
+    """Images per stored chunk: at most `count` and 256, and at most about 4 MiB. A reader decompresses
+    whole chunks, so chunks of 256 ImageNet-size float images (154 MB) would be decompressed
+    again by every batch that touches them, and a shard reading a few images pays for all."""
+    return max(1, min(count, 256, CHUNK_BYTES // max(image_bytes, 1)))
+
+
 def write(path, images, labels, class_names, source, channel_order="RGB"):
     """Writes a dataset file atomically (a .partial file renamed when complete)."""
     images = np.asarray(images)
@@ -45,7 +55,7 @@ def write(path, images, labels, class_names, source, channel_order="RGB"):
         images = images.astype(np.float32)
     tmp = path + ".partial"
     with h5py.File(tmp, "w") as f:
-        chunk = (max(1, min(len(images), 256)),) + images.shape[1:]
+        chunk = (chunk_rows(len(images), images[0].nbytes if len(images) else 1),) + images.shape[1:]
         f.create_dataset("images", data=images, chunks=chunk if len(images) else None,
                          compression="gzip" if len(images) else None, shuffle=bool(len(images)))
         f["labels"] = labels
@@ -64,7 +74,8 @@ class StreamWriter:
         self.path, self.tmp = path, path + ".partial"
         self.file = h5py.File(self.tmp, "w")
         self.images = self.file.create_dataset("images", shape=(0,) + tuple(image_shape), maxshape=(None,) + tuple(image_shape),
-                                               dtype=np.uint8, chunks=(64,) + tuple(image_shape), compression="gzip", shuffle=True)
+                                               dtype=np.uint8, chunks=(chunk_rows(64, int(np.prod(image_shape))),) + tuple(image_shape),
+                                               compression="gzip", shuffle=True)
         self.labels = self.file.create_dataset("labels", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(4096,))
         self.file["class_names"] = np.array(class_names, dtype=h5py.string_dtype("utf-8"))
         self.file.attrs["channel_order"] = channel_order

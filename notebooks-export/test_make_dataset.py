@@ -65,6 +65,21 @@ def test_npz_layouts(folder):
         assert np.array_equal(f["images"][()], x.transpose(0, 3, 1, 2))
 
 
+def test_chunks_hold_whole_images_and_at_most_about_4_mib(folder):
+    sys.path.insert(0, HERE)
+    import make_dataset
+
+    big = np.zeros((20, 3, 224, 224), dtype=np.float32)
+    make_dataset.write(os.path.join(folder, "big.h5"), big, np.zeros(20), ["a"], "test")
+    small = np.zeros((300, 3, 32, 32), dtype=np.uint8)
+    make_dataset.write(os.path.join(folder, "small.h5"), small, np.zeros(300), ["a"], "test")
+    with h5py.File(os.path.join(folder, "big.h5")) as f:
+        assert f["images"].chunks == (6, 3, 224, 224), f["images"].chunks
+    with h5py.File(os.path.join(folder, "small.h5")) as f:
+        assert f["images"].chunks == (256, 3, 32, 32), f["images"].chunks
+    assert make_dataset.chunk_rows(3, 3 * 32 * 32) == 3 and make_dataset.chunk_rows(1, 50 << 20) == 1
+
+
 def test_torchvision_cifar10_folder(folder):
     root = os.path.join(folder, "cifar-10-batches-py")
     os.makedirs(root)

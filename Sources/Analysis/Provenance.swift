@@ -14,8 +14,9 @@ public struct Provenance: Sendable {
     public var images: Int
     public var started: String
 
+    /// `digests` hashes the model and the data files, in that order.
     public init(toolVersion: String, commandLine: String, model: String, data: String, threads: Int, batchSize: Int,
-                images: Int) throws {
+                images: Int, digests: FileDigest.Pending) throws {
         self.toolVersion = toolVersion
         self.commandLine = commandLine
         self.model = model
@@ -23,8 +24,8 @@ public struct Provenance: Sendable {
         self.threads = threads
         self.batchSize = batchSize
         self.images = images
-        modelSHA256 = try FileDigest.sha256(file: model)
-        dataSHA256 = try FileDigest.sha256(file: data)
+        let hashes = try digests.wait()
+        (modelSHA256, dataSHA256) = (hashes[0], hashes[1])
         started = Provenance.now()
     }
 

@@ -42,6 +42,7 @@ public final class Study {
             throw NetsError(.badUsage, "\(output): the folder \(folder) does not exist")
         }
         if File.isFolder(output) { throw NetsError(.badUsage, "\(output): a folder, not a file") }
+        let digests = FileDigest.Pending(files: [model, data])
         network = try ModelFile.load(model)
         let dataset = try DatasetFile(data)
         runner = try Runner(network: network, data: dataset, batchSize: options.batchSize, limit: options.limit)
@@ -51,7 +52,7 @@ public final class Study {
         lock = try FileLock(for: output)
         provenance = try Provenance(toolVersion: options.toolVersion, commandLine: options.commandLine, model: model,
                                     data: data, threads: Compute.threads, batchSize: options.batchSize,
-                                    images: runner.imageCount)
+                                    images: runner.imageCount, digests: digests)
         try ResultsFile.checkAddable(output, provenance: provenance, modelOnRoot: options.prefix == nil)
     }
 

@@ -24,7 +24,7 @@ extension Node {
                     let length = H5Aget_name(id, 0, nil)
                     var buffer = [CChar](repeating: 0, count: max(Int(length), 0) + 1)
                     H5Aget_name(id, buffer.count, &buffer)
-                    return String(cString: buffer)
+                    return String(nulTerminated: buffer)
                 }
             }
         }

@@ -52,7 +52,7 @@ public final class Group: Node, @unchecked Sendable {
                 if length < 0 { throw location.error(.library, "cannot read the name of member \(index)") }
                 var buffer = [CChar](repeating: 0, count: Int(length) + 1)
                 H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, unravel_p_default())
-                return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                return String(nulTerminated: buffer)
             }
         }
         return names.map { ($0, kind(of: $0) ?? .other) }

@@ -6,7 +6,7 @@ import Foundation
 /// Debian's build is thread-safe but others may not be, so calls are serialised on one recursive
 /// lock (recursive because a handle's deinit can run inside another call). Error printing is a
 /// per-thread setting and Swift tasks hop threads, so it is switched off on every entry.
-nonisolated(unsafe) private let libraryLock = NSRecursiveLock()
+private let libraryLock = NSRecursiveLock()
 
 /// Set before the library's first call: no shutdown handler at exit. After a write failed for
 /// lack of room, libhdf5 1.10's own shutdown retries the failed file's flush and crashes; the

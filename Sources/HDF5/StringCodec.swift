@@ -91,3 +91,10 @@ enum StringCodec {
         return bytes
     }
 }
+
+extension String {
+    /// A name HDF5 wrote into `buffer`, up to its first NUL, as UTF-8.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

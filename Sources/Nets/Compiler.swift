@@ -153,8 +153,13 @@ struct Compiler {
         let bn = try batchNorm(layer, at: where_)
         let perChannel = conv.weights.count / conv.geometry.outChannels
         var weights = conv.weights
-        for o in 0..<conv.geometry.outChannels {
-            for k in 0..<perChannel { weights[o * perChannel + k] *= bn.scale[o] }
+        // Through a buffer pointer: indexed through the array, this loop took 50 ms of loading
+        // ResNet-50.
+        weights.withUnsafeMutableBufferPointer { folded in
+            for o in 0..<conv.geometry.outChannels {
+                let scale = bn.scale[o]
+                for k in o * perChannel..<(o + 1) * perChannel { folded[k] *= scale }
+            }
         }
         let bias = (0..<conv.geometry.outChannels).map { o in (conv.bias?[o] ?? 0) * bn.scale[o] + bn.shift[o] }
         return Convolution(conv.geometry, weights: weights, bias: bias)

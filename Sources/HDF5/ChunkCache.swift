@@ -1,0 +1,75 @@
+import CHDF5
+
+/// How much of a chunked dataset HDF5 keeps decompressed between reads.
+///
+/// HDF5 keeps 1 MiB per open dataset by default, and a chunk larger than its cache is not kept at
+/// all: every read that touches it decompresses the whole chunk again. A dataset of 224×224 images
+/// stored in chunks of 128 is read that way four times over in batches of 32.
+public enum ChunkCache: Sendable, Equatable {
+    /// HDF5's own setting.
+    case libraryDefault
+    /// Room for one whole chunk, if a chunk is at most `limit` bytes (else HDF5's setting). Rows
+    /// read in order then decompress each chunk once.
+    case oneChunk(limit: Int)
+}
+
+extension Group {
+    /// Opens the dataset at `path` with the chunk cache `cache`.
+    public func dataset(_ path: String, chunkCache cache: ChunkCache) throws -> Dataset {
+        guard case .oneChunk(let limit) = cache, let access = try accessForOneChunk(path, limit: limit) else {
+            return try dataset(path)
+        }
+        let here = location(path)
+        return try library {
+            defer { H5Pclose(access) }
+            let id = try here.check(H5Dopen2(handle.id, path, access), "cannot open the dataset")
+            return Dataset(file: file, path: here.object, handle: Handle(id, .dataset))
+        }
+    }
+
+    /// A dataset access list with room for one chunk of `path`, or nil when its chunks do not
+    /// need one or are larger than `limit` bytes.
+    ///
+    /// HDF5 shares one cache among all open handles of a dataset, made at the first open. So the
+    /// dataset is measured through a handle that is closed before it is opened with this list.
+    private func accessForOneChunk(_ path: String, limit: Int) throws -> hid_t? {
+        let probe = try dataset(path)
+        guard let bytes = try probe.chunkBytes, bytes <= limit, bytes > (try probe.chunkCacheBytes) else { return nil }
+        return try library {
+            let list = try probe.location.check(H5Dget_access_plist(probe.handle.id), "cannot read the access properties")
+            var slots = 0, size = 0
+            var evictFullyRead = 0.0
+            guard H5Pget_chunk_cache(list, &slots, &size, &evictFullyRead) >= 0,
+                  H5Pset_chunk_cache(list, slots, bytes, evictFullyRead) >= 0 else {
+                H5Pclose(list)
+                throw probe.location.error(.library, "cannot set the chunk cache")
+            }
+            return list
+        }
+    }
+}
+
+extension Dataset {
+    /// Bytes of one chunk as stored before compression, or nil for contiguous storage.
+    var chunkBytes: Int? {
+        get throws {
+            guard let shape = try chunkShape else { return nil }
+            let element = try library { try location.withType(of: handle.id) { H5Tget_size($0) } }
+            return shape.reduce(element, *)
+        }
+    }
+
+    /// The chunk cache's size in bytes for this open dataset.
+    var chunkCacheBytes: Int {
+        get throws {
+            try library {
+                try location.withPropertyList({ H5Dget_access_plist(handle.id) }) { list in
+                    var slots = 0, size = 0
+                    var evictFullyRead = 0.0
+                    try location.check(H5Pget_chunk_cache(list, &slots, &size, &evictFullyRead), "cannot read the chunk cache")
+                    return size
+                }
+            }
+        }
+    }
+}
