@@ -8,15 +8,16 @@ import CHDF5
 public enum ChunkCache: Sendable, Equatable {
     /// HDF5's own setting.
     case libraryDefault
-    /// Room for one whole chunk, if a chunk is at most `limit` bytes (else HDF5's setting). Rows
-    /// read in order then decompress each chunk once.
-    case oneChunk(limit: Int)
+    /// Room for the chunks one slab of rows spans (one, when a chunk holds whole rows), if they
+    /// are at most `limit` bytes (else HDF5's setting). Rows read in order then decompress each
+    /// chunk once.
+    case rowOfChunks(limit: Int)
 }
 
 extension Group {
     /// Opens the dataset at `path` with the chunk cache `cache`.
     public func dataset(_ path: String, chunkCache cache: ChunkCache) throws -> Dataset {
-        guard case .oneChunk(let limit) = cache, let access = try accessForOneChunk(path, limit: limit) else {
+        guard case .rowOfChunks(let limit) = cache, let access = try accessForRowOfChunks(path, limit: limit) else {
             return try dataset(path)
         }
         let here = location(path)
@@ -27,14 +28,14 @@ extension Group {
         }
     }
 
-    /// A dataset access list with room for one chunk of `path`, or nil when its chunks do not
-    /// need one or are larger than `limit` bytes.
+    /// A dataset access list with room for the chunks of `path` that one slab of rows spans, or
+    /// nil when HDF5's cache holds them already or they are more than `limit` bytes.
     ///
     /// HDF5 shares one cache among all open handles of a dataset, made at the first open. So the
     /// dataset is measured through a handle that is closed before it is opened with this list.
-    private func accessForOneChunk(_ path: String, limit: Int) throws -> hid_t? {
+    private func accessForRowOfChunks(_ path: String, limit: Int) throws -> hid_t? {
         let probe = try dataset(path)
-        guard let bytes = try probe.chunkBytes, bytes <= limit, bytes > (try probe.chunkCacheBytes) else { return nil }
+        guard let bytes = try probe.rowOfChunksBytes, bytes <= limit, bytes > (try probe.chunkCacheBytes) else { return nil }
         return try library {
             let list = try probe.location.check(H5Dget_access_plist(probe.handle.id), "cannot read the access properties")
             var slots = 0, size = 0
@@ -50,12 +51,14 @@ extension Group {
 }
 
 extension Dataset {
-    /// Bytes of one chunk as stored before compression, or nil for contiguous storage.
-    var chunkBytes: Int? {
+    /// Bytes, before compression, of the chunks that hold one row (all chunks along the other
+    /// axes: a file chunked by channel has three for an RGB image), or nil for contiguous storage.
+    var rowOfChunksBytes: Int? {
         get throws {
-            guard let shape = try chunkShape else { return nil }
+            guard let chunk = try chunkShape else { return nil }
             let element = try library { try location.withType(of: handle.id) { H5Tget_size($0) } }
-            return shape.reduce(element, *)
+            let across = zip(try shape.dropFirst(), chunk.dropFirst()).reduce(1) { $0 * (($1.0 + $1.1 - 1) / $1.1) }
+            return chunk.reduce(element, *) * across
         }
     }
 

@@ -19,9 +19,9 @@ public final class DatasetFile: @unchecked Sendable {
     private let isUInt8: Bool
     private let channelsLast: Bool
 
-    /// The largest chunk of images kept decompressed between batches. Files made with
-    /// make_dataset.py hold up to 256 images a chunk: 154 MB for 224×224 floats, which batches of
-    /// 32 would otherwise decompress eight times.
+    /// The most decompressed chunks kept between batches. make_dataset.py used to write up to 256
+    /// images a chunk, 154 MB for 224×224 floats, which batches of 32 would otherwise decompress
+    /// eight times.
     static let chunkCacheLimit = 512 << 20
 
     public init(_ path: String) throws {
@@ -35,7 +35,7 @@ public final class DatasetFile: @unchecked Sendable {
         if !root.contains("images"), root.hasAttribute("format"), try root.stringAttribute("format") == ModelFile.format {
             throw NetsError("\(path): a model file, not a dataset (/images and /labels); the dataset comes second")
         }
-        images = try root.dataset("images", chunkCache: .oneChunk(limit: Self.chunkCacheLimit))
+        images = try root.dataset("images", chunkCache: .rowOfChunks(limit: Self.chunkCacheLimit))
         labels = try root.dataset("labels")
         let shape = try images.shape
         guard shape.count == 4 else {

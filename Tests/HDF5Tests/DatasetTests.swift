@@ -45,32 +45,34 @@ final class DatasetTests: XCTestCase {
         XCTAssertNil(try root.createDataset("y", shape: [2], values: [Float(1), 2]).chunkShape)
     }
 
-    func testAChunkCacheHoldsOneWholeChunkWithinItsLimit() throws {
+    func testAChunkCacheHoldsTheChunksOfOneSlabOfRowsWithinItsLimit() throws {
         let scratch = Scratch()
         let root = try File.create(scratch.path("d.h5")).root
-        // Chunks of 2 MiB, twice HDF5's default cache, which would not keep them at all.
+        // Chunks of 2 MiB, twice HDF5's default cache, which would not keep them at all; then the
+        // same array chunked by its second axis, as a file chunked by channel is.
         let values = (0..<(1024 * 1024)).map { Float($0 % 977) }
         try root.createDataset("x", shape: [1024, 1024], values: values,
                                options: DatasetOptions(chunks: [512, 1024], deflate: 1))
+        try root.createDataset("split", shape: [1024, 4, 256], values: values,
+                               options: DatasetOptions(chunks: [512, 1, 256], deflate: 1))
         try root.createDataset("flat", shape: [4], values: [Float(1), 2, 3, 4])
         let libraryDefault = try root.dataset("x").chunkCacheBytes
         XCTAssertEqual(libraryDefault, 1 << 20)
 
-        do {
-            let cached = try root.dataset("x", chunkCache: .oneChunk(limit: 4 << 20))
-            XCTAssertEqual(try cached.chunkCacheBytes, 2 << 20)
+        for (name, bytes) in [("x", 2 << 20), ("split", 2 << 20)] {
+            // HDF5 shares one cache among the open handles of a dataset, so each is closed in turn.
+            let cached = try root.dataset(name, chunkCache: .rowOfChunks(limit: 4 << 20))
+            XCTAssertEqual(try cached.chunkCacheBytes, bytes, name)
             var read: [Float] = []
             for start in stride(from: 0, to: 1024, by: 96) {
                 read += try cached.readRows(start..<min(start + 96, 1024), as: Float.self)
             }
-            XCTAssertEqual(read, values)
+            XCTAssertEqual(read, values, name)
         }
-        // HDF5 shares one cache among the open handles of a dataset, so `cached` is closed first.
-
-        XCTAssertEqual(try root.dataset("x", chunkCache: .oneChunk(limit: 1 << 21 - 1)).chunkCacheBytes, libraryDefault)
+        XCTAssertEqual(try root.dataset("x", chunkCache: .rowOfChunks(limit: 1 << 21 - 1)).chunkCacheBytes, libraryDefault)
         XCTAssertEqual(try root.dataset("x", chunkCache: .libraryDefault).chunkCacheBytes, libraryDefault)
-        XCTAssertEqual(try root.dataset("flat", chunkCache: .oneChunk(limit: 4 << 20)).read(as: Float.self), [1, 2, 3, 4])
-        assertHDF5Error(.missing) { try root.dataset("absent", chunkCache: .oneChunk(limit: 4 << 20)) }
+        XCTAssertEqual(try root.dataset("flat", chunkCache: .rowOfChunks(limit: 4 << 20)).read(as: Float.self), [1, 2, 3, 4])
+        assertHDF5Error(.missing) { try root.dataset("absent", chunkCache: .rowOfChunks(limit: 4 << 20)) }
     }
 
     func testRowSlabsAlongTheFirstAxis() throws {
