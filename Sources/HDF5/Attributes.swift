@@ -69,11 +69,9 @@ extension Node {
                 let extent = try here.withSpace(of: attribute, isAttribute: true) { try Extent(space: $0, at: here) }
                 try extent.checkReadable(bytesPerElement: MemoryLayout<T>.stride, at: here)
                 if extent.count == 0 { return [] }
-                var values = [T](repeating: T.zero, count: extent.count)
-                try values.withUnsafeMutableBytes { buffer in
-                    try here.check(H5Aread(attribute, T.memoryType, buffer.baseAddress), "cannot read the attribute")
+                return try filledByReading(count: extent.count) { buffer in
+                    try here.check(H5Aread(attribute, T.memoryType, buffer), "cannot read the attribute")
                 }
-                return values
             }
         }
     }

@@ -35,16 +35,16 @@ extension Group {
     /// dataset is measured through a handle that is closed before it is opened with this list.
     private func accessForRowOfChunks(_ path: String, limit: Int) throws -> hid_t? {
         let probe = try dataset(path)
-        guard let bytes = try probe.rowOfChunksBytes, bytes <= limit, bytes > (try probe.chunkCacheBytes) else { return nil }
+        guard let bytes = try probe.rowOfChunksBytes, bytes <= limit else { return nil }
         return try library {
             let list = try probe.location.check(H5Dget_access_plist(probe.handle.id), "cannot read the access properties")
-            var slots = 0, size = 0
-            var evictFullyRead = 0.0
-            guard H5Pget_chunk_cache(list, &slots, &size, &evictFullyRead) >= 0,
-                  H5Pset_chunk_cache(list, slots, bytes, evictFullyRead) >= 0 else {
-                H5Pclose(list)
-                throw probe.location.error(.library, "cannot set the chunk cache")
-            }
+            var handedOver = false
+            defer { if !handedOver { H5Pclose(list) } }
+            let cache = try ChunkCacheSettings(of: list, at: probe.location)
+            guard bytes > cache.bytes else { return nil }
+            try probe.location.check(H5Pset_chunk_cache(list, cache.slots, bytes, cache.evictFullyRead),
+                                     "cannot set the chunk cache")
+            handedOver = true
             return list
         }
     }
@@ -66,13 +66,18 @@ extension Dataset {
     var chunkCacheBytes: Int {
         get throws {
             try library {
-                try location.withPropertyList({ H5Dget_access_plist(handle.id) }) { list in
-                    var slots = 0, size = 0
-                    var evictFullyRead = 0.0
-                    try location.check(H5Pget_chunk_cache(list, &slots, &size, &evictFullyRead), "cannot read the chunk cache")
-                    return size
-                }
+                try location.withPropertyList({ H5Dget_access_plist(handle.id) }) { try ChunkCacheSettings(of: $0, at: location).bytes }
             }
         }
+    }
+}
+
+/// A dataset access list's chunk cache (H5Pget_chunk_cache).
+private struct ChunkCacheSettings {
+    var slots = 0, bytes = 0
+    var evictFullyRead = 0.0
+
+    init(of list: hid_t, at here: Location) throws {
+        try here.check(H5Pget_chunk_cache(list, &slots, &bytes, &evictFullyRead), "cannot read the chunk cache")
     }
 }

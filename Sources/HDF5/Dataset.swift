@@ -59,7 +59,7 @@ public final class Dataset: Node, @unchecked Sendable {
             let extent = try extent()
             try extent.checkReadable(bytesPerElement: MemoryLayout<T>.stride, at: location)
             if extent.count == 0 { return [] }
-            return try Self.filled(count: extent.count) { buffer in
+            return try filledByReading(count: extent.count) { buffer in
                 try location.check(
                     H5Dread(handle.id, T.memoryType, unravel_s_all(), unravel_s_all(), unravel_p_default(), buffer),
                     "cannot read the data")
@@ -108,7 +108,7 @@ public final class Dataset: Node, @unchecked Sendable {
             let rowShape = Array(extent.shape.dropFirst())
             let count = rows.count * rowShape.reduce(1, *)
             if count == 0 { return [] }
-            return try Self.filled(count: count) { buffer in
+            return try filledByReading(count: count) { buffer in
                 try withRowSelection(start: rows.lowerBound, rows: rows.count, rowShape: rowShape) { memory, file in
                     try location.check(
                         H5Dread(handle.id, T.memoryType, memory, file, unravel_p_default(), buffer),
@@ -132,17 +132,6 @@ public final class Dataset: Node, @unchecked Sendable {
     }
 
     // MARK: - Internals
-
-    /// `count` elements that `read` fills in full (an H5Dread into their bytes), not first set
-    /// one by one: in this generic code `Array(repeating:count:)` copied each through its value
-    /// witness, 60 ms of the start of a ResNet-50 run. Elements are plain numbers, and a failed
-    /// read leaves none initialized.
-    static func filled<T: Element>(count: Int, _ read: (UnsafeMutableRawPointer) throws -> Void) throws -> [T] {
-        try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try read(UnsafeMutableRawPointer(buffer.baseAddress!))
-            initialized = count
-        }
-    }
 
     func extent() throws -> Extent {
         try location.withSpace(of: handle.id) { try Extent(space: $0, at: location) }
