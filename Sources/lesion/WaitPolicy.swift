@@ -20,10 +20,9 @@ enum WaitPolicy {
     }
 
     /// Whether another process shares the machine as this one starts: another process named
-    /// `lesion` (a study in another shell, tasks of one Slurm node), or others that kept half a
-    /// core busy over a short sample. Not the load average: it still counts a job that has just
-    /// ended, and would slow every step of a script. The sample, 0.1 s, is skipped when another
-    /// `lesion` already decides it.
+    /// `lesion` (a study in another shell, tasks of one Slurm node), or others that were runnable
+    /// half the time or more over a short sample. Not the load average: it still counts a job that
+    /// has just ended, and would slow every step of a script.
     static func isShared() -> Bool {
         otherLesions() > 0 || (othersBusyCores() ?? 0) >= 0.5
     }
@@ -44,27 +43,27 @@ enum WaitPolicy {
 }
 
 extension WaitPolicy {
-    /// Cores the other processes kept busy over `sample`, from /proc/stat; nil where it is
-    /// missing (not Linux).
-    private static func othersBusyCores(sample: TimeInterval = 0.1) -> Double? {
-        guard let before = busyAndTotal() else { return nil }
-        Thread.sleep(forTimeInterval: sample)
-        guard let after = busyAndTotal() else { return nil }
-        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-        let elapsed = after.total - before.total
-        // This process sleeps through the sample, so all the busy time is the others'.
-        return elapsed > 0 ? (after.busy - before.busy) / elapsed * cores : 0
+    /// Tasks of other processes that were runnable, on average, over `reads` reads of the kernel's
+    /// count (/proc/loadavg's fourth field) `gap` apart; nil where it is missing (not Linux).
+    /// The count is of this instant, so 20 reads over 10 ms tell what CPU-time counters would
+    /// need a tenth of a second for: /proc/stat moves in 10 ms ticks, and that sample was 0.1 s
+    /// of every command's start. A process busy on a core is runnable at nearly every read.
+    private static func othersBusyCores(reads: Int = 20, gap: TimeInterval = 0.0005) -> Double? {
+        var total = 0
+        for read in 0..<reads {
+            if read > 0 { Thread.sleep(forTimeInterval: gap) }
+            guard let running = runnableTasks() else { return nil }
+            total += max(running - 1, 0)  // this thread is running as it reads; nothing else here is yet
+        }
+        return Double(total) / Double(reads)
     }
 
-    /// Busy and total jiffies of all CPUs, from /proc/stat's first line.
-    private static func busyAndTotal() -> (busy: Double, total: Double)? {
-        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
-        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard fields.count >= 5 else { return nil }
-        let idle = fields[3] + fields[4]  // idle and iowait
-        let total = fields.reduce(0, +)
-        return (total - idle, total)
+    /// Runnable tasks on the machine now: "1/234" in /proc/loadavg counts 1.
+    private static func runnableTasks() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 4, let running = fields[3].split(separator: "/").first.flatMap({ Int($0) }) else { return nil }
+        return running
     }
 
     private static func otherLesions() -> Int {

@@ -248,6 +248,22 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(chosen.stdout.contains("\"waitPolicy\" : \"spinning\""), chosen.stdout)
     }
 
+    /// Beside a process busy on a core, not named lesion, a computing command also waits passively:
+    /// the kernel counts the other process runnable at nearly every read of the short sample.
+    func testACommandBesideABusyProcessWaitsPassively() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] != nil, "the environment sets a policy")
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: "/bin/sh")
+        busy.arguments = ["-c", "while :; do :; done"]
+        try busy.run()
+        defer { busy.terminate(); busy.waitUntilExit() }
+
+        let model = netsFixture("resnet8_c.model.h5"), data = try makeDataset(count: 4)
+        let shared = try CLI.run(["eval", model, data, "--json"])
+        XCTAssertEqual(shared.status, 0, shared.stderr)
+        XCTAssertTrue(shared.stdout.contains("\"waitPolicy\" : \"passive\""), shared.stdout)
+    }
+
     private func makeDataset(count: Int, labels: [Int64]? = nil) throws -> String {
         let path = folder.appendingPathComponent(labels == nil ? "data.h5" : "labelled.h5").path
         let root = try File.create(path).root
