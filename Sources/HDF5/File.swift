@@ -24,6 +24,13 @@ public final class File: @unchecked Sendable {
         set { OpeningCheck.check.withLock { $0 = newValue } }
     }
 
+    /// Begins `checkBeforeOpening` now, on threads of its own, for each HDF5 file among `paths`
+    /// (a command line's arguments, say): the checks of several files run side by side, and a
+    /// later `open` of an unchanged file waits for its outcome instead of checking again.
+    public static func beginChecks(_ paths: [String]) {
+        OpeningCheck.begin(paths)
+    }
+
     /// Opens an existing file.
     public static func open(_ path: String, _ mode: Mode = .readOnly) throws -> File {
         try OpeningCheck.run(before: path)

@@ -62,6 +62,7 @@ struct Lesion: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            StructureCheck.beginForArguments()  // after parsing: a usage error starts no check
             try command.run()
         } catch let error as any KindedError {
             exit(withError: Exit.reporting(error))

@@ -52,6 +52,33 @@ final class StructureWalkTests: XCTestCase {
         XCTAssertEqual(seen.paths, [path, written], "once changed by other means, it is checked again")
     }
 
+    /// Checks begun ahead run side by side; an open waits for its file's outcome (an error
+    /// included) instead of checking again, and files that are not HDF5 are left alone.
+    func testChecksBegunAheadRunSideBySideAndServeTheirOpens() throws {
+        let scratch = Scratch()
+        let good = scratch.path("good.h5"), bad = scratch.path("bad.h5"), text = scratch.path("notes.txt")
+        _ = try File.create(good)
+        _ = try File.create(bad)
+        try "not HDF5".write(toFile: text, atomically: true, encoding: .utf8)
+        let seen = Seen()
+        let running = Running()
+        File.checkBeforeOpening = { path in
+            seen.add(path)
+            running.enter()
+            defer { running.leave() }
+            Thread.sleep(forTimeInterval: 0.3)
+            if path.hasSuffix("bad.h5") { throw HDF5Error(.damaged, file: path, object: "", "refused by the check") }
+        }
+        defer { File.checkBeforeOpening = nil }
+        File.beginChecks([good, "--flag", bad, text, scratch.path("none.h5"), good])
+        XCTAssertNoThrow(try File.open(good))
+        assertHDF5Error(.damaged) { try File.open(bad) }
+        XCTAssertNoThrow(try File.open(good))
+        XCTAssertEqual(Set(seen.paths), [good, bad])
+        XCTAssertEqual(seen.paths.count, 2, "each file is checked once: \(seen.paths)")
+        XCTAssertEqual(running.most, min(2, ProcessInfo.processInfo.activeProcessorCount), "the two checks ran at once")
+    }
+
     func testAFileIsCheckedOncePerVersion() throws {
         let scratch = Scratch()
         let path = scratch.path("a.h5")
@@ -63,6 +90,15 @@ final class StructureWalkTests: XCTestCase {
         _ = try File.open(path)
         XCTAssertEqual(seen.paths, [path])
     }
+}
+
+/// How many checks ran at once, at most.
+private final class Running: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0, peak = 0
+    func enter() { lock.withLock { now += 1; peak = max(peak, now) } }
+    func leave() { lock.withLock { now -= 1 } }
+    var most: Int { lock.withLock { peak } }
 }
 
 private final class Seen: @unchecked Sendable {
