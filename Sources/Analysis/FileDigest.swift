@@ -28,13 +28,17 @@ public enum FileDigest {
 
     /// Digests of files computed on a thread of their own while the caller goes on: a study
     /// hashes its model and data while it loads the model, with the other core idle (0.1 s for
-    /// ResNet-50 and 128 images at 224).
+    /// ResNet-50 and 128 images at 224). The thread runs at the lowest priority (nice 19).
     public final class Pending: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
         private var result: Result<[String], Error> = .success([])
 
         public init(files paths: [String]) {
             Thread.detachNewThread { [self] in
+                // Lowest priority: as a command starts, the structure checks of its files and the
+                // model's loading are what it waits for; hashing takes the time they leave idle.
+                // On Linux a nice value is a thread's, and `who` 0 is the calling thread.
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
                 result = Result { try paths.map { try FileDigest.sha256(file: $0) } }
                 done.signal()
             }
