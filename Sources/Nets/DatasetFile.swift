@@ -84,11 +84,21 @@ public final class DatasetFile: @unchecked Sendable {
     /// Why these images would be preprocessed twice, if they would: float images that all lie
     /// within [-3, 3], as a ToTensor() or a normalised array gives them, for a model whose
     /// preprocessing takes 0–255 pixels. Such a network sees almost black images and guesses.
-    /// Read from the first `sample` images.
+    /// Read from the first `sample` images, a chunk of them at a time, stopping at the first
+    /// chunk with a pixel outside [-3, 3]: for float images in 0–255 that is the first (h5py
+    /// reads the bench's first 64 images at 224×224 in 76 ms, its first chunk of 6 in 10 ms).
     public func scaleMismatch(for preprocessing: Preprocessing, sample: Int = 64) throws -> String? {
         guard !isUInt8, preprocessing.takesBytePixels, count > 0 else { return nil }
-        let pixels = try images.readRows(0..<min(sample, count), as: Float.self)
-        guard let low = pixels.min(), let high = pixels.max(), low >= -3, high <= 3 else { return nil }
+        let rows = 0..<min(sample, count)
+        let piece = max((try? images.chunkShape)??.first ?? rows.count, 1)
+        var low = Float.infinity, high = -Float.infinity
+        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: piece) {
+            let pixels = try images.readRows(start..<min(start + piece, rows.upperBound), as: Float.self)
+            guard let pieceLow = pixels.min(), let pieceHigh = pixels.max() else { continue }
+            (low, high) = (min(low, pieceLow), max(high, pieceHigh))
+            if low < -3 || high > 3 { return nil }
+        }
+        guard low <= high else { return nil }
         return "\(path): the images are floats from " + String(format: "%.3g to %.3g", low, high)
             + ", but the model's preprocessing (\(preprocessing.summary)) takes pixels in 0–255; were they scaled "
             + "already? Store 0–255 values, or export the model with the preprocessing these images need"
