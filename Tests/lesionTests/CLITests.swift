@@ -230,38 +230,39 @@ final class CLITests: XCTestCase {
         // Another process named lesion, as a second study in another shell would be.
         let other = folder.appendingPathComponent("lesion")
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: other.path)
-        let sleeper = Process()
-        sleeper.executableURL = other
-        sleeper.arguments = ["60"]
-        try sleeper.run()
+        let sleeper = try start(other, ["60"])
         defer { sleeper.terminate(); sleeper.waitUntilExit() }
 
-        let model = netsFixture("resnet8_c.model.h5"), data = try makeDataset(count: 4)
-        let shared = try CLI.run(["eval", model, data, "--json"])
-        XCTAssertEqual(shared.status, 0, shared.stderr)
-        XCTAssertTrue(shared.stdout.contains("\"waitPolicy\" : \"passive\""), shared.stdout)
+        let (model, data) = (netsFixture("resnet8_c.model.h5"), try makeDataset(count: 4))
+        try assertEvalWaits("passive", model, data)
         let text = try CLI.run(["eval", model, data])
         XCTAssertTrue(text.stdout.contains("threads, passive waiting)"), text.stdout)
-
-        let chosen = try CLI.run(["eval", model, data, "--json"], environment: ["OMP_WAIT_POLICY": "active"])
-        XCTAssertEqual(chosen.status, 0, chosen.stderr)
-        XCTAssertTrue(chosen.stdout.contains("\"waitPolicy\" : \"spinning\""), chosen.stdout)
+        try assertEvalWaits("spinning", model, data, environment: ["OMP_WAIT_POLICY": "active"])
     }
 
     /// Beside a process busy on a core, not named lesion, a computing command also waits passively:
     /// the kernel counts the other process runnable at nearly every read of the short sample.
     func testACommandBesideABusyProcessWaitsPassively() throws {
         try XCTSkipIf(ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] != nil, "the environment sets a policy")
-        let busy = Process()
-        busy.executableURL = URL(fileURLWithPath: "/bin/sh")
-        busy.arguments = ["-c", "while :; do :; done"]
-        try busy.run()
+        let busy = try start(URL(fileURLWithPath: "/bin/sh"), ["-c", "while :; do :; done"])
         defer { busy.terminate(); busy.waitUntilExit() }
+        try assertEvalWaits("passive", netsFixture("resnet8_c.model.h5"), try makeDataset(count: 4))
+    }
 
-        let model = netsFixture("resnet8_c.model.h5"), data = try makeDataset(count: 4)
-        let shared = try CLI.run(["eval", model, data, "--json"])
-        XCTAssertEqual(shared.status, 0, shared.stderr)
-        XCTAssertTrue(shared.stdout.contains("\"waitPolicy\" : \"passive\""), shared.stdout)
+    private func start(_ executable: URL, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        try process.run()
+        return process
+    }
+
+    /// `lesion eval --json` succeeds and reports that its OpenMP threads waited so.
+    private func assertEvalWaits(_ policy: String, _ model: String, _ data: String, environment: [String: String] = [:],
+                                 line: UInt = #line) throws {
+        let result = try CLI.run(["eval", model, data, "--json"], environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr, line: line)
+        XCTAssertTrue(result.stdout.contains("\"waitPolicy\" : \"\(policy)\""), result.stdout, line: line)
     }
 
     private func makeDataset(count: Int, labels: [Int64]? = nil) throws -> String {
