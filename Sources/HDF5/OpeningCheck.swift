@@ -44,10 +44,12 @@ enum OpeningCheck {
         }
     }
 
-    /// The HDF5 signature at the start of the file (where h5py and libhdf5 put it; a file with a
-    /// user block is checked when it is opened instead).
+    /// The HDF5 signature at the start of a regular file (where h5py and libhdf5 put it; a file
+    /// with a user block is checked when it is opened instead). Only regular files are read: an
+    /// argument naming a pipe or a terminal would block.
     private static func hasSignature(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
+              let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 8)) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])
     }

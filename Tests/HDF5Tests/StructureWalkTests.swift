@@ -70,7 +70,9 @@ final class StructureWalkTests: XCTestCase {
             if path.hasSuffix("bad.h5") { throw HDF5Error(.damaged, file: path, object: "", "refused by the check") }
         }
         defer { File.checkBeforeOpening = nil }
-        File.beginChecks([good, "--flag", bad, text, scratch.path("none.h5"), good])
+        let pipe = scratch.path("pipe.h5")
+        XCTAssertEqual(mkfifo(pipe, 0o600), 0)
+        File.beginChecks([good, "--flag", bad, text, scratch.path("none.h5"), pipe, good])  // a pipe would block
         XCTAssertNoThrow(try File.open(good))
         assertHDF5Error(.damaged) { try File.open(bad) }
         XCTAssertNoThrow(try File.open(good))
