@@ -88,11 +88,13 @@ final class DatasetFileTests: XCTestCase {
     /// Float images already in [0, 1] (or normalised) given to a model that takes 0–255 pixels
     /// are scaled twice: the network sees near-black images and guesses.
     func testImagesScaledTwiceAreNamed() throws {
-        func floats(_ name: String, _ values: [Float]) throws -> DatasetFile {
+        /// One-pixel float images, contiguous or deflated in chunks of `chunkRows` images.
+        func floats(_ name: String, _ values: [Float], chunkRows: Int? = nil) throws -> DatasetFile {
             let path = folder.appendingPathComponent(name).path
             do {
                 let root = try File.create(path).root
-                try root.createDataset("images", shape: [values.count, 1, 1, 1], values: values)
+                let options = chunkRows.map { DatasetOptions(chunks: [$0, 1, 1, 1], deflate: 1) } ?? .plain
+                try root.createDataset("images", shape: [values.count, 1, 1, 1], values: values, options: options)
                 try root.createDataset("labels", shape: [values.count], values: [Int64](repeating: 0, count: values.count))
             }
             return try DatasetFile(path)
@@ -109,25 +111,15 @@ final class DatasetFileTests: XCTestCase {
         XCTAssertNil(try DatasetFile(try write(layout: nil, channelOrder: nil)).scaleMismatch(for: imagenet), "uint8 pixels")
 
         // Read a chunk at a time: the same answer, and the extremes of all the images sampled.
-        func chunked(_ name: String, _ values: [Float], rows: Int) throws -> DatasetFile {
-            let path = folder.appendingPathComponent(name).path
-            do {
-                let root = try File.create(path).root
-                try root.createDataset("images", shape: [values.count, 1, 1, 1], values: values,
-                                       options: DatasetOptions(chunks: [rows, 1, 1, 1], deflate: 1))
-                try root.createDataset("labels", shape: [values.count], values: [Int64](repeating: 0, count: values.count))
-            }
-            return try DatasetFile(path)
-        }
         let spread: [Float] = (0..<10).map { Float($0) / 9 }
         let whole = try XCTUnwrap(try floats("spread.h5", spread).scaleMismatch(for: imagenet))
-        let inChunks = try XCTUnwrap(try chunked("spread-chunked.h5", spread, rows: 3).scaleMismatch(for: imagenet))
+        let inChunks = try XCTUnwrap(try floats("spread-chunked.h5", spread, chunkRows: 3).scaleMismatch(for: imagenet))
         XCTAssertEqual(inChunks.replacingOccurrences(of: "spread-chunked.h5", with: "spread.h5"), whole)
         XCTAssertTrue(whole.contains("floats from 0 to 1,"), whole)
         var late = spread
         late[8] = 200
-        XCTAssertNil(try chunked("late.h5", late, rows: 3).scaleMismatch(for: imagenet), "a 0–255 value in a later chunk")
-        XCTAssertNotNil(try chunked("beyond.h5", late, rows: 3).scaleMismatch(for: imagenet, sample: 8),
+        XCTAssertNil(try floats("late.h5", late, chunkRows: 3).scaleMismatch(for: imagenet), "a 0–255 value in a later chunk")
+        XCTAssertNotNil(try floats("beyond.h5", late, chunkRows: 3).scaleMismatch(for: imagenet, sample: 8),
                         "a 0–255 value after the sampled images is not seen")
     }
 
