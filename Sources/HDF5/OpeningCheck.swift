@@ -8,10 +8,10 @@ enum OpeningCheck {
 
     /// Versions of files checked or written here, by path, size and modification time: a study
     /// opens its dataset once per experiment, and its own results file at every save.
-    private static let trusted = Mutex<Set<String>>([])
+    private static let trusted = Mutex<Set<FileVersion>>([])
 
     /// Checks begun before their files are opened (`File.beginChecks`), by version.
-    private static let ahead = Mutex<[String: AheadCheck]>([:])
+    private static let ahead = Mutex<[FileVersion: AheadCheck]>([:])
 
     /// At most one check per core runs ahead: a merge of many shards queues them.
     private static let aheadQueue: OperationQueue = {
@@ -21,7 +21,7 @@ enum OpeningCheck {
     }()
 
     static func run(before path: String) throws {
-        guard let check = check.withLock({ $0 }), let version = version(of: path) else { return }
+        guard let check = check.withLock({ $0 }), let version = FileVersion(of: path) else { return }
         if trusted.withLock({ $0.contains(version) }) { return }
         if let begun = ahead.withLock({ $0.removeValue(forKey: version) }) {
             try begun.outcome()
@@ -37,7 +37,7 @@ enum OpeningCheck {
         guard let check = check.withLock({ $0 }) else { return }
         var seen = Set<String>()
         for path in paths where seen.insert(path).inserted && hasSignature(path) {
-            guard let version = version(of: path), !trusted.withLock({ $0.contains(version) }) else { continue }
+            guard let version = FileVersion(of: path), !trusted.withLock({ $0.contains(version) }) else { continue }
             let begun = AheadCheck()
             ahead.withLock { $0[version] = begun }
             aheadQueue.addOperation { begun.finish(Result { try check(path) }) }
@@ -56,7 +56,7 @@ enum OpeningCheck {
 
     /// Records the file's current version as known good.
     static func trust(_ path: String) {
-        guard let version = version(of: path) else { return }
+        guard let version = FileVersion(of: path) else { return }
         trusted.withLock { _ = $0.insert(version) }
     }
 
@@ -74,11 +74,5 @@ enum OpeningCheck {
             done.wait()
             try result.withLock { $0! }.get()
         }
-    }
-
-    private static func version(of path: String) -> String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(path)\u{0}\(attributes[.size] ?? 0)\u{0}\(modified)"
     }
 }

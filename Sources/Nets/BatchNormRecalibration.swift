@@ -43,14 +43,14 @@ extension Network {
     /// from `start` on and the head. The stem, the blocks before `start` and their compiled plans
     /// are shared; the rest is compiled again, each batch norm folded anew.
     public func withStatistics(_ changed: [String: Weights.Entry], from start: Int, note: String) throws -> Network {
-        var weights = self.weights
+        var weights = try origin.weights()
         for (name, entry) in changed {
             guard let old = weights.entries[name], old.shape == entry.shape else {
-                throw NetsError("\(self.weights.source): no weight '\(name)' of shape \(entry.shape) to replace")
+                throw NetsError("\(origin.source): no weight '\(name)' of shape \(entry.shape) to replace")
             }
             weights.entries[name] = entry
         }
-        weights.source = "\(self.weights.source) (\(note))"
+        weights.source = "\(origin.source) (\(note))"
         return try Network(sharing: self, before: start, weights: weights)
     }
 
@@ -73,7 +73,7 @@ extension Network {
     /// Refuses a network whose batch norms an export folded away.
     public func checkRecalibratable() throws {
         guard !architecture.batchNormFolded else {
-            throw NetsError(.badInput, "\(weights.source): its batch norms were folded into the convolutions when it was "
+            throw NetsError(.badInput, "\(origin.source): its batch norms were folded into the convolutions when it was "
                             + "exported (ONNX), so there are no statistics to re-estimate; export it with its batch norms "
                             + "(torch.onnx.export(..., do_constant_folding=False, training=TrainingMode.PRESERVE), or "
                             + "export_pytorch.py)")

@@ -13,9 +13,34 @@ public enum ModelFile {
 
     /// Reads the architecture and weights, checking the format and every weight's values.
     public static func read(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
+        let (architecture, weights, _) = try readAnyFormat(path)
+        return (architecture, weights)
+    }
+
+    /// Loads and compiles a network. One from an Unravel model file reads its weights again
+    /// from the file if it needs them after compiling (`WeightsOrigin`); one converted from
+    /// Keras or Caffe keeps them.
+    public static func load(_ path: String) throws -> Network {
+        let version = FileVersion(of: path)   // taken first, so that a write during the read shows
+        let (architecture, weights, ownFormat) = try readAnyFormat(path)
+        if ownFormat, let version {
+            return try Network(architecture, weights: consume weights, origin: WeightsOrigin(rereading: version))
+        }
+        return try Network(architecture, weights: weights)
+    }
+
+    private static func readAnyFormat(_ path: String) throws -> (Architecture, Weights, ownFormat: Bool) {
         if let foreign = ForeignFile(path) { throw NetsError(foreign.asModel(path)) }
-        if let keras = try KerasModel.readIfKeras(path) { return keras }
-        if CaffeModel.isPrototxt(path) { return try CaffeModel.read(prototxt: path) }
+        if let (architecture, weights) = try KerasModel.readIfKeras(path) { return (architecture, weights, false) }
+        if CaffeModel.isPrototxt(path) {
+            let (architecture, weights) = try CaffeModel.read(prototxt: path)
+            return (architecture, weights, false)
+        }
+        let (architecture, weights) = try readOwnFormat(path)
+        return (architecture, weights, true)
+    }
+
+    private static func readOwnFormat(_ path: String) throws -> (architecture: Architecture, weights: Weights) {
         let file = try File.open(path)
         let root = try file.root
         let found = root.hasAttribute("format") ? try root.stringAttribute("format") : nil
@@ -69,12 +94,6 @@ public enum ModelFile {
                                                   values: try dataset.read(as: Float.self, converting: true))
         }
         return (architecture, weights)
-    }
-
-    /// Loads and compiles a network.
-    public static func load(_ path: String) throws -> Network {
-        let (architecture, weights) = try read(path)
-        return try Network(architecture, weights: weights)
     }
 
     /// Writes a model file (failing if it exists unless `overwrite`). It is written beside the

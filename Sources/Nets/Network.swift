@@ -10,7 +10,7 @@ public final class Network: @unchecked Sendable {
     let blockWeightShapes: [[String: [Int]]]
     public let parameterCount: Int
     /// The weights it was compiled from, for re-estimating batch-norm statistics.
-    let weights: Weights
+    let origin: WeightsOrigin
     /// Re-initialised blocks, made on first use.
     let reinitialized: ReinitializedBlocks
     /// The recalibration walk's layer programs (batch norms unfolded), made on first use.
@@ -20,11 +20,18 @@ public final class Network: @unchecked Sendable {
 
     /// Compiles and checks: every weight the architecture names must exist with the right shape
     /// and finite values, and every weight given must be used.
-    public init(_ architecture: Architecture, weights: Weights) throws {
+    public convenience init(_ architecture: Architecture, weights: Weights) throws {
+        try self.init(architecture, weights: weights, origin: WeightsOrigin(keeping: weights))
+    }
+
+    /// A `weights` not kept by `origin` is handed over to the compiler, which folds batch norms
+    /// into its arrays in place.
+    init(_ architecture: Architecture, weights: consuming Weights, origin: WeightsOrigin) throws {
         self.architecture = architecture
-        self.weights = weights
+        self.origin = origin
         reinitialized = ReinitializedBlocks()
-        let reader = WeightReader(weights)
+        let source = weights.source
+        let reader = WeightReader(weights, handingOver: !origin.holdsWeights)
         let input = architecture.input
         var compiler = Compiler(reader: reader, channels: input.channels, height: input.height, width: input.width)
         stem = try compiler.compile(architecture.stem, context: "stem")
@@ -37,7 +44,7 @@ public final class Network: @unchecked Sendable {
             blocks.append(try compiler.compileBlock(spec, index: index))
             blockParameters.append(reader.learnableCount - before)
             let names = reader.used.subtracting(usedBefore)
-            blockWeightShapes.append(Dictionary(uniqueKeysWithValues: names.map { ($0, weights.entries[$0]!.shape) }))
+            blockWeightShapes.append(Dictionary(uniqueKeysWithValues: names.map { ($0, reader.shapes[$0]!) }))
         }
         self.blocks = blocks
         self.blockParameters = blockParameters
@@ -45,7 +52,7 @@ public final class Network: @unchecked Sendable {
         head = try compiler.compile(architecture.head, context: "head")
         parameterCount = reader.learnableCount
         guard compiler.features == architecture.classes else {
-            throw NetsError("\(weights.source): the head ends with \(compiler.shape), expected \(architecture.classes) class scores")
+            throw NetsError("\(source): the head ends with \(compiler.shape), expected \(architecture.classes) class scores")
         }
         try reader.checkAllUsed()
     }
@@ -56,7 +63,7 @@ public final class Network: @unchecked Sendable {
     init(sharing base: Network, before start: Int, weights: Weights) throws {
         precondition((0...base.blocks.count).contains(start), "no block position \(start)")
         architecture = base.architecture
-        self.weights = weights
+        origin = WeightsOrigin(keeping: weights)
         reinitialized = base.reinitialized
         stem = base.stem
         let shape = start < base.blocks.count ? base.blocks[start].inputShape : base.blocks.last?.outputShape ?? []

@@ -60,7 +60,7 @@ struct StatisticsWalk {
     /// right after a batch norm is applied in the same pass as the normalisation.
     mutating func layers(_ layers: [Layer], _ inputs: [Tensor], shape: [Int], context: String) throws -> [Tensor] {
         let programs = try network.unfoldedLayers.programs(context) {
-            try UnfoldedLayers.compile(layers, reader: WeightReader(network.weights), shape: shape, context: context)
+            try UnfoldedLayers.compile(layers, reader: WeightReader(try network.origin.weights()), shape: shape, context: context)
         }
         var current = inputs
         var index = 0
@@ -89,7 +89,7 @@ struct StatisticsWalk {
         let (meanValues, varianceValues) = (mean.map { Float($0) }, variance.map { Float($0) })
         statistics["\(name).running_mean"] = Weights.Entry(shape: [channels], values: meanValues)
         statistics["\(name).running_var"] = Weights.Entry(shape: [channels], values: varianceValues)
-        let reader = WeightReader(network.weights)
+        let reader = WeightReader(try network.origin.weights())
         let bn = ScaleShift(gamma: try reader.take("\(name).weight", shape: [channels]),
                             beta: try reader.take("\(name).bias", shape: [channels]),
                             mean: meanValues, variance: varianceValues, eps: layer.eps ?? 1e-5)

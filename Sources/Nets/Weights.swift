@@ -25,16 +25,25 @@ public struct Weights: Sendable {
 /// Hands out weights by name while compiling, checking each shape and value, and remembering
 /// which were used so that leftovers (a sign of the wrong architecture) can be reported.
 final class WeightReader {
-    private let weights: Weights
+    private var weights: Weights
+    /// Whether each array is handed over, none left behind, so that the compiler can fold batch
+    /// norms into the arrays read (a network that does not keep its Weights, `WeightsOrigin`).
+    private let handsOver: Bool
     private(set) var used: Set<String> = []
+    /// The shape of each weight handed out.
+    private(set) var shapes: [String: [Int]] = [:]
     /// Learnable parameters handed out so far (batch-norm running statistics excluded).
     private(set) var learnableCount = 0
 
-    init(_ weights: Weights) { self.weights = weights }
+    init(_ weights: consuming Weights, handingOver: Bool = false) {
+        self.weights = weights
+        handsOver = handingOver
+    }
 
     func take(_ name: String, shape: [Int]) throws -> [Float] {
-        guard let entry = weights.entries[name] else {
-            throw NetsError("\(weights.source): missing weight '\(name)' (expected shape \(shape))")
+        guard let entry = handsOver ? weights.entries.removeValue(forKey: name) : weights.entries[name] else {
+            throw NetsError("\(weights.source): \(used.contains(name) ? "weight '\(name)' is read twice" : "missing weight '\(name)'") "
+                            + "(expected shape \(shape))")
         }
         guard entry.shape == shape else {
             throw NetsError("\(weights.source): weight '\(name)' has shape \(entry.shape), expected \(shape)")
@@ -43,6 +52,7 @@ final class WeightReader {
             throw NetsError("\(weights.source): weight '\(name)' holds \(entry.values[bad]) at flat index \(bad)")
         }
         used.insert(name)
+        shapes[name] = shape
         if !name.hasSuffix(".running_mean") && !name.hasSuffix(".running_var") { learnableCount += entry.values.count }
         return entry.values
     }
