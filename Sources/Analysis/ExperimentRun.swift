@@ -97,11 +97,19 @@ public final class ExperimentRun: Probe {
         variants.reduce(0) { $0 + $1.steps.reduce(0) { $0 + $1.action.evaluations } }
     }
 
+    /// The variants of this batch's units left to do, unless recalibrated (each then runs on a
+    /// network of its own).
+    public func plannedVariants(batch index: Int) -> [Variant] {
+        guard recalibration == nil else { return [] }
+        return chunks.indices.filter { shard.owns(unit: unit(batch: index, chunk: $0)) && !unitsDone.contains(unit(batch: index, chunk: $0)) }
+            .flatMap { chunks[$0] }.map { variants[$0] }
+    }
+
     public func observe(_ batch: Batch) throws {
         // A recalibrated run evaluates its variants on networks of its own, which count themselves.
-        let before = recalibration?.blockEvaluations ?? batch.blockEvaluations
+        let before = recalibration?.blockEvaluations ?? 0
         defer {
-            blockEvaluations += (recalibration?.blockEvaluations ?? batch.blockEvaluations) - before
+            if let recalibration { blockEvaluations += recalibration.blockEvaluations - before }
             batchesEvaluated += 1
         }
         if let recalibration {
@@ -116,6 +124,7 @@ public final class ExperimentRun: Probe {
             guard shard.owns(unit: u), !unitsDone.contains(u) else { continue }
             let chunkVariants = chunk.map { variants[$0] }
             let logits = try recalibration.map { try $0.logits(chunkVariants, on: batch) } ?? batch.evaluate(chunkVariants)
+            if recalibration == nil { blockEvaluations += try batch.evaluations(of: chunkVariants) }
             for (variant, variantLogits) in zip(chunk, logits) {
                 rows[variant, default: [:]][batch.index] = VariantStatistics(
                     logits: variantLogits, intact: batch.logits, labels: batch.labels, classes: classes)

@@ -53,6 +53,11 @@ public protocol Probe: AnyObject {
     var reads: [HookPoint] { get }
     /// Whether `observe` will call `batch.evaluate(_:)`: the runner then keeps block inputs.
     var evaluatesVariants: Bool { get }
+    /// The variants `observe` will evaluate on batch `index`, when known before it: the runner
+    /// computes them alongside the intact pass, holding one block input at a time instead of
+    /// all, and `batch.evaluate` returns them. Others still work, at the cost of a second intact
+    /// pass.
+    func plannedVariants(batch index: Int) -> [Variant]
     /// Whether this probe needs batch `index` at all (a resumed or sharded run skips the rest).
     func wants(batch index: Int) -> Bool
     func observe(_ batch: Batch) throws
@@ -63,6 +68,7 @@ public protocol Probe: AnyObject {
 extension Probe {
     public var reads: [HookPoint] { [] }
     public var evaluatesVariants: Bool { false }
+    public func plannedVariants(batch index: Int) -> [Variant] { [] }
     public func wants(batch index: Int) -> Bool { true }
     public func finish() throws {}
 }
@@ -111,6 +117,12 @@ public final class Batch {
     /// there starts.
     public func intactBlockInput(_ position: Int) throws -> Tensor {
         try sharedEvaluator().intactInput(position)
+    }
+
+    /// Block evaluations `evaluate(variants)` needs on shared prefixes beyond the intact pass,
+    /// whether it computes them then or the runner did alongside the intact pass.
+    public func evaluations(of variants: [Variant]) throws -> Int {
+        try sharedEvaluator().evaluations(of: variants)
     }
 
     /// Block evaluations this batch has needed so far, the intact pass included.

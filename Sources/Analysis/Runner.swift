@@ -49,7 +49,8 @@ public final class Runner {
             var evaluator: SharedPrefixEvaluator? = nil
             let logits: Tensor
             if active.contains(where: { $0.evaluatesVariants }) {
-                let made = try SharedPrefixEvaluator(network: network, images: images, hooks: hooks)
+                let planned = active.flatMap { $0.plannedVariants(batch: index) }
+                let made = try SharedPrefixEvaluator(network: network, images: images, hooks: hooks, planned: planned)
                 (evaluator, logits) = (made, made.intactLogits)
             } else {
                 logits = try network.forward(images, options: RunOptions(hooks: hooks))

@@ -173,16 +173,28 @@ extension Network {
     /// The intact network on an NHWC batch, keeping every block's input so that variants can start
     /// from them, with `hooks` seeing every point on the way: one pass serves both.
     public func intactPass(_ images: Tensor, hooks: Hooks = Hooks()) throws -> (blockInputs: [Tensor], logits: Tensor) {
+        var inputs: [Tensor] = []
+        // Kept, each input is copied by its block rather than overwritten.
+        let logits = try intactPass(images, hooks: hooks) { position, input in
+            if position < blocks.count { inputs.append(input) }
+        }
+        return (inputs, logits)
+    }
+
+    /// The intact network on an NHWC batch, handing `atInput` each block's input, and then the
+    /// head's, before it runs on: position `blocks.count` is the head's. A block overwrites its
+    /// input when `atInput` has kept no reference to it.
+    public func intactPass(_ images: Tensor, hooks: Hooks = Hooks(),
+                           atInput: (_ position: Int, _ input: Tensor) throws -> Void) throws -> Tensor {
         try checkImages(images)
         var current = try hooks.run(.stem, try stem.forward(images, record: false).last!)
-        var inputs: [Tensor] = []
         for block in blocks {
             current = try hooks.run(.blockInput(block.index), current)
-            inputs.append(current)
-            var input = current   // kept: the block copies rather than overwrite it
-            current = try hooks.run(.blockOutput(block.index), try block.forward(&input, action: .run, record: false, hooks: hooks).0)
+            try atInput(block.index, current)
+            current = try hooks.run(.blockOutput(block.index), try block.forward(&current, action: .run, record: false, hooks: hooks).0)
         }
-        return (inputs, try hooks.run(.logits, try head.forward(current, record: false).last!))
+        try atInput(blocks.count, current)
+        return try hooks.run(.logits, try head.forward(current, record: false).last!)
     }
 
     /// The stem's output for an NHWC batch: the input to the first block.

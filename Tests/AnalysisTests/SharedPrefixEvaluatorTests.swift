@@ -25,6 +25,31 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         if variants.count > 1 {
             XCTAssertLessThan(evaluator.blockEvaluations, variants.count * network.blockCount, "sharing saved work")
         }
+        // Planned, the same variants are walked during the intact pass, with the same work, and
+        // give the same numbers bit for bit.
+        let planned = try SharedPrefixEvaluator(network: network, images: batch, planned: variants)
+        XCTAssertFalse(planned.holdsBlockInputs)
+        XCTAssertEqual(try planned.logits(variants).map(\.values), shared.map(\.values), "\(model) \(experiment.id) planned")
+        XCTAssertEqual(planned.intactLogits.values, evaluator.intactLogits.values)
+        XCTAssertEqual(planned.blockEvaluations, evaluator.blockEvaluations, "\(model) \(experiment.id)")
+        XCTAssertEqual(planned.evaluations(of: variants), evaluator.blockEvaluations - network.blockCount)
+    }
+
+    /// After a planned walk, a variant that was not planned, or a block input, costs a second
+    /// intact pass and gives what an evaluator that kept its inputs gives.
+    func testWhatWasNotPlannedRunsTheIntactPassAgain() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        let batch = try images(network, count: 3)
+        let n = network.blockCount
+        let planned = try SharedPrefixEvaluator(network: network, images: batch, planned: [.dropping([4], blocks: n)])
+        let keeping = try SharedPrefixEvaluator(network: network, images: batch)
+        XCTAssertEqual(planned.blockEvaluations, n + (n - 4 - 1) + 1)
+        let other = Variant.dropping([6], blocks: n)
+        XCTAssertEqual(try planned.logits([other]).map(\.values), try keeping.logits([other]).map(\.values))
+        XCTAssertTrue(planned.holdsBlockInputs)
+        XCTAssertEqual(planned.blockEvaluations, 2 * n + (n - 4) + (n - 6))
+        XCTAssertEqual(try planned.intactInput(5).values, try keeping.intactInput(5).values)
+        XCTAssertEqual(planned.blockEvaluations, 2 * n + (n - 4) + (n - 6), "the inputs are kept once computed")
     }
 
     func testDropOneEqualsTheNaiveLoopExactly() throws {
