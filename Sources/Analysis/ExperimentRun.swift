@@ -83,12 +83,17 @@ public final class ExperimentRun: Probe {
     var ownedUnits: [Int] { (0..<unitCount).filter { shard.owns(unit: $0) } }
     /// Work units this process owns and has not done yet.
     var unitsLeft: Int { ownedUnits.filter { !unitsDone.contains($0) }.count }
+    /// Whether this process owns the unit of `batch` and `chunk` and has not done it yet.
+    private func isLeft(batch: Int, chunk: Int) -> Bool {
+        let u = unit(batch: batch, chunk: chunk)
+        return shard.owns(unit: u) && !unitsDone.contains(u)
+    }
 
     /// Whether every unit of the experiment is done (after a merge, or in an unsharded run).
     public var isComplete: Bool { unitsDone.count == unitCount }
 
     public func wants(batch index: Int) -> Bool {
-        (0..<chunks.count).contains { shard.owns(unit: unit(batch: index, chunk: $0)) && !unitsDone.contains(unit(batch: index, chunk: $0)) }
+        chunks.indices.contains { isLeft(batch: index, chunk: $0) }
     }
 
     /// Block evaluations per batch if every variant ran from the image: Σ over variants of its
@@ -101,8 +106,7 @@ public final class ExperimentRun: Probe {
     /// network of its own).
     public func plannedVariants(batch index: Int) -> [Variant] {
         guard recalibration == nil else { return [] }
-        return chunks.indices.filter { shard.owns(unit: unit(batch: index, chunk: $0)) && !unitsDone.contains(unit(batch: index, chunk: $0)) }
-            .flatMap { chunks[$0] }.map { variants[$0] }
+        return chunks.indices.filter { isLeft(batch: index, chunk: $0) }.flatMap { chunks[$0] }.map { variants[$0] }
     }
 
     public func observe(_ batch: Batch) throws {
@@ -115,13 +119,13 @@ public final class ExperimentRun: Probe {
         if let recalibration {
             // Every variant this run will evaluate, so that their statistics come in block order.
             let needed = chunks.indices.filter { c in
-                (0..<batchCount).contains { shard.owns(unit: unit(batch: $0, chunk: c)) && !unitsDone.contains(unit(batch: $0, chunk: c)) }
+                (0..<batchCount).contains { isLeft(batch: $0, chunk: c) }
             }
             try recalibration.prepare(needed.flatMap { chunks[$0] }.map { variants[$0] })
         }
         for (c, chunk) in chunks.enumerated() {
+            guard isLeft(batch: batch.index, chunk: c) else { continue }
             let u = unit(batch: batch.index, chunk: c)
-            guard shard.owns(unit: u), !unitsDone.contains(u) else { continue }
             let chunkVariants = chunk.map { variants[$0] }
             let logits = try recalibration.map { try $0.logits(chunkVariants, on: batch) } ?? batch.evaluate(chunkVariants)
             if recalibration == nil { blockEvaluations += try batch.evaluations(of: chunkVariants) }

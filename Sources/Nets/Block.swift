@@ -155,8 +155,14 @@ final class Block: @unchecked Sendable {
                 output = branch
             }
         } else {
-            (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record,
-                                                         reusingInput: reusable && spec.shortcutFrom == .input)
+            let reusingInput = reusable && spec.shortcutFrom == .input
+            if dropped, spec.mergeReLU, case .identity = shortcut, !reusingInput {
+                // Nothing to add: the ReLU writes the copy the shortcut would make, in one pass.
+                let rectified = Tensor(shape: shortcutInput.shape)
+                ParallelElementwise.relu(shortcutInput, into: rectified)
+                return (rectified, record ? makeRecord(x, preactTrace, [], [], rectified, dropped) : nil)
+            }
+            (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record, reusingInput: reusingInput)
             if !dropped {
                 bodyTrace = try body.forward(branchInput, record: record)
                 let hidden = bodyTrace.last!
