@@ -10,7 +10,7 @@ import Nets
 ///
 /// Variants known before the intact pass (`planned`) are walked during it, each group as the
 /// pass reaches its start, so that only the current block input is held: ResNet-50's drop-one
-/// sweep at batch 32 otherwise holds all 17 inputs, 730 MB. Any other variant, or a block input
+/// sweep at batch 32 otherwise holds all 16 inputs, 700 MB. Any other variant, or a block input
 /// asked for, runs the intact pass again, keeping its inputs.
 public final class SharedPrefixEvaluator {
     public let network: Network
@@ -33,13 +33,13 @@ public final class SharedPrefixEvaluator {
         self.images = images
         self.hooks = hooks
         intactSteps = Variant.intact(blocks: network.blockCount).steps
-        guard !planned.isEmpty else {
+        let unique = Array(Set(planned))
+        guard !unique.isEmpty, Self.logitsHeld(unique.count, network) <= Self.inputsHeld(network) else {
             let (inputs, logits) = try network.intactPass(images, hooks: hooks)
             (intactInputs, intactLogits) = (inputs, logits)
             blockEvaluations = network.blockCount
             return
         }
-        let unique = Array(Set(planned))
         let byStart = Self.groupedByStart(unique, intact: intactSteps).byStart
         var results = [Tensor?](repeating: nil, count: unique.count)
         var evaluations = network.blockCount
@@ -52,6 +52,14 @@ public final class SharedPrefixEvaluator {
         }
         blockEvaluations = evaluations
         for (variant, logits) in zip(unique, results) { plannedLogits[variant] = logits ?? intactLogits }
+    }
+
+    /// Values per image the planned variants' logits hold until asked for: the planned walk is
+    /// taken only when they are no more than the block inputs it spares (thousands of variants of
+    /// a 1000-class network are not).
+    private static func logitsHeld(_ variants: Int, _ network: Network) -> Int { variants * network.architecture.classes }
+    private static func inputsHeld(_ network: Network) -> Int {
+        (0..<network.blockCount).reduce(0) { $0 + network.blockShapes($1).input.reduce(1, *) }
     }
 
     /// Whether the intact pass's block inputs are held (they are not after a planned walk, until

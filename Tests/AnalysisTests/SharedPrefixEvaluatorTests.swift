@@ -35,6 +35,18 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         XCTAssertEqual(planned.evaluations(of: variants), evaluator.blockEvaluations - network.blockCount)
     }
 
+    /// Planned logits are held until asked for: more of them than the block inputs the walk
+    /// spares, and the evaluator keeps the inputs instead. resnet20_a's inputs are 98,304 values an
+    /// image (4 × 32·32·16 + 3 × 16·16·32 + 2 × 8·8·64); 10,800 variants of 10 logits are more.
+    func testSoManyPlannedVariantsThatTheirLogitsOutweighTheInputsAreNotWalkedAlong() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_a"))
+        let many = (1...1200).flatMap { k in (0..<network.blockCount).map { Variant.acting(.scale(Float(k) / 1000), on: $0, blocks: network.blockCount) } }
+        XCTAssertEqual(Set(many).count, 10_800)
+        let evaluator = try SharedPrefixEvaluator(network: network, images: try images(network, count: 1), planned: many)
+        XCTAssertTrue(evaluator.holdsBlockInputs)
+        XCTAssertEqual(evaluator.blockEvaluations, network.blockCount, "nothing walked along")
+    }
+
     /// After a planned walk, a variant that was not planned, or a block input, costs a second
     /// intact pass and gives what an evaluator that kept its inputs gives.
     func testWhatWasNotPlannedRunsTheIntactPassAgain() throws {
