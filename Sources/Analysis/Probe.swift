@@ -53,10 +53,10 @@ public protocol Probe: AnyObject {
     var reads: [HookPoint] { get }
     /// Whether `observe` will call `batch.evaluate(_:)`: the runner then keeps block inputs.
     var evaluatesVariants: Bool { get }
-    /// The variants `observe` will evaluate on batch `index`, when known before it: the runner
-    /// computes them alongside the intact pass, holding one block input at a time instead of
-    /// all, and `batch.evaluate` returns them. Others still work, at the cost of a second intact
-    /// pass.
+    /// The variants `observe` will evaluate on batch `index`, when known before it: if every
+    /// probe that evaluates variants announces them, the runner computes them alongside the
+    /// intact pass, holding one block input at a time instead of all, and `batch.evaluate`
+    /// returns them. Others still work, at the cost of a second intact pass.
     func plannedVariants(batch index: Int) -> [Variant]
     /// Whether this probe needs batch `index` at all (a resumed or sharded run skips the rest).
     func wants(batch index: Int) -> Bool
@@ -124,6 +124,9 @@ public final class Batch {
     public func evaluations(of variants: [Variant]) throws -> Int {
         try sharedEvaluator().evaluations(of: variants)
     }
+
+    /// Whether this batch's variants were walked along the intact pass, no block inputs kept.
+    var walkedAlong: Bool { evaluator.map { !$0.holdsBlockInputs } ?? false }
 
     /// Block evaluations this batch has needed so far, the intact pass included.
     public var blockEvaluations: Int { evaluator?.blockEvaluations ?? network.blockCount }

@@ -49,7 +49,10 @@ public final class Runner {
             var evaluator: SharedPrefixEvaluator? = nil
             let logits: Tensor
             if active.contains(where: { $0.evaluatesVariants }) {
-                let planned = active.flatMap { $0.plannedVariants(batch: index) }
+                // Walked along only when every probe that evaluates variants announced them: one
+                // that did not (a recalibrated run reads block inputs) would pay a second pass.
+                let plans = active.filter(\.evaluatesVariants).map { $0.plannedVariants(batch: index) }
+                let planned = plans.contains(where: \.isEmpty) ? [] : plans.flatMap { $0 }
                 let made = try SharedPrefixEvaluator(network: network, images: images, hooks: hooks, planned: planned)
                 (evaluator, logits) = (made, made.intactLogits)
             } else {

@@ -48,6 +48,44 @@ final class ProbeAPITests: XCTestCase {
         }
     }
 
+    /// Evaluates one variant it announces (or does not), then reads a block input if asked to.
+    final class VariantProbe: Probe {
+        let variant: Variant
+        let announces: Bool
+        let readsInput: Bool
+        var walkedAlong: [Bool] = []
+        var evaluations: [Int] = []
+        init(_ variant: Variant, announces: Bool, readsInput: Bool = false) {
+            (self.variant, self.announces, self.readsInput) = (variant, announces, readsInput)
+        }
+        var name: String { "variants" }
+        var evaluatesVariants: Bool { true }
+        func plannedVariants(batch index: Int) -> [Variant] { announces ? [variant] : [] }
+        func observe(_ batch: Batch) throws {
+            walkedAlong.append(batch.walkedAlong)
+            _ = try batch.evaluate([variant])
+            if readsInput { _ = try batch.intactBlockInput(1) }
+            evaluations.append(batch.blockEvaluations)
+        }
+    }
+
+    /// Announced variants are walked along the intact pass, unless a probe evaluating variants
+    /// announced none: it may read block inputs, which a walk would have to compute again.
+    func testVariantsAreWalkedAlongOnlyWhenEveryProbeAnnouncesThem() throws {
+        let runner = try runner("resnet8_c")
+        let n = runner.network.blockCount
+        let announcing = VariantProbe(.dropping([1], blocks: n), announces: true)
+        try runner.run([announcing])
+        XCTAssertEqual(announcing.walkedAlong, [true, true])
+        XCTAssertEqual(announcing.evaluations, [n + (n - 1), n + (n - 1)])
+
+        let planner = VariantProbe(.dropping([1], blocks: n), announces: true)
+        let reader = VariantProbe(.dropping([2], blocks: n), announces: false, readsInput: true)
+        try runner.run([planner, reader])
+        XCTAssertEqual(planner.walkedAlong, [false, false])
+        XCTAssertEqual(reader.evaluations, [n + (n - 1) + (n - 2), n + (n - 1) + (n - 2)], "one intact pass a batch")
+    }
+
     func testReadingAnUndeclaredPointThrows() throws {
         let runner = try runner("resnet8_c")
         let probe = Reader([.stem])
