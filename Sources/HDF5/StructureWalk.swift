@@ -45,16 +45,18 @@ extension File {
 
     private func read(_ dataset: Dataset, limitBytes: Int) throws {
         let count = try dataset.shape.reduce(1, *)
+        // Which numeric datasets are read is counted in 8-byte elements.
+        let numbersFit = count <= limitBytes / MemoryLayout<Double>.stride
         switch try dataset.storedType {
         case .string:
             if count <= limitBytes / 16 { _ = try dataset.readStrings() }
         // Read as the readers read them, floats as Float: through Double the walk converted
         // and held twice the bytes, 0.10-0.11 s for ResNet-50's weights at the start of every
-        // command, now 0.05-0.06 s. Which datasets are read is still counted in 8-byte elements.
+        // command, now 0.05-0.06 s.
         case .float:
-            if count <= limitBytes / MemoryLayout<Double>.stride { _ = try dataset.read(as: Float.self, converting: true) }
+            if numbersFit { _ = try dataset.read(as: Float.self, converting: true) }
         case .integer:
-            if count <= limitBytes / MemoryLayout<Double>.stride { _ = try dataset.read(as: Int64.self, converting: true) }
+            if numbersFit { _ = try dataset.read(as: Int64.self, converting: true) }
         case .other:
             return
         }
