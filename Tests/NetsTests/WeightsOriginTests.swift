@@ -6,7 +6,6 @@ import XCTest
 /// into the arrays it read, and reads the file again when recalibration needs them unfolded.
 final class WeightsOriginTests: XCTestCase {
     private let folder = TemporaryFolder("origin")
-    private let blocks = 9   // resnet20_a
 
     /// A copy of a model whose batch norms come after most blocks, so recalibration changes logits.
     private func modelCopy() throws -> String {
@@ -32,7 +31,7 @@ final class WeightsOriginTests: XCTestCase {
         let input = images(1)
         XCTAssertEqual(try loaded.forward(input).values, try keeping.forward(input).values)
 
-        let variant = Variant.dropping([2], blocks: blocks)
+        let variant = Variant.dropping([2], blocks: loaded.blockCount)
         let population = [images(2, count: 8)]
         let (again, start) = try loaded.recalibrated(for: variant, on: population)
         let (kept, keptStart) = try keeping.recalibrated(for: variant, on: population)
@@ -50,7 +49,7 @@ final class WeightsOriginTests: XCTestCase {
         let changed = try ModelFile.load(path)
         let removed = try ModelFile.load(path)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
-        let variant = Variant.dropping([2], blocks: blocks)
+        let variant = Variant.dropping([2], blocks: changed.blockCount)
         XCTAssertThrowsError(try changed.recalibrated(for: variant, on: [images(2)])) { error in
             XCTAssertEqual((error as? NetsError)?.errorKind, .badInput)
             XCTAssertTrue("\(error)".contains("\(path): the model file changed"), "«\(error)»")
