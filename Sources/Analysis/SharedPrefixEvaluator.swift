@@ -24,6 +24,9 @@ public final class SharedPrefixEvaluator {
     private var plannedLogits: [Variant: Tensor] = [:]
     /// Block evaluations done so far, for the cost accounting `make bench` prints.
     public private(set) var blockEvaluations = 0
+    /// Projection shortcuts computed once for the intact block and the planned variants that
+    /// remove it, rather than once for each.
+    public private(set) var sharedShortcuts = 0
 
     /// Runs the intact network on `images` (NHWC, preprocessed), with the `planned` variants
     /// alongside, or else keeping block inputs; `hooks` see the intact pass (probes read their
@@ -43,14 +46,20 @@ public final class SharedPrefixEvaluator {
         let byStart = Self.groupedByStart(unique, intact: intactSteps).byStart
         var results = [Tensor?](repeating: nil, count: unique.count)
         var evaluations = network.blockCount
+        var shared = 0
         // Walked before the block runs on: the walk copies the input, the block then overwrites it.
         intactLogits = try network.intactPass(images, hooks: hooks) { position, input in
-            if let members = byStart[position] {
-                try Self.descend(network, input, depth: position, members: members, variants: unique, results: &results,
-                                 evaluations: &evaluations)
-            }
+            guard let members = byStart[position] else { return nil }
+            let removal = Variant.Step(block: position, action: .skip)
+            let removing = position < network.blockCount && members.contains { unique[$0].steps[position] == removal }
+            let shortcut = removing ? try network.projectedShortcut(position, input) : nil
+            if shortcut != nil { shared += 1 }
+            try Self.descend(network, input, depth: position, members: members, variants: unique, results: &results,
+                             evaluations: &evaluations, shortcut: shortcut)
+            return shortcut
         }
         blockEvaluations = evaluations
+        sharedShortcuts = shared
         for (variant, logits) in zip(unique, results) { plannedLogits[variant] = logits ?? intactLogits }
     }
 
@@ -124,11 +133,19 @@ public final class SharedPrefixEvaluator {
     }
 
     /// Walks the trie below `depth` for `members`, which share all steps before `depth`.
+    /// `shortcut` is the projection of the block at `depth` on `input`, for variants that remove it.
     private static func descend(_ network: Network, _ input: Tensor, depth start: Int, members start_: [Int],
-                                variants: [Variant], results: inout [Tensor?], evaluations: inout Int) throws {
+                                variants: [Variant], results: inout [Tensor?], evaluations: inout Int,
+                                shortcut: Tensor? = nil) throws {
         var current = input
         var depth = start
         var members = start_
+        func run(_ step: Variant.Step, _ input: inout Tensor) throws -> Tensor {
+            if depth == start, let shortcut, step == Variant.Step(block: start, action: .skip) {
+                return try network.runBlock(step.block, &input, action: .skip, shortcut: shortcut)
+            }
+            return try network.runBlock(step.block, &input, action: step.action)
+        }
         while true {
             let finished = members.filter { variants[$0].steps.count == depth }
             if !finished.isEmpty {
@@ -140,14 +157,14 @@ public final class SharedPrefixEvaluator {
             let groups = Dictionary(grouping: members) { variants[$0].steps[depth] }
             let keys = groups.keys.sorted()
             if keys.count == 1 {
-                current = try network.runBlock(keys[0].block, &current, action: keys[0].action)
+                current = try run(keys[0], &current)
                 evaluations += keys[0].action.evaluations
                 depth += 1
                 continue
             }
             for key in keys {
                 var branchInput = current   // shared: the block copies rather than overwrite it
-                let output = try network.runBlock(key.block, &branchInput, action: key.action)
+                let output = try run(key, &branchInput)
                 evaluations += key.action.evaluations
                 try descend(network, output, depth: depth + 1, members: groups[key]!, variants: variants, results: &results,
                             evaluations: &evaluations)

@@ -74,8 +74,11 @@ final class Block: @unchecked Sendable {
 
     /// Runs the block on `x`. When the caller holds the only reference to `x`, an identity
     /// shortcut reuses its buffer for the output instead of copying 8 MB per block.
-    /// `action` is run, skip or scale; `Network` runs a duplicated block twice.
-    func forward(_ x: inout Tensor, action: BlockAction, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    /// `action` is run, skip or scale; `Network` runs a duplicated block twice. `shortcut` is
+    /// `projectedShortcut(x)` when the caller computed it already: a run adds its branch into it,
+    /// a skip leaves it as it is.
+    func forward(_ x: inout Tensor, action: BlockAction, record: Bool, hooks: Hooks,
+                 shortcut: Tensor? = nil) throws -> (Tensor, Record?) {
         guard Array(x.shape.dropFirst()) == inputShape else {
             throw NetsError("block \(index) ('\(spec.name)') expects input [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(x.shape)")
         }
@@ -89,13 +92,16 @@ final class Block: @unchecked Sendable {
             }
         }
         if action == .twice { throw NetsError("block \(index): a duplicated block is run twice by the network, not by the block") }
+        if shortcut != nil, record || spec.kind != .residual || !(action == .run || action == .skip) {
+            throw NetsError(.badUsage, "block \(index) ('\(spec.name)'): a shortcut computed ahead serves only an unrecorded run or skip")
+        }
         if case .replaceBranch(let value) = action {
             guard !record else { throw NetsError(.badUsage, "block \(index) ('\(spec.name)'): gradients through a replaced branch are not supported") }
             return (try forwardReplaced(&x, value: value, hooks: hooks), nil)
         }
         var (output, kept) = spec.kind == .highway
             ? try forwardHighway(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
-            : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks)
+            : try forwardResidual(&x, dropped: dropped, alpha: action.alpha, record: record, hooks: hooks, projected: shortcut)
         kept?.alpha = dropped ? 1 : action.alpha
         kept?.ranBy = self
         return (output, kept)
@@ -131,7 +137,15 @@ final class Block: @unchecked Sendable {
         !(record && backwardReadsInput) && isKnownUniquelyReferenced(&x)
     }
 
-    private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks) throws -> (Tensor, Record?) {
+    private func forwardResidual(_ x: inout Tensor, dropped: Bool, alpha: Float, record: Bool, hooks: Hooks,
+                                 projected: Tensor?) throws -> (Tensor, Record?) {
+        if dropped, let projected {
+            // Shared with the intact block, which adds into it later: the ReLU writes a new buffer.
+            guard spec.mergeReLU else { return (projected, nil) }
+            let rectified = Tensor(shape: projected.shape)
+            ParallelElementwise.relu(projected, into: rectified)
+            return (rectified, nil)
+        }
         let reusable = mayWriteOver(&x, record: record)
         let preactTrace = try preact.forward(x, record: record)
         let branchInput = preactTrace.last!
@@ -162,7 +176,8 @@ final class Block: @unchecked Sendable {
                 ParallelElementwise.relu(shortcutInput, into: rectified)
                 return (rectified, record ? makeRecord(x, preactTrace, [], [], rectified, dropped) : nil)
             }
-            (output, shortcutTrace) = try shortcutOutput(shortcutInput, record: record, reusingInput: reusingInput)
+            (output, shortcutTrace) = try projected.map { ($0, []) }
+                ?? shortcutOutput(shortcutInput, record: record, reusingInput: reusingInput)
             if !dropped {
                 bodyTrace = try body.forward(branchInput, record: record)
                 let hidden = bodyTrace.last!
@@ -206,6 +221,16 @@ final class Block: @unchecked Sendable {
         try ParallelElementwise.add(output, branch)
         if spec.mergeReLU { ParallelElementwise.relu(output, into: output) }
         return output
+    }
+
+    /// The projection shortcut's output on the block input `x`, or nil when the shortcut is not a
+    /// projection. A variant that removes the block and the intact block both start from it, so
+    /// that a sweep projects once (ResNet-50's four projections are 1% of its drop-one sweep).
+    func projectedShortcut(_ x: Tensor) throws -> Tensor? {
+        guard spec.kind == .residual, let program = projectionProgram else { return nil }
+        let input = spec.shortcutFrom == .preact ? try preact.forward(x, record: false).last! : x
+        let output = try program.forward(input, record: false).last!
+        return output === input ? output.copy() : output
     }
 
     /// What the shortcut carries past the branch, in a buffer the add may write into (the input's

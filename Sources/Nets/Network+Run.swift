@@ -177,23 +177,26 @@ extension Network {
         // Kept, each input is copied by its block rather than overwritten.
         let logits = try intactPass(images, hooks: hooks) { position, input in
             if position < blocks.count { inputs.append(input) }
+            return nil
         }
         return (inputs, logits)
     }
 
     /// The intact network on an NHWC batch, handing `atInput` each block's input, and then the
     /// head's, before it runs on: position `blocks.count` is the head's. A block overwrites its
-    /// input when `atInput` has kept no reference to it.
+    /// input when `atInput` has kept no reference to it. `atInput` returns the block's
+    /// `projectedShortcut` if it computed it, which the block then adds its branch into.
     public func intactPass(_ images: Tensor, hooks: Hooks = Hooks(),
-                           atInput: (_ position: Int, _ input: Tensor) throws -> Void) throws -> Tensor {
+                           atInput: (_ position: Int, _ input: Tensor) throws -> Tensor?) throws -> Tensor {
         try checkImages(images)
         var current = try hooks.run(.stem, try stem.forward(images, record: false).last!)
         for block in blocks {
             current = try hooks.run(.blockInput(block.index), current)
-            try atInput(block.index, current)
-            current = try hooks.run(.blockOutput(block.index), try block.forward(&current, action: .run, record: false, hooks: hooks).0)
+            let shortcut = try atInput(block.index, current)
+            current = try hooks.run(.blockOutput(block.index),
+                                    try block.forward(&current, action: .run, record: false, hooks: hooks, shortcut: shortcut).0)
         }
-        try atInput(blocks.count, current)
+        _ = try atInput(blocks.count, current)
         return try hooks.run(.logits, try head.forward(current, record: false).last!)
     }
 
@@ -207,6 +210,22 @@ extension Network {
     public func runBlock(_ index: Int, _ input: inout Tensor, action: BlockAction = .run) throws -> Tensor {
         guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
         return try runStep(Variant.Step(block: index, action: action), &input, record: false, hooks: Hooks())
+    }
+
+    /// The output of block `index`'s projection shortcut on `input`, or nil when its shortcut is
+    /// not a projection. A variant that removes the block and the intact block both start from it
+    /// (`runBlock(_:_:action:shortcut:)`), so a sweep projects once where it would project twice.
+    public func projectedShortcut(_ index: Int, _ input: Tensor) throws -> Tensor? {
+        guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
+        return try blocks[index].projectedShortcut(input)
+    }
+
+    /// Block `index` on `input`, run or with its branch removed, from `shortcut`, its
+    /// `projectedShortcut(index, input)`: a run adds its branch into `shortcut`, a skip leaves it
+    /// as it is.
+    public func runBlock(_ index: Int, _ input: inout Tensor, action: BlockAction, shortcut: Tensor) throws -> Tensor {
+        guard blocks.indices.contains(index) else { throw NetsError("block \(index) does not exist") }
+        return try blocks[index].forward(&input, action: action, record: false, hooks: Hooks(), shortcut: shortcut).0
     }
 
     /// One step of a run: the compiled block it needs (the trained one, or a re-initialised one),

@@ -33,6 +33,15 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         XCTAssertEqual(planned.intactLogits.values, evaluator.intactLogits.values)
         XCTAssertEqual(planned.blockEvaluations, evaluator.blockEvaluations, "\(model) \(experiment.id)")
         XCTAssertEqual(planned.evaluations(of: variants), evaluator.blockEvaluations - network.blockCount)
+        // A variant that leaves the intact network by removing a block with a projection
+        // shortcut shares that projection with the intact block.
+        let projecting = Set(variants.compactMap { variant in
+            variant.steps.indices.first { variant.steps[$0] != Variant.Step(block: $0) }.flatMap { position in
+                variant.steps[position] == Variant.Step(block: position, action: .skip) ? position : nil
+            }
+        }.filter { network.architecture.blocks[$0].kind == .residual && network.architecture.blocks[$0].shortcut.kind == .projection })
+        XCTAssertEqual(planned.sharedShortcuts, projecting.count, "\(model) \(experiment.id)")
+        XCTAssertEqual(evaluator.sharedShortcuts, 0, "nothing to share with outside the intact pass")
     }
 
     /// Planned logits are held until asked for: more of them than the block inputs the walk
@@ -65,7 +74,11 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
     }
 
     func testDropOneEqualsTheNaiveLoopExactly() throws {
-        for model in ["resnet20_a", "resnet20_b", "preact20_a", "highway", "bottleneck_small", "plain20"] {
+        // Projection shortcuts of each kind: options B and C, from a pre-activation (preact8_b,
+        // kuangliu_preact18), ResNet-D's average pool before it (timm_resnet18d), with
+        // squeeze-excitation in the branch (timm_seresnet18).
+        for model in ["resnet20_a", "resnet20_b", "preact20_a", "highway", "bottleneck_small", "plain20", "resnet8_c",
+                      "preact8_b", "kuangliu_preact18", "timm_resnet18d", "timm_seresnet18"] {
             try checkAgainstNaiveLoop(model, DropOne())
         }
     }

@@ -104,4 +104,31 @@ final class BlockTests: XCTestCase {
         let bytes = try network.record(x).bytes
         XCTAssertLessThan(bytes * 8, oneActivationPerBlock, "\(bytes) bytes kept")
     }
+
+    /// A projection computed once serves a removed block and the intact block: the removal leaves
+    /// it as it was, the run adds into it, and both equal the block run on its own, bit for bit.
+    func testAProjectionSharedByTheRemovedAndTheIntactBlockChangesNoOutput() throws {
+        for name in ["resnet20_b", "resnet8_c", "preact8_b", "bottleneck_small", "timm_resnet18d", "timm_seresnet18"] {
+            let network = try ModelFile.load(fixture("\(name).model.h5"))
+            var current = try network.runStem(images(for: network, count: 2))
+            var projecting = 0
+            for block in 0..<network.blockCount {
+                if let shortcut = try network.projectedShortcut(block, current) {
+                    projecting += 1
+                    let before = shortcut.values
+                    var input = current, again = current
+                    let removed = try network.runBlock(block, &input, action: .skip, shortcut: shortcut)
+                    XCTAssertEqual(shortcut.values, before, "\(name) block \(block): the removal wrote into the shortcut")
+                    XCTAssertEqual(removed.values, try network.runBlock(block, &again, action: .skip).values, "\(name) block \(block)")
+                    let run = try network.runBlock(block, &input, action: .run, shortcut: shortcut)
+                    XCTAssertEqual(run.values, try network.runBlock(block, &again, action: .run).values, "\(name) block \(block)")
+                    XCTAssertThrowsError(try network.runBlock(block, &input, action: .scale(0.5), shortcut: shortcut))
+                }
+                current = try network.runBlock(block, &current)
+            }
+            let expected = network.architecture.blocks.filter { $0.kind == .residual && $0.shortcut.kind == .projection }.count
+            XCTAssertEqual(projecting, expected, name)
+            XCTAssertGreaterThan(projecting, 0, name)
+        }
+    }
 }
