@@ -225,7 +225,7 @@ final class Block: @unchecked Sendable {
 
     /// The projection shortcut's output on the block input `x`, or nil when the shortcut is not a
     /// projection. A variant that removes the block and the intact block both start from it, so
-    /// that a sweep projects once (ResNet-50's four projections are 1% of its drop-one sweep).
+    /// that a sweep projects once (ResNet-50's four projections are 1.5% of a drop-one batch).
     func projectedShortcut(_ x: Tensor) throws -> Tensor? {
         guard spec.kind == .residual, let program = projectionProgram else { return nil }
         let input = spec.shortcutFrom == .preact ? try preact.forward(x, record: false).last! : x
