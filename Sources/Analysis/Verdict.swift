@@ -164,6 +164,17 @@ public struct Verdict: Sendable, Encodable {
         return (median(lows), median(highs), lows.last!, highs.last!)
     }
 
+    /// An outcome the sampling could flip is still given, but said to be unsettled: the clause
+    /// naming each number whose band, over `whose` 95% intervals, spans its threshold; else "".
+    static func unsettled(over whose: String, images: Int?,
+                          _ bands: [(what: String, low: Double, high: Double, threshold: Double)]) -> String {
+        let spans = bands.filter { $0.low <= $0.threshold && $0.threshold < $0.high }
+            .map { "\($0.what) from \(share($0.low)) to \(share($0.high)) spans \(share($0.threshold))" }
+        guard !spans.isEmpty else { return "" }
+        return "; unsettled: over \(whose) 95% intervals" + (images.map { " on \($0) images" } ?? "")
+            + ", " + spans.joined(separator: " and ") + ", so more images could change the outcome"
+    }
+
     static func singleRemovals(_ r: StudyResults.NetworkResults, control: StudyResults.NetworkResults?) -> Finding {
         let criterion = Criterion.singleRemovalsMild
         guard let d = singleRemovalDamage(r) else {
@@ -178,17 +189,9 @@ public struct Verdict: Sendable, Encodable {
         if let band = singleRemovalBand(r) {
             numbers["median_damage_low"] = band.medianLow; numbers["median_damage_high"] = band.medianHigh
             numbers["worst_damage_low"] = band.worstLow; numbers["worst_damage_high"] = band.worstHigh
-            // An outcome the sampling could flip is still given, but said to be unsettled.
-            var spans: [String] = []
-            for (what, low, high, threshold) in [("the median", band.medianLow, band.medianHigh, Threshold.medianSingleRemoval),
-                                                 ("the worst", band.worstLow, band.worstHigh, Threshold.worstSingleRemoval)]
-            where low <= threshold && threshold < high {
-                spans.append("\(what) from \(share(low)) to \(share(high)) spans \(share(threshold))")
-            }
-            if !spans.isEmpty {
-                because += "; unsettled: over the removals' 95% intervals" + (r.intactImages.map { " on \($0) images" } ?? "")
-                    + ", " + spans.joined(separator: " and ") + ", so more images could change the outcome"
-            }
+            because += unsettled(over: "the removals'", images: r.intactImages, [
+                ("the median", band.medianLow, band.medianHigh, Threshold.medianSingleRemoval),
+                ("the worst", band.worstLow, band.worstHigh, Threshold.worstSingleRemoval)])
         }
         if let control, !r.isPlain, atChance(control) == nil, let c = singleRemovalDamage(control) {
             numbers["control_median_damage"] = c.median
@@ -222,18 +225,40 @@ public struct Verdict: Sendable, Encodable {
         let mildest = zip(swaps, orders.y).dropFirst().filter { $0.0 == fewest }.map { damage($0.1, intact: intact, classes: classes) }
         let mildestDamage = mildest.reduce(0, +) / Double(max(mildest.count, 1))
         let worst = orders.y.dropFirst().map { damage($0, intact: intact, classes: classes) }.max() ?? 0
-        let numbers = ["correlation": correlation, "mildest_damage": mildestDamage, "worst_damage": worst]
+        var numbers = ["correlation": correlation, "mildest_damage": mildestDamage, "worst_damage": worst]
+        let correlates = correlation <= Threshold.reorderCorrelation
+        func judged(_ worst: Double, _ mildest: Double) -> Outcome {
+            worst <= Threshold.harmlessReorder || (correlates && mildest <= Threshold.mildestReorder) ? .pass : .fail
+        }
+        // The same two numbers at either end of each order's paired 95% interval.
+        var band = ""
+        if let interval = r.reorderInterval, interval.low.count == swaps.count, interval.high.count == swaps.count {
+            func ends(_ bound: [Double]) -> (mildest: Double, worst: Double) {
+                let damages = bound.dropFirst().map { damage($0, intact: intact, classes: classes) }
+                let mildest = zip(swaps.dropFirst(), damages).filter { $0.0 == fewest }.map(\.1)
+                return (mildest.reduce(0, +) / Double(max(mildest.count, 1)), damages.max() ?? 0)
+            }
+            let (low, high) = (ends(interval.low), ends(interval.high))
+            numbers["mildest_damage_low"] = low.mildest; numbers["mildest_damage_high"] = high.mildest
+            numbers["worst_damage_low"] = low.worst; numbers["worst_damage_high"] = high.worst
+            // Damage only worsens the outcome, so the two ends bound it; the mildest order
+            // decides only where the correlation passes.
+            if judged(low.worst, low.mildest) != judged(high.worst, high.mildest) {
+                band = unsettled(over: "the orders'", images: r.intactImages, [
+                    ("the worst", low.worst, high.worst, Threshold.harmlessReorder),
+                ] + (correlates ? [("the mildest", low.mildest, high.mildest, Threshold.mildestReorder)] : []))
+            }
+        }
         if worst <= Threshold.harmlessReorder {
             return Finding(criterion: criterion, outcome: .pass, numbers: numbers,
                            because: "no order costs more than \(share(worst)) of the way to chance (≤ \(share(Threshold.harmlessReorder)): "
-                               + "harmless, so the correlation with Kendall τ, \(String(format: "%.2f", correlation)), is only noise)")
+                               + "harmless, so the correlation with Kendall τ, \(String(format: "%.2f", correlation)), is only noise)" + band)
         }
-        let outcome: Outcome = correlation <= Threshold.reorderCorrelation && mildestDamage <= Threshold.mildestReorder ? .pass : .fail
-        return Finding(criterion: criterion, outcome: outcome, numbers: numbers,
+        return Finding(criterion: criterion, outcome: judged(worst, mildestDamage), numbers: numbers,
                        because: "correlation of error with Kendall τ \(String(format: "%.2f", correlation)) "
                            + "(≤ \(String(format: "%.1f", Threshold.reorderCorrelation)) to pass); \(Int(fewest)) swap"
                            + (fewest == 1 ? "" : "s") + " cost \(share(mildestDamage)) of the way to chance "
-                           + "(≤ \(share(Threshold.mildestReorder)))")
+                           + "(≤ \(share(Threshold.mildestReorder)))" + band)
     }
 
     static func gradients(_ r: StudyResults.NetworkResults) -> Finding {

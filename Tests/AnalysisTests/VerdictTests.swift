@@ -55,6 +55,35 @@ final class VerdictTests: XCTestCase {
         XCTAssertFalse(Verdict(n).findings[0].because.contains("unsettled"), "a narrow band settles it")
     }
 
+    /// The reorder criterion's worst and mildest damage are taken at both ends of each order's
+    /// paired interval too: a harmless verdict the high end would overturn is said to be unsettled.
+    func testAReorderNearTheHarmlessLineIsSaidToBeUnsettled() {
+        let d = 0.85
+        let errors = [0.05 + 0.04 * d, 0.05 + 0.03 * d, 0.05 + 0.02 * d]
+        var n = network(dropOne: [0.05, 0.05, 0.05, 0.3, 0.05, 0.05], dropMany: [0.1],
+                        reorder: [(0.9, 1, errors[0]), (0.8, 2, errors[1]), (0.6, 3, errors[2])])
+        n.intactImages = 48
+        // Stored as Δerror bounds around the intact error; the intact order's own is zero.
+        n.reorderInterval = ([0.05] + errors.map { $0 - 0.03 * d }, [0.05] + errors.map { $0 + 0.03 * d })
+        let wide = Verdict(n).findings[2]
+        XCTAssertEqual(wide.outcome, .pass)
+        XCTAssertEqual(wide.numbers["worst_damage_low"]!, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(wide.numbers["worst_damage_high"]!, 0.07, accuracy: 1e-12)
+        XCTAssertEqual(wide.numbers["mildest_damage_high"]!, 0.07, accuracy: 1e-12, "one swap: the first order")
+        XCTAssertTrue(wide.because.hasSuffix("is only noise); unsettled: over the orders' 95% intervals on 48 images, the worst "
+                                             + "from 0.01 to 0.07 spans 0.05, so more images could change the outcome"), wide.because)
+        n.reorderInterval = ([0.05] + errors.map { $0 - 0.005 * d }, [0.05] + errors.map { $0 + 0.005 * d })
+        XCTAssertFalse(Verdict(n).findings[2].because.contains("unsettled"), "a narrow band settles it")
+        // Past the harmless line, the mildest order's band against its own threshold.
+        let harmful = [0.05 + 0.24 * d, 0.05 + 0.4 * d, 0.05 + 0.6 * d]
+        n.reorder = .init(x: [1, 0.9, 0.8, 0.6], y: [0.05] + harmful)
+        n.reorderInterval = ([0.05] + harmful.map { $0 - 0.02 * d }, [0.05] + harmful.map { $0 + 0.02 * d })
+        let mildest = Verdict(n).findings[2]
+        XCTAssertEqual(mildest.outcome, .pass)
+        XCTAssertTrue(mildest.because.hasSuffix("unsettled: over the orders' 95% intervals on 48 images, the mildest from 0.22 "
+                                                + "to 0.26 spans 0.25, so more images could change the outcome"), mildest.because)
+    }
+
     func testAPlainNetIsNotEnsembleLike() {
         let verdict = Verdict(network(dropOne: Array(repeating: 0.9, count: 6), dropMany: [0.9, 0.9], reorder:
                                         [(0.9, 1, 0.88), (0.8, 2, 0.9), (0.6, 3, 0.9)], kinds: "plain"))
