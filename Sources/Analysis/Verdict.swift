@@ -180,8 +180,10 @@ public struct Verdict: Sendable, Encodable {
         guard let d = singleRemovalDamage(r) else {
             return notMeasured(criterion, missing(r, "drop_one", otherwise: "no drop-one results for blocks that keep the shape"))
         }
-        let outcome: Outcome = d.median > Threshold.medianSingleRemoval ? .fail
-            : d.worst > Threshold.worstSingleRemoval ? .partly : .pass
+        func judged(_ median: Double, _ worst: Double) -> Outcome {
+            median > Threshold.medianSingleRemoval ? .fail : worst > Threshold.worstSingleRemoval ? .partly : .pass
+        }
+        let outcome = judged(d.median, d.worst)
         var numbers = ["median_damage": d.median, "worst_damage": d.worst, "worst_block": Double(d.worstBlock),
                        "median_delta_error": d.medianPoints, "worst_delta_error": d.worstPoints]
         var because = "median Δerror \(points(d.medianPoints)) (damage \(share(d.median)), ≤ \(share(Threshold.medianSingleRemoval)) to pass); "
@@ -189,9 +191,12 @@ public struct Verdict: Sendable, Encodable {
         if let band = singleRemovalBand(r) {
             numbers["median_damage_low"] = band.medianLow; numbers["median_damage_high"] = band.medianHigh
             numbers["worst_damage_low"] = band.worstLow; numbers["worst_damage_high"] = band.worstHigh
-            because += unsettled(over: "the removals'", images: r.intactImages, [
-                ("the median", band.medianLow, band.medianHigh, Threshold.medianSingleRemoval),
-                ("the worst", band.worstLow, band.worstHigh, Threshold.worstSingleRemoval)])
+            // Damage only worsens the outcome, so the two ends bound it.
+            if judged(band.medianLow, band.worstLow) != judged(band.medianHigh, band.worstHigh) {
+                because += unsettled(over: "the removals'", images: r.intactImages, [
+                    ("the median", band.medianLow, band.medianHigh, Threshold.medianSingleRemoval),
+                    ("the worst", band.worstLow, band.worstHigh, Threshold.worstSingleRemoval)])
+            }
         }
         if let control, !r.isPlain, atChance(control) == nil, let c = singleRemovalDamage(control) {
             numbers["control_median_damage"] = c.median

@@ -53,6 +53,14 @@ final class VerdictTests: XCTestCase {
         n.perBlock[0].low = n.perBlock[0].error.map { $0 - 0.005 * d }
         n.perBlock[0].high = n.perBlock[0].error.map { $0 + 0.005 * d }
         XCTAssertFalse(Verdict(n).findings[0].because.contains("unsettled"), "a narrow band settles it")
+        // A median that fails at both ends decides: the worst removal's band spanning 0.25 changes nothing.
+        n.perBlock[0].error = [0.05 + 0.2 * d, 0.05 + 0.2 * d, 0.05 + 0.25 * d, 0.3, 0.05 + 0.2 * d, 0.05 + 0.2 * d]
+        n.perBlock[0].low = n.perBlock[0].error.map { $0 - 0.03 * d }
+        n.perBlock[0].high = n.perBlock[0].error.map { $0 + 0.03 * d }
+        let decided = Verdict(n).findings[0]
+        XCTAssertEqual(decided.outcome, .fail)
+        XCTAssertEqual(decided.numbers["worst_damage_low"]!, 0.22, accuracy: 1e-12)
+        XCTAssertFalse(decided.because.contains("unsettled"), decided.because)
     }
 
     /// The reorder criterion's worst and mildest damage are taken at both ends of each order's
