@@ -51,7 +51,8 @@ public final class SharedPrefixEvaluator {
         intactLogits = try network.intactPass(images, hooks: hooks) { position, input in
             guard let members = byStart[position] else { return nil }
             let removal = Variant.Step(block: position, action: .skip)
-            let removing = position < network.blockCount && members.contains { unique[$0].steps[position] == removal }
+            // (A variant that ends early has no step at its start.)
+            let removing = members.contains { unique[$0].steps.dropFirst(position).first == removal }
             let shortcut = removing ? try network.projectedShortcut(position, input) : nil
             if shortcut != nil { shared += 1 }
             try Self.descend(network, input, depth: position, members: members, variants: unique, results: &results,

@@ -73,6 +73,20 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         XCTAssertEqual(planned.blockEvaluations, 2 * n + (n - 4) + (n - 6), "the inputs are kept once computed")
     }
 
+    /// A variant may leave out the last blocks (the head then reads the output of the last one it
+    /// keeps); planned, it starts where it ends, with no step at its start to look at.
+    func testAPlannedVariantThatEndsEarlyRunsTheHeadWhereItEnds() throws {
+        let network = try ModelFile.load(modelFixture("resnet20_b"))
+        let batch = try images(network, count: 3)
+        let n = network.blockCount
+        let variants = [Variant.ordered(Array(0..<(n - 1))), .dropping([n - 1], blocks: n)]
+        let planned = try SharedPrefixEvaluator(network: network, images: batch, planned: variants)
+        XCTAssertFalse(planned.holdsBlockInputs)
+        for (variant, logits) in zip(variants, try planned.logits(variants)) {
+            XCTAssertEqual(logits.values, try network.forward(batch, options: RunOptions(variant: variant)).values, "\(variant.order)")
+        }
+    }
+
     func testDropOneEqualsTheNaiveLoopExactly() throws {
         // Projection shortcuts of each kind: options B and C, from a pre-activation (preact8_b,
         // kuangliu_preact18), ResNet-D's average pool before it (timm_resnet18d), with
