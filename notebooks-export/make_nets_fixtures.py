@@ -7,9 +7,10 @@ summed cross-entropy at the input. Most also hold logits with blocks removed, co
 replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
-PreActResNet-18, timm's resnet18d and seresnet18 and a transformers ResNet, all narrow.
+PreActResNet-18, timm's resnet18d, seresnet18 and resnetv2_50d and a transformers ResNet, all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
+    ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
 """
 import contextlib
 import os
@@ -50,6 +51,8 @@ class Lesioned(nn.Module):
             return b.shortcut(torch.relu(b.bn1(x))) if hasattr(b, "shortcut") else x
         if kind in ("ResNetBasicLayer", "ResNetBottleNeckLayer"):   # transformers
             return b.activation(b.shortcut(x))
+        if kind in ("PreActBasic", "PreActBottleneck"):   # timm's ResNetV2: downsample(norm1(x)) or x
+            return b.downsample(b.norm1(x)) if b.downsample is not None else x
         if kind in ("BasicBlock", "Bottleneck"):   # torchvision and timm: relu(downsample(x) or x)
             return torch.relu(b.downsample(x) if b.downsample is not None else x)
         raise TypeError(type(b))
@@ -173,7 +176,7 @@ def reinitialized_logits(model, x, index, seed):
 
 
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
-               "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer"}
+               "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer", "PreActBasic", "PreActBottleneck"}
 
 
 def blocks_in_order(model):
@@ -403,6 +406,8 @@ def recalibrated_logits(model, x, recalibration, index):
 
 def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None, paths=(), duplicates=(), scales=(),
          gradients=(), reinits=(), patches=(), ablations=(), recalibrations=()):
+    if os.environ.get("ONLY") and name not in os.environ["ONLY"].split(","):
+        return
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
@@ -488,6 +493,10 @@ def main():
     from transformers import AutoModelForImageClassification
     make(out, "hf_resnet", AutoModelForImageClassification.from_config(zoo.small_hf_config("bottleneck")), (3, 32, 32),
          drops=[(0,), (1,)])
+    # Later fixtures seed their own weights, so that each can be made alone (`ONLY=name`) and the
+    # ones above stay as they were.
+    torch.manual_seed(1)
+    make(out, "timm_resnetv2_50d", zoo.narrow_timm_v2(), (3, 64, 64), drops=[(0,), (1,), (2,)])
 
 
 if __name__ == "__main__":

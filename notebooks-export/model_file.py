@@ -65,10 +65,16 @@ def parse_list(text):
 
 
 def classes(arch):
-    """The number of class scores: the last linear layer's width."""
+    """The number of class scores: the last linear layer's width, or that of a 1x1 convolution
+    after the pooling (a classifier written as a convolution, as in timm's ResNetV2)."""
     if "classes" in arch:
         return arch["classes"]
-    return next(n["out"] for n in reversed(arch["graph"]["nodes"]) if n["op"] == "linear")
+    nodes = arch["graph"]["nodes"]
+    pooled = max((i for i, n in enumerate(nodes) if n["op"] == "global_avg_pool"), default=len(nodes))
+    for i in reversed(range(len(nodes))):
+        if nodes[i]["op"] == "linear" or (nodes[i]["op"] == "conv" and i > pooled):
+            return nodes[i]["out"]
+    raise ExportError("the network ends in no linear layer (or 1x1 convolution on pooled features) giving class scores")
 
 
 def write_model(path, arch, arrays, source="", mean_image=None):

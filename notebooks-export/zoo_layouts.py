@@ -9,6 +9,9 @@
   factor so that test fixtures stay small.
 - narrow_timm(name): timm's own ResNet class with narrow stages, for resnet18d (deep stem,
   average-pool shortcut) and seresnet18 (squeeze-excitation in the branch).
+- narrow_timm_v2(): timm's pre-activation ResNetV2 as resnetv2_50d builds it (deep stem, average-pool
+  projections taken from the pre-activation, bottlenecks, a final batch norm and ReLU, and a
+  classifier that is a 1x1 convolution on the pooled map), with narrow stages.
 - small_hf_config(): a transformers ResNetConfig small enough to commit.
 """
 import torch.nn as nn
@@ -147,6 +150,15 @@ def narrow_timm(name, num_classes=10, channels=(8, 16, 32, 64)):
     }
     return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, channels=channels,
                   stem_width=kinds[name].pop("stem_width", channels[0]), **kinds[name])
+
+
+def narrow_timm_v2(num_classes=10, channels=(16, 32, 64, 128), layers=(1, 2, 1, 1)):
+    """timm's ResNetV2 with resnetv2_50d's arguments and narrow stages (bottleneck width a quarter)."""
+    from timm.layers import BatchNormAct2d, create_conv2d
+    from timm.models.resnetv2 import ResNetV2
+
+    return ResNetV2(list(layers), channels=channels, num_classes=num_classes, stem_chs=channels[0] // 2,
+                    stem_type="deep", avg_down=True, conv_layer=create_conv2d, norm_layer=BatchNormAct2d)
 
 
 def small_hf_config(layer_type="basic", num_labels=10):

@@ -251,10 +251,19 @@ public struct BlockFinder {
         var head = pending
         if blocks.isEmpty { head = stem + head; stem = [] }
         numberStages(&blocks)
-        let found = classes ?? head.last(where: { $0.op == .linear })?.out
-        guard let found else { throw NetsError("\(source): the network does not end in a linear layer giving class scores") }
+        let found = classes ?? classifierWidth(head)
+        guard let found else {
+            throw NetsError("\(source): the network does not end in a linear layer (or a 1x1 convolution on pooled features) giving class scores")
+        }
         return Architecture(name: name, input: input, preprocessing: preprocessing, stem: stem, blocks: makeUnique(blocks),
                             head: head, classes: found, trainedWith: trainedWith)
+    }
+
+    /// The width of the class scores: the head's last linear layer, or its last convolution after
+    /// the pooling (a classifier written as a 1x1 convolution, as in timm's ResNetV2).
+    private func classifierWidth(_ head: [Layer]) -> Int? {
+        let pooled = head.firstIndex { $0.op == .globalAvgPool || $0.op == .flatten } ?? head.count
+        return head.indices.last { head[$0].op == .linear || (head[$0].op == .conv && $0 > pooled) }.flatMap { head[$0].out }
     }
 
     /// Stages count from 1 and advance at each block that subsamples.

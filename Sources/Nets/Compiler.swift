@@ -18,6 +18,12 @@ struct Compiler {
             let where_ = "\(context) layer \(index) (\(layer.op.rawValue)\(layer.name.map { " '\($0)'" } ?? ""))"
             func next(_ op: Layer.Op) -> Bool { index + 1 < layers.count && layers[index + 1].op == op }
             switch layer.op {
+            case .conv where features != nil:
+                // A classifier written as a 1x1 convolution on the pooled map (timm's ResNetV2 head).
+                let linear = try pointwiseLinear(layer, in: features!, foldingIn: nil,
+                                                 part: "a convolution on pooled features", at: where_)
+                features = linear.outFeatures
+                steps.append(.linear(linear))
             case .conv:
                 var conv = try convolutionParts(layer, at: where_)
                 if next(.batchnorm) {
@@ -137,28 +143,32 @@ struct Compiler {
         guard ops == [.conv, .relu, .conv] || ops == [.conv, .batchnorm, .relu, .conv] else {
             throw NetsError("\(where_): squeeze-excitation must be conv, [batchnorm,] relu, conv; found \(ops.map(\.rawValue))")
         }
-        func linear(_ conv: Layer, in inFeatures: Int, foldingIn bn: Layer?) throws -> Linear {
-            guard let name = conv.name, let out = conv.out, conv.kernel == 1, (conv.groups ?? 1) == 1,
-                  (conv.stride ?? 1) == 1, (conv.padding ?? [0]).allSatisfy({ $0 == 0 }) else {
-                throw NetsError("\(where_): squeeze-excitation's convolutions must be 1x1, ungrouped and unpadded")
-            }
-            var weight = try reader.take("\(name).weight", shape: [out, inFeatures, 1, 1])
-            var bias = conv.bias == true ? try reader.take("\(name).bias", shape: [out]) : [Float](repeating: 0, count: out)
-            if let bn {
-                let norm = try batchNorm(bn, features: out, at: where_)
-                for o in 0..<out {
-                    for i in 0..<inFeatures { weight[o * inFeatures + i] *= norm.scale[o] }
-                    bias[o] = bias[o] * norm.scale[o] + norm.shift[o]
-                }
-            }
-            return Linear(inFeatures: inFeatures, outFeatures: out, weight: weight, bias: bias)
-        }
-        let reduce = try linear(inner[0], in: channels, foldingIn: inner.count == 4 ? inner[1] : nil)
-        let expand = try linear(inner.last!, in: reduce.outFeatures, foldingIn: nil)
+        let part = "squeeze-excitation's convolutions"
+        let reduce = try pointwiseLinear(inner[0], in: channels, foldingIn: inner.count == 4 ? inner[1] : nil, part: part, at: where_)
+        let expand = try pointwiseLinear(inner.last!, in: reduce.outFeatures, foldingIn: nil, part: part, at: where_)
         guard expand.outFeatures == channels else {
             throw NetsError("\(where_): squeeze-excitation expands to \(expand.outFeatures) channels, the input has \(channels)")
         }
         return SqueezeExcitation(reduce: reduce, expand: expand)
+    }
+
+    /// A 1x1 convolution on pooled features, read as the linear layer it is: the weights laid
+    /// out [out, in, 1, 1] are those of [out, in]. `bn`, a batch norm after it, is folded in.
+    func pointwiseLinear(_ conv: Layer, in inFeatures: Int, foldingIn bn: Layer?, part: String, at where_: String) throws -> Linear {
+        guard let name = conv.name, let out = conv.out, conv.kernel == 1, (conv.groups ?? 1) == 1,
+              (conv.stride ?? 1) == 1, (conv.padding ?? [0]).allSatisfy({ $0 == 0 }) else {
+            throw NetsError("\(where_): \(part) must be 1x1, ungrouped and unpadded")
+        }
+        var weight = try reader.take("\(name).weight", shape: [out, inFeatures, 1, 1])
+        var bias = conv.bias == true ? try reader.take("\(name).bias", shape: [out]) : [Float](repeating: 0, count: out)
+        if let bn {
+            let norm = try batchNorm(bn, features: out, at: where_)
+            for o in 0..<out {
+                for i in 0..<inFeatures { weight[o * inFeatures + i] *= norm.scale[o] }
+                bias[o] = bias[o] * norm.scale[o] + norm.shift[o]
+            }
+        }
+        return Linear(inFeatures: inFeatures, outFeatures: out, weight: weight, bias: bias)
     }
 
     /// conv then BN equals one convolution with weights scaled per output channel and a bias.

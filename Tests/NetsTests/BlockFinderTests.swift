@@ -44,6 +44,19 @@ final class BlockFinderTests: XCTestCase {
         XCTAssertEqual(arch.classes, 10)
     }
 
+    func testAOneByOneConvolutionAfterThePoolingIsTheClassifier() throws {
+        let convHead = [GraphNode(id: "pool", layer: .globalAvgPool, inputs: ["out"]),
+                        GraphNode(id: "fc", layer: .conv("fc", out: 7, kernel: 1, bias: true), inputs: ["pool"]),
+                        GraphNode(id: "flat", layer: Layer(op: .flatten), inputs: ["fc"])]
+        let arch = try find(residual() + convHead)
+        XCTAssertEqual(arch.head.map(\.op), [.globalAvgPool, .conv, .flatten])
+        XCTAssertEqual(arch.classes, 7, "timm's ResNetV2 writes its classifier so")
+        // A convolution before the pooling gives no class scores.
+        let noClassifier = [GraphNode(id: "fc", layer: .conv("fc", out: 7, kernel: 1), inputs: ["out"]),
+                            GraphNode(id: "pool", layer: .globalAvgPool, inputs: ["fc"])]
+        assertFails(residual() + noClassifier, mentioning: "does not end in a linear layer (or a 1x1 convolution on pooled features)")
+    }
+
     func testOptionAFromSubsamplingAndChannelPadding() throws {
         let zeroPad = [node("sub", .subsample, "r0", module: "block.shortcut"),
                        GraphNode(id: "pad", op: .padChannels, inputs: ["sub"], module: "block.shortcut", before: 2, after: 2)]

@@ -108,7 +108,8 @@ final class BlockTests: XCTestCase {
     /// A projection computed once serves a removed block and the intact block: the removal leaves
     /// it as it was, the run adds into it, and both equal the block run on its own, bit for bit.
     func testAProjectionSharedByTheRemovedAndTheIntactBlockChangesNoOutput() throws {
-        for name in ["resnet20_b", "resnet8_c", "preact8_b", "bottleneck_small", "timm_resnet18d", "timm_seresnet18"] {
+        for name in ["resnet20_b", "resnet8_c", "preact8_b", "bottleneck_small", "timm_resnet18d", "timm_seresnet18",
+                     "timm_resnetv2_50d"] {
             let network = try ModelFile.load(fixture("\(name).model.h5"))
             var current = try network.runStem(images(for: network, count: 2))
             var projecting = 0

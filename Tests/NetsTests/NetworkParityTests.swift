@@ -129,6 +129,9 @@ final class NetworkParityTests: XCTestCase {
     func testTimmResNet18DDeepStemAndAveragePoolShortcut() throws { try check("timm_resnet18d") }
     func testTimmSEResNet18SqueezeExcitationInTheBranch() throws { try check("timm_seresnet18") }
     func testTransformersResNet() throws { try check("hf_resnet") }
+    /// Pre-activation bottlenecks whose projections read the pre-activation, a final batch norm and
+    /// ReLU, and a classifier written as a 1x1 convolution on the pooled map.
+    func testTimmResNetV2PreActivationWithAConvolutionClassifier() throws { try check("timm_resnetv2_50d") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

@@ -12,6 +12,34 @@ final class NetworkTests: XCTestCase {
         return (network, nhwc(try data.read(as: Float.self), shape: try data.shape), labels, expected)
     }
 
+    /// A classifier written as a 1x1 convolution on the pooled map (timm's ResNetV2) is the linear
+    /// layer it equals: checked against the mean and dot product written out; any other
+    /// convolution on pooled features is refused with the layer named.
+    func testAOneByOneConvolutionOnPooledFeaturesIsALinearClassifier() throws {
+        let (channels, classes) = (3, 2)
+        var weights = Weights(source: "test weights")
+        let w: [Float] = [0.5, -1, 2, 0.25, 1.5, -0.75], b: [Float] = [0.1, -0.2]
+        weights.entries["fc.weight"] = Weights.Entry(shape: [classes, channels, 1, 1], values: w)
+        weights.entries["fc.bias"] = Weights.Entry(shape: [classes], values: b)
+        func architecture(kernel: Int) -> Architecture {
+            Architecture(name: "pooled conv", input: InputShape(channels: channels, height: 2, width: 2), stem: [], blocks: [],
+                         head: [.globalAvgPool, .conv("fc", out: classes, kernel: kernel, bias: true), Layer(op: .flatten)],
+                         classes: classes)
+        }
+        let network = try Network(architecture(kernel: 1), weights: weights)
+        let pixels: [Float] = (0..<(2 * 2 * channels)).map { Float($0) * 0.5 - 1 }   // NHWC, one image
+        let logits = try network.forward(Tensor(shape: [1, 2, 2, channels], values: pixels)).values
+        let mean = (0..<channels).map { c in (0..<4).map { pixels[$0 * channels + c] }.reduce(0, +) / 4 }
+        for k in 0..<classes {
+            let want = (0..<channels).map { w[k * channels + $0] * mean[$0] }.reduce(b[k], +)
+            XCTAssertEqual(logits[k], want, accuracy: 1e-6)
+        }
+        XCTAssertThrowsError(try Network(architecture(kernel: 3), weights: weights)) { error in
+            XCTAssertTrue("\(error)".contains("head layer 1 (conv 'fc'): a convolution on pooled features must be 1x1, ungrouped and unpadded"),
+                          "«\(error)»")
+        }
+    }
+
     func testReorderedBlocksMatchPyTorch() throws {
         for name in ["resnet20_a", "preact20_a"] {
             let (network, input, _, expected) = try load(name)
