@@ -419,10 +419,16 @@ def export(args):
     for name in plain:
         if name not in modules:
             raise ExportError(f"--plain-blocks names '{name}', which is not a module of {type(model).__name__}")
-    nodes, _, program = graph_capture.capture(model, input_shape)
-    arch = architecture(model, input_shape, prep, name=args.name or default_name(args), plain=plain, nodes=nodes)
+    # The file holds what the network computes with: weights a module standardises at each call
+    # are written standardised. The check below runs the model as given.
+    written, standardized = graph_capture.standardized_weights(model)
+    if standardized:
+        print(f"export_pytorch: {standardized} weight-standardised convolutions (StdConv2d) written with their "
+              "standardised weights", file=sys.stderr)
+    nodes, _, program = graph_capture.capture(written, input_shape)
+    arch = architecture(written, input_shape, prep, name=args.name or default_name(args), plain=plain, nodes=nodes)
     source = f"export_pytorch.py {args.model}" + (f" from {os.path.basename(args.checkpoint)}" if args.checkpoint else " (random weights)")
-    write_model(args.output, arch, model.state_dict(), source=source, mean_image=mean_image)
+    write_model(args.output, arch, written.state_dict(), source=source, mean_image=mean_image)
     if args.no_check:
         print(f"wrote {args.output} (not checked against PyTorch: --no-check)")
         return

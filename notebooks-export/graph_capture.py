@@ -236,6 +236,29 @@ class _Lowering:
         self._batchnorm(node, x, w, b, mean, var, _arg(node, 6, "eps", 1e-5))
         self.tuples[node.name] = node.name
 
+    def op_group_norm(self, node):
+        # aten.group_norm(x, num_groups, weight, bias, eps, cudnn_enabled)
+        x, groups = node.args[0], int(node.args[1])
+        w, b = _arg(node, 2, "weight", None), _arg(node, 3, "bias", None)
+        if w is None or b is None:
+            raise CaptureError(f"{_where(node)}: a group norm without affine weights is not supported")
+        key = self.weight(node, w, "weight")
+        prefix = self._prefix(node, key, ".weight")
+        if self.weight(node, b, "bias") != prefix + ".bias":
+            raise CaptureError(f"{_where(node)}: its bias is not '{prefix}.bias'")
+        self.emit(node, "groupnorm", [self.tensor_input(node, x)], name=prefix, groups=groups,
+                  eps=float(_arg(node, 4, "eps", 1e-5)))
+
+    def op_native_group_norm(self, node):
+        # aten.native_group_norm(x, weight, bias, N, C, HxW, group, eps): read as group_norm.
+        args = tuple(node.args)
+        node.args = (args[0], args[6], args[1], args[2], args[7])
+        try:
+            self.op_group_norm(node)
+        finally:
+            node.args = args
+        self.tuples[node.name] = node.name
+
     def op_relu(self, node):
         self.emit(node, "relu", [self.tensor_input(node, node.args[0])])
 
@@ -259,7 +282,18 @@ class _Lowering:
             floor = ((h + 2 * padding - kernel) // stride + 1, (w + 2 * padding - kernel) // stride + 1)
             if tuple(_shape(node)[2:]) != floor:
                 raise CaptureError(f"{_where(node)}: max pooling in ceil mode changes the size here; not supported")
-        self.emit(node, "maxpool", [self.tensor_input(node, node.args[0])], kernel=kernel, stride=stride, padding=[padding])
+        source = self.tensor_input(node, node.args[0])
+        pad = self.pending_pad.pop(source, None) if hasattr(self, "pending_pad") else None
+        if pad is None:
+            self.emit(node, "maxpool", [source], kernel=kernel, stride=stride, padding=[padding])
+            return
+        # Zero padding then pooling (Big Transfer's 'fixed' stem): a window over the zeros, as Keras'
+        # ZeroPadding2D before MaxPooling2D.
+        source, sides = pad
+        if padding != 0 or len(set(sides)) != 1:
+            raise CaptureError(f"{_where(node)}: zero padding {list(sides)} before a max pooling with padding {padding} "
+                               "is supported only as equal padding on every side and none in the pooling")
+        self.emit(node, "maxpool", [source], kernel=kernel, stride=stride, padding=[int(sides[0])], zeroPadded=True)
 
     def op_max_pool2d_with_indices(self, node):
         self.op_max_pool2d(node)
@@ -374,10 +408,12 @@ class _Lowering:
                 raise CaptureError(f"{_where(node)}: pads channels and pixels at once")
             self.emit(node, "pad_channels", [source], before=int(before), after=int(after))
             return
-        # Zero pixels around a map: folded into the convolution that reads it.
+        # Zero pixels around a map: folded into the convolution or max pooling that reads it.
         consumers = list(node.users)
-        if not all(_op_name(c) in ("conv2d", "convolution") and c.args[0] is node for c in consumers):
-            raise CaptureError(f"{_where(node)}: zero padding of pixels is only supported right before a convolution")
+        readers = ("conv2d", "convolution", "max_pool2d", "max_pool2d_with_indices")
+        if not all(_op_name(c) in readers and c.args[0] is node for c in consumers):
+            raise CaptureError(f"{_where(node)}: zero padding of pixels is only supported right before a convolution "
+                               "or a max pooling")
         if not hasattr(self, "pending_pad"):
             self.pending_pad = {}
         self.value[node.name] = node.name
@@ -427,6 +463,45 @@ def capture(model, input_shape):
     if getattr(lowering, "pending_pad", None):
         raise CaptureError("zero padding was not followed by a convolution")
     return nodes, sorted(lowering.used), program
+
+
+def standardized_weights(model):
+    """The model with each of timm's weight-standardised convolutions (StdConv2d, Big Transfer's)
+    replaced by a plain convolution holding the weights it standardises at every call, computed
+    by the same batch_norm call. Each replacement must give the module's output bit for bit on a
+    random input. Returns (model, count); a copy only when something was replaced."""
+    import copy
+
+    import torch.nn.functional as F
+
+    kinds = {type(m).__name__ for m in model.modules()}
+    if "StdConv2dSame" in kinds or "ScaledStdConv2d" in kinds or "ScaledStdConv2dSame" in kinds:
+        raise CaptureError("weight-standardised convolutions with 'same' padding or a gain (StdConv2dSame, "
+                           "ScaledStdConv2d: NFNets) are not supported; StdConv2d is")
+    if "StdConv2d" not in kinds:
+        return model, 0
+    model = copy.deepcopy(model).eval()
+    count = 0
+    for parent in list(model.modules()):
+        for key, child in list(parent.named_children()):
+            if type(child).__name__ != "StdConv2d":
+                continue
+            plain = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, child.padding,
+                              child.dilation, child.groups, bias=child.bias is not None)
+            with torch.no_grad():
+                # timm's StdConv2d.forward, the same call.
+                weight = F.batch_norm(child.weight.reshape(1, child.out_channels, -1), None, None, training=True,
+                                      momentum=0., eps=child.eps).reshape_as(child.weight)
+                plain.weight.copy_(weight)
+                if child.bias is not None:
+                    plain.bias.copy_(child.bias)
+                probe = torch.randn(1, child.in_channels, 9, 9, generator=torch.Generator().manual_seed(count))
+                if not torch.equal(child(probe), plain(probe)):
+                    raise CaptureError(f"module '{key}' (StdConv2d): its standardised weights do not reproduce its output; "
+                                       "this timm version computes them otherwise")
+            setattr(parent, key, plain)
+            count += 1
+    return model, count
 
 
 def stochastic_depth(model):

@@ -7,7 +7,7 @@ summed cross-entropy at the input. Most also hold logits with blocks removed, co
 replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
-PreActResNet-18, timm's resnet18d, seresnet18 and resnetv2_50d and a transformers ResNet, all narrow.
+PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d and a Big Transfer ResNetV2 and a transformers ResNet, all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
     ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
@@ -80,6 +80,10 @@ class Scaled(nn.Module):
             out = torch.relu(b.bn1(b.conv1(x)))
             out = b.bn3(b.conv3(torch.relu(b.bn2(b.conv2(out)))))
             return torch.relu(a * out + (b.downsample(x) if b.downsample is not None else x))
+        if type(b).__name__ == "PreActBottleneck":   # timm's ResNetV2, as its forward writes it
+            pre = b.norm1(x)
+            skip = b.downsample(pre) if b.downsample is not None else x
+            return a * b.conv3(b.norm3(b.conv2(b.norm2(b.conv1(pre))))) + skip
         raise TypeError(type(b))
 
 
@@ -134,7 +138,7 @@ class SplitMix64:
 
 def reinitialized_state(block_module, block_index, seed, prefix):
     """A block's weights redrawn as docs/results-format.md specifies for `lesion reinit`:
-    He-normal (fan out) convolutions, zero biases, identity batch norms; SplitMix64 seeded with
+    He-normal (fan out) convolutions, zero biases, identity batch and group norms; SplitMix64 seeded with
     seed + block, names in sorted order, one Box-Muller pair per value."""
     import math
 
@@ -144,8 +148,8 @@ def reinitialized_state(block_module, block_index, seed, prefix):
     for name in sorted(state):
         shape = tuple(state[name].shape)
         base = name.rsplit(".", 1)[0]
-        batchnorm = base + ".running_mean" in state
-        if name.endswith(".running_var") or (batchnorm and name.endswith(".weight")):
+        norm = base + ".running_mean" in state or len(shape) == 1   # a batch or group norm's scale
+        if name.endswith(".running_var") or (norm and name.endswith(".weight")):
             values = np.ones(shape, np.float32)
         elif name.endswith(".weight") and len(shape) >= 2:
             std = math.sqrt(2 / (shape[0] * int(np.prod(shape[2:]))))
@@ -411,8 +415,9 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
     generator = torch.Generator().manual_seed(seed)
     um.randomize_batchnorm(model, generator)
     model.eval()
-    arch = ex.architecture(model, input_shape, name=name, plain=ex.plain_blocks(model))
-    ex.write_model(os.path.join(out, f"{name}.model.h5"), arch, model.state_dict(), source="make_nets_fixtures.py")
+    written, _ = ex.graph_capture.standardized_weights(model)   # the oracles below run `model` as it is
+    arch = ex.architecture(written, input_shape, name=name, plain=ex.plain_blocks(model))
+    ex.write_model(os.path.join(out, f"{name}.model.h5"), arch, written.state_dict(), source="make_nets_fixtures.py")
     x = well_conditioned_inputs(model, batch, input_shape, generator)
     labels = torch.randint(0, ex.classes(arch), (batch,), generator=generator)
     x.requires_grad_(True)
@@ -497,6 +502,8 @@ def main():
     # ones above stay as they were.
     torch.manual_seed(1)
     make(out, "timm_resnetv2_50d", zoo.narrow_timm_v2(), (3, 64, 64), drops=[(0,), (1,), (2,)])
+    torch.manual_seed(2)
+    make(out, "timm_bit", zoo.narrow_timm_bit(), (3, 64, 64), drops=[(0,), (2,)], duplicates=[2], scales=[(2, 0.5)])
 
 
 if __name__ == "__main__":

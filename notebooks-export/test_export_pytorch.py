@@ -131,7 +131,8 @@ def test_torchvision_timm_and_transformers_models(folder):
              ("timm:resnet18d", "{}", "3,64,64"),
              ("timm:seresnet18", "{}", "3,64,64"),
              ("timm:resnet26d", '{"num_classes": 10}', "3,64,64"),
-             ("timm:resnetv2_50d", '{"num_classes": 10}', "3,64,64")]   # pre-activation, a 1x1 conv classifier
+             ("timm:resnetv2_50d", '{"num_classes": 10}', "3,64,64"),   # pre-activation, a 1x1 conv classifier
+             ("timm:resnetv2_50x1_bit", '{"num_classes": 10}', "3,64,64")]   # group norm, standardised weights
     for model, arguments, size in cases:
         out = os.path.join(folder, model.replace(":", "_") + ".h5")
         output = export(model, "--model-args", arguments, "--input", size, "--preprocess", "imagenet", "-o", out)

@@ -196,7 +196,8 @@ def small_bottleneck_resnet(num_classes=10, planes=(4, 8, 8, 16), blocks=(1, 2, 
 
 
 def randomize_batchnorm(model, generator):
-    """Non-trivial batch-norm statistics, so that folding BN into convolutions is really tested."""
+    """Non-trivial batch-norm statistics, so that folding BN into convolutions is really tested;
+    group norms' scales and shifts too."""
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
@@ -205,3 +206,7 @@ def randomize_batchnorm(model, generator):
                 module.bias.copy_(torch.randn(c, generator=generator) * 0.1)
                 module.running_mean.copy_(torch.randn(c, generator=generator) * 0.1)
                 module.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
+            elif isinstance(module, nn.GroupNorm):   # its scale and shift (it keeps no statistics)
+                c = module.num_channels
+                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(c, generator=generator) * 0.1)

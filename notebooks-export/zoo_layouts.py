@@ -12,6 +12,8 @@
 - narrow_timm_v2(): timm's pre-activation ResNetV2 as resnetv2_50d builds it (deep stem, average-pool
   projections taken from the pre-activation, bottlenecks, a final batch norm and ReLU, and a
   classifier that is a 1x1 convolution on the pooled map), with narrow stages.
+- narrow_timm_bit(): the same with Big Transfer's weight-standardised convolutions, group norm and
+  zero-padded stem pooling.
 - small_hf_config(): a transformers ResNetConfig small enough to commit.
 """
 import torch.nn as nn
@@ -159,6 +161,20 @@ def narrow_timm_v2(num_classes=10, channels=(16, 32, 64, 128), layers=(1, 2, 1, 
 
     return ResNetV2(list(layers), channels=channels, num_classes=num_classes, stem_chs=channels[0] // 2,
                     stem_type="deep", avg_down=True, conv_layer=create_conv2d, norm_layer=BatchNormAct2d)
+
+
+def narrow_timm_bit(num_classes=10, channels=(16, 32, 64, 128), layers=(1, 2, 1, 1), groups=4):
+    """timm's ResNetV2 with Big Transfer's arguments (resnetv2_50x1_bit: weight-standardised
+    convolutions, group norm, the 'fixed' stem's zero padding before max pooling), narrow, with
+    `groups` groups where BiT has 32."""
+    from functools import partial
+
+    from timm.layers import GroupNormAct, StdConv2d
+    from timm.models.resnetv2 import ResNetV2
+
+    return ResNetV2(list(layers), channels=channels, num_classes=num_classes, stem_chs=channels[0] // 2,
+                    stem_type="fixed", conv_layer=partial(StdConv2d, eps=1e-8),
+                    norm_layer=partial(GroupNormAct, num_groups=groups))
 
 
 def small_hf_config(layer_type="basic", num_labels=10):

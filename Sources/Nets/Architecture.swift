@@ -146,6 +146,8 @@ public struct Layer: Codable, Equatable, Sendable {
         /// y = x · sigmoid(expand(relu(reduce(mean over h, w of x)))), per channel: `layers`
         /// holds reduce (a 1x1 convolution with bias), relu and expand.
         case squeezeExcitation = "squeeze_excitation"
+        /// Group normalisation over `groups` runs of channels, per image (`name`.weight, .bias).
+        case groupnorm
     }
 
     public var op: Op

@@ -38,6 +38,11 @@ struct Compiler {
                 let relu = next(.relu)
                 if relu { index += 1 }
                 steps.append(.scaleShift(bn, relu: relu))
+            case .groupnorm:
+                let norm = try groupNorm(layer, at: where_)
+                let relu = next(.relu)
+                if relu { index += 1 }
+                steps.append(.groupNorm(norm, relu: relu))
             case .relu:
                 steps.append(.relu)
             case .maxpool:
@@ -132,6 +137,15 @@ struct Compiler {
             mean: try reader.take("\(name).running_mean", shape: [c]),
             variance: try reader.take("\(name).running_var", shape: [c]),
             eps: layer.eps ?? 1e-5)
+    }
+
+    func groupNorm(_ layer: Layer, at where_: String) throws -> GroupNorm {
+        guard features == nil else { throw NetsError("\(where_): group norm needs an image, not pooled features") }
+        guard let name = layer.name, let groups = layer.groups, groups >= 1, channels % groups == 0 else {
+            throw NetsError("\(where_): group norm needs a name and a number of groups that divides its \(channels) channels")
+        }
+        return GroupNorm(groups: groups, gamma: try reader.take("\(name).weight", shape: [channels]),
+                         beta: try reader.take("\(name).bias", shape: [channels]), eps: layer.eps ?? 1e-5)
     }
 
     /// reduce (1x1 conv with bias, optionally a batch norm), ReLU, expand (1x1 conv with bias),

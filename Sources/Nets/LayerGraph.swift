@@ -33,6 +33,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
         case conv, batchnorm, relu, maxpool, avgpool, flatten, linear
         case globalAvgPool = "global_avg_pool"
         case squeezeExcitation = "squeeze_excitation"
+        case groupnorm
         // Joins and gates, which the block finder turns into blocks.
         case add, mul, sigmoid
         /// 1 − x (a highway network's carry gate).
@@ -57,6 +58,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
             case .linear: .linear
             case .globalAvgPool: .globalAvgPool
             case .squeezeExcitation: .squeezeExcitation
+            case .groupnorm: .groupnorm
             default: nil
             }
         }
@@ -128,5 +130,5 @@ public struct GraphNode: Codable, Equatable, Sendable {
 
 extension GraphNode.Op {
     static let allLayerOps: [GraphNode.Op] = [.conv, .batchnorm, .relu, .maxpool, .avgpool, .flatten, .linear, .globalAvgPool,
-                                               .squeezeExcitation]
+                                               .squeezeExcitation, .groupnorm]
 }

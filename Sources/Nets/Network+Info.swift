@@ -37,6 +37,7 @@ extension Step {
             let parameters = g.weightCount + g.outChannels
             return (parameters, g.weightCount * size.height * size.width, [size.height, size.width, g.outChannels])
         case .scaleShift(let bn, _): return (2 * bn.scale.count, 0, input)
+        case .groupNorm(let norm, _): return (2 * norm.channels, 0, input)
         case .relu: return (0, 0, input)
         case .maxPool(let pool):
             let (h, w) = pool.outputSize(input[0], input[1])

@@ -3,7 +3,8 @@ import Foundation
 /// A block's weights redrawn as at initialisation, for Zhang, Bengio & Singer's (2019)
 /// re-initialisation robustness: convolutions He-normal as torchvision initialises ResNets
 /// (std = √(2 / fan_out), fan_out = out channels × kernel area), every bias 0, batch norm reset
-/// to the identity (γ 1, β 0, running mean 0, running variance 1).
+/// to the identity (γ 1, β 0, running mean 0, running variance 1), and so a group norm's γ and β
+/// (a one-dimensional weight is a norm's scale).
 ///
 /// The draw is specified so that any implementation gives the same numbers (the PyTorch fixture
 /// script reproduces it): a SplitMix64 generator seeded with `seed &+ block`, the block's weights
@@ -18,9 +19,9 @@ public enum Reinitialization {
             let shape = shapes[name]!
             let count = shape.reduce(1, *)
             let prefix = String(name[..<(name.lastIndex(of: ".") ?? name.endIndex)])
-            let isBatchNorm = shapes["\(prefix).running_mean"] != nil
+            let isNorm = shapes["\(prefix).running_mean"] != nil || shape.count == 1
             let values: [Float]
-            if name.hasSuffix(".running_var") || (isBatchNorm && name.hasSuffix(".weight")) {
+            if name.hasSuffix(".running_var") || (isNorm && name.hasSuffix(".weight")) {
                 values = [Float](repeating: 1, count: count)
             } else if name.hasSuffix(".weight") && shape.count >= 2 {
                 let fanOut = Double(shape[0] * shape.dropFirst(2).reduce(1, *))

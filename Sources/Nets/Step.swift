@@ -3,6 +3,7 @@
 enum Step {
     case conv(Convolution, relu: Bool)
     case scaleShift(ScaleShift, relu: Bool)
+    case groupNorm(GroupNorm, relu: Bool)
     case relu
     case maxPool(MaxPool)
     case avgPool(AvgPool)
@@ -14,6 +15,7 @@ enum Step {
         switch self {
         case .conv(let conv, let relu): return try conv.forward(x, relu: relu)
         case .scaleShift(let bn, let relu): return try bn.forward(x, relu: relu)
+        case .groupNorm(let norm, let relu): return try norm.forward(x, relu: relu)
         case .relu:
             let y = Tensor(shape: x.shape)
             ParallelElementwise.relu(x, into: y)
@@ -35,6 +37,8 @@ enum Step {
             return try conv.backwardData(g, inputShape: input.shape)
         case .scaleShift(let bn, let relu):
             return bn.backward(g, reluOutput: relu ? try output.values() : nil)
+        case .groupNorm(let norm, let relu):
+            return norm.backward(g, input: try input.values(), reluOutput: relu ? try output.values() : nil)
         case .relu:
             try output.maskReLUGradient(g)
             return g
@@ -49,17 +53,17 @@ enum Step {
     /// Whether the backward pass reads the input's values, not just its shape.
     var readsInput: Bool {
         switch self {
-        case .maxPool, .squeezeExcitation: true
+        case .maxPool, .squeezeExcitation, .groupNorm: true
         default: false
         }
     }
 
     /// Whether the backward pass reads the output's values: max pooling routes to the tap equal
-    /// to it, and batch norm's fused ReLU masks with it in the same pass.
+    /// to it, and a norm's fused ReLU masks with it in the same pass.
     var readsOutput: Bool {
         switch self {
         case .maxPool: true
-        case .scaleShift(_, let relu): relu
+        case .scaleShift(_, let relu), .groupNorm(_, let relu): relu
         default: false
         }
     }

@@ -132,6 +132,9 @@ final class NetworkParityTests: XCTestCase {
     /// Pre-activation bottlenecks whose projections read the pre-activation, a final batch norm and
     /// ReLU, and a classifier written as a 1x1 convolution on the pooled map.
     func testTimmResNetV2PreActivationWithAConvolutionClassifier() throws { try check("timm_resnetv2_50d") }
+    /// Big Transfer's form: group norm (forward and input gradient), weights standardised by the
+    /// exporter, zero padding before the stem's max pooling.
+    func testTimmBigTransferGroupNormAndStandardisedWeights() throws { try check("timm_bit") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

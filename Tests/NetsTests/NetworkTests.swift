@@ -40,6 +40,19 @@ final class NetworkTests: XCTestCase {
         }
     }
 
+    /// Group norms keep no statistics: a network without a batch norm has nothing to re-estimate,
+    /// and says so instead of running a recalibration that changes nothing.
+    func testRecalibrationRefusesANetworkWithoutBatchNorm() throws {
+        let groupNormed = try ModelFile.load(fixture("timm_bit.model.h5"))
+        XCTAssertThrowsError(try groupNormed.checkRecalibratable()) { error in
+            XCTAssertTrue("\(error)".contains("timm_bit.model.h5: it has no batch norm (a group norm keeps no statistics)"), "«\(error)»")
+            XCTAssertEqual((error as? NetsError)?.kind, .badInput)
+        }
+        for name in ["resnet20_a", "preact8_b", "timm_seresnet18", "timm_resnetv2_50d", "highway"] {
+            XCTAssertNoThrow(try ModelFile.load(fixture("\(name).model.h5")).checkRecalibratable(), name)
+        }
+    }
+
     func testReorderedBlocksMatchPyTorch() throws {
         for name in ["resnet20_a", "preact20_a"] {
             let (network, input, _, expected) = try load(name)
