@@ -59,6 +59,14 @@ public struct Architecture: Codable, Equatable, Sendable {
         if !trainedWith.isEmpty { try c.encode(trainedWith, forKey: .trainedWith) }
         if batchNormFolded { try c.encode(true, forKey: .batchNormFolded) }
     }
+
+    /// Every kind of layer the network holds, in the stem, the blocks (shortcuts and gates too),
+    /// the head and inside squeeze-excitation.
+    public var layerOps: Set<Layer.Op> {
+        func ops(_ layers: [Layer]) -> [Layer.Op] { layers.flatMap { [$0.op] + ops($0.layers ?? []) } }
+        let lists = [stem, head] + blocks.flatMap { [$0.preact, $0.branch, $0.shortcut.layers ?? [], $0.gate.map { [$0] } ?? []] }
+        return Set(lists.flatMap(ops))
+    }
 }
 
 public struct InputShape: Codable, Equatable, Sendable {

@@ -78,12 +78,7 @@ extension Network {
                             + "(torch.onnx.export(..., do_constant_folding=False, training=TrainingMode.PRESERVE), or "
                             + "export_pytorch.py)")
         }
-        let a = architecture
-        let lists = [a.stem, a.head] + a.blocks.flatMap { [$0.preact, $0.branch, $0.shortcut.layers ?? [], $0.gate.map { [$0] } ?? []] }
-        func holdsBatchNorm(_ layers: [Layer]) -> Bool {
-            layers.contains { $0.op == .batchnorm || holdsBatchNorm($0.layers ?? []) }
-        }
-        guard lists.contains(where: holdsBatchNorm) else {
+        guard architecture.layerOps.contains(.batchnorm) else {
             throw NetsError(.badInput, "\(origin.source): it has no batch norm (a group norm keeps no statistics), so there is "
                             + "nothing to re-estimate; run without --recalibrate-bn")
         }

@@ -6,6 +6,8 @@ public struct NetworkSummary: Codable, Sendable {
         public var stage: Int
         public var kind: String
         public var form: String?
+        /// A norm and ReLU open the branch (He et al.'s identity mappings), not close the block.
+        public var preactivation: Bool
         public var shortcut: String
         public var downsampling: Bool
         public var input: [Int]
@@ -24,6 +26,8 @@ public struct NetworkSummary: Codable, Sendable {
     public var preprocessing: String
     public var trainedWith: [String]
     public var batchNormFolded: Bool
+    /// Whether any layer is a group norm (per image: no statistics to re-estimate).
+    public var groupNorm: Bool
     public var blocks: [BlockSummary]
 }
 
@@ -94,7 +98,7 @@ extension Network {
             }
             macs += cost.macs
             return .init(index: block.index, name: block.spec.name, stage: block.spec.stage, kind: block.spec.kind.rawValue,
-                         form: block.spec.form, shortcut: shortcutName(block), downsampling: block.isDownsampling,
+                         form: block.spec.form, preactivation: isPreactivation(block.spec, index: block.index), shortcut: shortcutName(block), downsampling: block.isDownsampling,
                          input: block.inputShape, output: block.outputShape, parameters: blockParameters[block.index],
                          macs: cost.macs)
         }
@@ -104,7 +108,17 @@ extension Network {
         return NetworkSummary(name: architecture.name, input: input, classes: architecture.classes,
                               parameters: parameterCount, macs: macs, preprocessing: architecture.preprocessing.summary,
                               trainedWith: architecture.trainedWith, batchNormFolded: architecture.batchNormFolded,
-                              blocks: blockSummaries)
+                              groupNorm: architecture.layerOps.contains(.groupnorm), blocks: blockSummaries)
+    }
+
+    /// A residual block with no ReLU after its add whose branch opens with a norm. The first
+    /// block's opening norm may sit at the stem's end: the block finder puts the layers before
+    /// the first add in the stem.
+    private func isPreactivation(_ spec: BlockSpec, index: Int) -> Bool {
+        guard spec.kind == .residual, !spec.mergeReLU else { return false }
+        let norms: Set<Layer.Op> = [.batchnorm, .groupnorm]
+        if (spec.preact + spec.branch).prefix(while: { $0.op != .conv }).contains(where: { norms.contains($0.op) }) { return true }
+        return index == 0 && architecture.stem.reversed().prefix(while: { $0.op != .conv }).contains { norms.contains($0.op) }
     }
 
     private func bodyOutput(_ block: Block) -> [Int] {

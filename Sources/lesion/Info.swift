@@ -35,13 +35,15 @@ enum InfoText {
             "\(grouped(s.parameters)) parameters, \(String(format: "%.3f", Double(s.macs) / 1e9)) GMAC per image",
             "preprocessing: \(s.preprocessing)",
         ] + s.trainedWith.map { "trained with \($0)" }
-          + (s.batchNormFolded ? ["batch norm folded into the convolutions by the export: no statistics to re-estimate"] : []) + [
+          + (s.batchNormFolded ? ["batch norm folded into the convolutions by the export: no statistics to re-estimate"] : [])
+          + (s.groupNorm ? ["group norm: normalised per image, with no statistics to re-estimate"] : []) + [
             "\(s.blocks.count) blocks (* = downsampling):",
         ]
         var table = TextColumns(["# ", "name", "stage", "kind", "form", "shortcut", "output", "params"],
                                 [.right, .left, .right, .left, .left, .left, .left, .right])
         for b in s.blocks {
-            table.append(["\(b.index)" + (b.downsampling ? "*" : " "), b.name, "\(b.stage)", b.kind, b.form ?? "", b.shortcut,
+            let form = (b.preactivation ? ["pre-act"] : []) + [b.form].compactMap { $0 }
+            table.append(["\(b.index)" + (b.downsampling ? "*" : " "), b.name, "\(b.stage)", b.kind, form.joined(separator: " "), b.shortcut,
                           "\(b.output[2])x\(b.output[0])x\(b.output[1])", grouped(b.parameters)])
         }
         lines += table.lines()

@@ -26,6 +26,18 @@ final class CLITests: XCTestCase {
         try assertGolden(result.stdout, "info-resnet8_c.txt")
     }
 
+    /// Pre-activation blocks are named so (the first one's opening norm sits at the stem's end),
+    /// and group norm is said to keep no statistics.
+    func testInfoNamesPreActivationBlocksAndGroupNorm() throws {
+        let result = try CLI.run(["info", netsFixture("timm_bit.model.h5")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertGolden(result.stdout, "info-timm_bit.txt")
+        let json = try JSONSerialization.jsonObject(with: Data(try CLI.run(["info", netsFixture("timm_bit.model.h5"), "--json"]).stdout.utf8))
+        let summary = try XCTUnwrap(json as? [String: Any])
+        XCTAssertEqual(summary["groupNorm"] as? Bool, true)
+        XCTAssertEqual((summary["blocks"] as? [[String: Any]])?.compactMap { $0["preactivation"] as? Bool }, [true, true, true, true, true])
+    }
+
     func testPathsForResNet110MatchGoldenText() throws {
         let result = try CLI.run(["paths", "--blocks", "54"])
         XCTAssertEqual(result.status, 0, result.stderr)
