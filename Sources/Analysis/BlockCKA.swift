@@ -50,7 +50,9 @@ public final class BlockCKA: Probe, ResultsGroup {
         selfColumns = [Double](repeating: 0, count: (other ?? network).blockCount)
     }
 
-    public var name: String { "cka" }
+    /// The results group it writes.
+    public static let groupID = "cka"
+    public var name: String { Self.groupID }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
     public var rowsCount: Int { network.blockCount }

@@ -26,7 +26,9 @@ public final class IterativeInference: Probe, ResultsGroup {
         ratioSums = cosineSums
     }
 
-    public var name: String { "inference" }
+    /// The results group it writes.
+    public static let groupID = "inference"
+    public var name: String { Self.groupID }
     public var id: String { name }
     /// Nothing from the shared intact pass: reading a branch there would unfuse its last convolution
     /// from the residual add and change the other probes' logits in their last bits. The probe

@@ -37,7 +37,9 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
         correct = [Int](repeating: 0, count: network.blockCount)
     }
 
-    public var name: String { "linear_probes" }
+    /// The results group it writes.
+    public static let groupID = "linear_probes"
+    public var name: String { Self.groupID }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
 

@@ -69,7 +69,9 @@ public final class LogitLens: FittedProbe, ResultsGroup {
         projectedTally = directTally
     }
 
-    public var name: String { "lens" }
+    /// The results group it writes.
+    public static let groupID = "lens"
+    public var name: String { Self.groupID }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
 

@@ -74,11 +74,20 @@ public final class Study {
     }
 
     /// Takes up, with --resume, what the file holds of groups that resume (`ResumableGroup`).
+    /// A group the file holds that does not resume (the representation probes, written whole at
+    /// the end) is measured again and replaced with --resume or --force, and refused otherwise.
     public func prepare(groups: [Probe & ResultsGroup]) throws {
+        try checkAddable(groupIDs: groups.map(\.id))
         for case let group as ResumableGroup in groups {
             let id = placed(group).id
             if try holdsToResume(id) { try group.resume(from: try ResultsFile.openRoot(output).group(id), path: output) }
         }
+    }
+
+    /// Refuses groups the file already holds, unless --resume or --force: called before probes
+    /// are made too, so that a refusal does not come after their fitting pass.
+    public func checkAddable(groupIDs: [String]) throws {
+        for id in groupIDs { _ = try holdsToResume(options.prefix.map { "\($0)/\(id)" } ?? id) }
     }
 
     /// Whether the file holds `id` for --resume to take up. Without --resume, a group the file

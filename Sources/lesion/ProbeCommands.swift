@@ -9,7 +9,7 @@ func runProbes(_ kinds: [ProbeKind], study: StudyOptions, options: ProbeOptions,
     guard study.shard == nil else {
         throw ValidationError("--shard splits lesion experiments into work units; the probes run whole (leave it out)")
     }
-    let (opened, _, probes) = try study.run([], label: label) { network, _ in
+    let (opened, _, probes) = try study.run([], label: label, groupIDs: kinds.map(\.groupID)) { network, _ in
         let other = try against.map { path -> Network in
             let other = try ModelFile.load(path)
             if let refusal = poolingRefusal(other) { throw NetsError("\(path): CKA: \(refusal)") }

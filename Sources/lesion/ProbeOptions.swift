@@ -9,6 +9,16 @@ enum ProbeKind: String, CaseIterable, ExpressibleByArgument {
 
     /// What `lesion study` runs unless told: the probes that need no fitting pass.
     static let studyDefault: [ProbeKind] = [.lens, .cka, .inference]
+
+    /// The results group the probe writes.
+    var groupID: String {
+        switch self {
+        case .lens: LogitLens.groupID
+        case .linear: LinearProbes.groupID
+        case .cka: BlockCKA.groupID
+        case .inference: IterativeInference.groupID
+        }
+    }
 }
 
 /// The options of the representation probes, shared by their commands and `lesion study`.

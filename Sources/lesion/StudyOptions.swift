@@ -28,13 +28,14 @@ struct StudyOptions: ParsableArguments {
 
     /// Opens the study and runs `experiments`, with a progress bar. Bad input exits with 3, a
     /// results-file conflict with 4.
-    func run(_ experiments: [Experiment], label: String,
+    func run(_ experiments: [Experiment], label: String, groupIDs: [String] = [],
              groups: (Network, Int) throws -> [Probe & ResultsGroup] = { _, _ in [] }) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
         guard let model, let data else { throw ValidationError("give a MODEL file and a DATA file") }
-        return try run(experiments, label: label, model: model, data: data, prefix: nil, groups: groups)
+        return try run(experiments, label: label, model: model, data: data, prefix: nil, groupIDs: groupIDs, groups: groups)
     }
 
-    func run(_ experiments: [Experiment], label: String, model: String, data: String, prefix: String?,
+    /// `groupIDs`: the groups `groups` will make, checked against the file before they are made.
+    func run(_ experiments: [Experiment], label: String, model: String, data: String, prefix: String?, groupIDs: [String] = [],
              groups: (Network, Int) throws -> [Probe & ResultsGroup],
              also: (Network) -> [ResultsGroup] = { _ in [] },
              leavingOutRefused: Bool = false) throws -> (Study, [ExperimentRun], [Probe & ResultsGroup]) {
@@ -69,6 +70,7 @@ struct StudyOptions: ParsableArguments {
             return false
         }
         let runs = try study.prepare(doable)
+        try study.checkAddable(groupIDs: groupIDs)
         let probes = try groups(study.network, study.runner.batches.count)
         try study.prepare(groups: probes)
         let progress = Progress(label, total: 1, quiet: quiet)

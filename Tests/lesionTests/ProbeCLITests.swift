@@ -80,6 +80,28 @@ final class ProbeCLITests: XCTestCase {
         return file
     }
 
+    /// A probe group the file already holds is not replaced without --force or --resume (it was,
+    /// silently), and the refusal comes before the fitting pass; --resume measures it again.
+    func testAProbeTheFileHoldsIsRefusedWithoutForceOrResume() throws {
+        let out = path("probes.h5")
+        let arguments = ["probe-linear", fixtureModel, fixtureData, "-o", out, "--quiet"]
+        XCTAssertEqual(try CLI.run(arguments).status, 0)
+        let first = try File.open(out).root.group("linear_probes").dataset("accuracy").read(as: Double.self)
+        let again = try CLI.run(arguments)
+        XCTAssertEqual(again.status, 4, again.stderr)
+        XCTAssertTrue(again.stderr.contains("\(out) already holds /linear_probes"), again.stderr)
+        // Before the probe is made: training data that does not fit the model would fail it (exit 3).
+        let early = try CLI.run(arguments + ["--train-data", try misfitData()])
+        XCTAssertEqual(early.status, 4, early.stderr)
+        for flag in ["--force", "--resume"] {
+            XCTAssertEqual(try CLI.run(arguments + [flag]).status, 0, flag)
+            XCTAssertEqual(try File.open(out).root.group("linear_probes").dataset("accuracy").read(as: Double.self), first, flag)
+        }
+        // Another probe is added beside it.
+        XCTAssertEqual(try CLI.run(["cka", fixtureModel, fixtureData, "-o", out, "--quiet"]).status, 0)
+        XCTAssertEqual(Set(try File.open(out).root.members().map(\.0)).isSuperset(of: ["linear_probes", "cka"]), true)
+    }
+
     func testBadInputIsRefusedAndWritesNothing() throws {
         let stemOnly = try blocklessModel()
         let misfit = try misfitData()
