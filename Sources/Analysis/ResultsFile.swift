@@ -116,6 +116,30 @@ public enum ResultsFile {
         try checkSameInputs(try openRoot(path), path: path, provenance: provenance, modelOnRoot: modelOnRoot)
     }
 
+    /// `lesion paths -o`: path counts join a results file only if they describe its network: the
+    /// model the file's results came from (by SHA-256, hashed only when the file records one),
+    /// or with --blocks, its block count. A /paths the file holds is replaced only with `force`.
+    public static func checkPathCountsAddable(_ path: String, model: String?, blocks: Int, force: Bool) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let root = try openRoot(path)
+        if root.contains("paths") && !force {
+            throw AnalysisError(.conflict, "\(path) already holds /paths; use --force to replace it")
+        }
+        if let model, root.hasAttribute("model_sha256") {
+            let held = try root.stringAttribute("model_sha256")
+            guard held == (try FileDigest.sha256(file: model)) else {
+                let heldFile = root.hasAttribute("model") ? try root.stringAttribute("model") : "another model"
+                throw AnalysisError(.conflict, "\(path) holds results for the model \(heldFile) (SHA-256 \(held.prefix(12))…), "
+                                    + "not \(model); write the path counts to another file")
+            }
+        }
+        if model == nil, root.contains("model"), case let info = try root.group("model"), info.hasAttribute("blocks"),
+           case let held = Int(try info.attribute("blocks", as: Int64.self)), held != blocks {
+            throw AnalysisError(.conflict, "\(path) holds results for a network of \(held) blocks, not \(blocks); "
+                                + "give --blocks \(held), or write the path counts to another file")
+        }
+    }
+
     /// Results of one model on one dataset per file: a run on another model or other data would
     /// replace the root's provenance and leave the earlier groups described wrongly. The images
     /// must be the same too, since the verdict judges every experiment against drop-one's intact

@@ -25,6 +25,7 @@ struct Paths: ParsableCommand {
     var share: [String] = ["19-35", "5-17"]
     @Flag(help: "Print the exact count of every length.") var counts = false
     @Option(name: .shortAndLong, help: "Also write the counts to this results file.") var output: String?
+    @Flag(help: "Replace the /paths group the results file already holds.") var force = false
     @Flag(help: "Print machine-readable JSON on stdout.") var json = false
 
     func validate() throws {
@@ -62,6 +63,7 @@ struct Paths: ParsableCommand {
         let ranges = try self.ranges()
         let tightest = distribution.tightestInterval(holding: 0.95)
         if let output {
+            try ResultsFile.checkPathCountsAddable(output, model: model, blocks: distribution.factors.count, force: force)
             try ResultsFile.saveGroups(output, [PathCounts(distribution)],
                                        commandLine: CommandLine.arguments.joined(separator: " "), toolVersion: UnravelVersion.string)
         }

@@ -38,6 +38,33 @@ final class CLITests: XCTestCase {
         XCTAssertEqual((summary["blocks"] as? [[String: Any]])?.compactMap { $0["preactivation"] as? Bool }, [true, true, true, true, true])
     }
 
+    /// Path counts join a results file only if they describe its network, and replace the
+    /// /paths it holds only with --force (both went through silently).
+    func testPathCountsJoinOnlyTheirOwnNetworksResults() throws {
+        let model = netsFixture("resnet20_a.model.h5")
+        let data = folder.appendingPathComponent("noise32-paths.h5").path
+        do {
+            let root = try File.create(data).root
+            try root.createDataset("images", shape: [4, 3, 32, 32], values: (0..<(4 * 3 * 32 * 32)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+            try root.createDataset("labels", shape: [4], values: [Int64](repeating: 1, count: 4))
+        }
+        let out = folder.appendingPathComponent("with-paths.h5").path
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", out, "--quiet"]).status, 0)
+        XCTAssertEqual(try CLI.run(["paths", model, "-o", out]).status, 0, "its own network's counts join")
+        let again = try CLI.run(["paths", model, "-o", out])
+        XCTAssertEqual(again.status, 4, again.stderr)
+        XCTAssertTrue(again.stderr.contains("\(out) already holds /paths; use --force to replace it"), again.stderr)
+        XCTAssertEqual(try CLI.run(["paths", model, "-o", out, "--force"]).status, 0)
+        let other = try CLI.run(["paths", netsFixture("preact20_a.model.h5"), "-o", out, "--force"])
+        XCTAssertEqual(other.status, 4, other.stderr)
+        XCTAssertTrue(other.stderr.contains("holds results for the model"), other.stderr)
+        let wrongDepth = try CLI.run(["paths", "--blocks", "54", "-o", out, "--force"])
+        XCTAssertEqual(wrongDepth.status, 4, wrongDepth.stderr)
+        XCTAssertTrue(wrongDepth.stderr.contains("holds results for a network of 9 blocks, not 54; give --blocks 9"), wrongDepth.stderr)
+        XCTAssertEqual(try CLI.run(["paths", "--blocks", "9", "-o", out, "--force"]).status, 0)
+        XCTAssertEqual(try File.open(out).root.group("paths").dataset("count").shape, [10])
+    }
+
     func testPathsForResNet110MatchGoldenText() throws {
         let result = try CLI.run(["paths", "--blocks", "54"])
         XCTAssertEqual(result.status, 0, result.stderr)
