@@ -262,6 +262,9 @@ class _Lowering:
     def op_relu(self, node):
         self.emit(node, "relu", [self.tensor_input(node, node.args[0])])
 
+    def op_silu(self, node):
+        self.emit(node, "silu", [self.tensor_input(node, node.args[0])])
+
     def op_sigmoid(self, node):
         self.emit(node, "sigmoid", [self.tensor_input(node, node.args[0])])
 

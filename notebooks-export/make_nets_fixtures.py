@@ -7,7 +7,7 @@ summed cross-entropy at the input. Most also hold logits with blocks removed, co
 replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
-PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d and a Big Transfer ResNetV2 and a transformers ResNet, all narrow.
+PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d, a Big Transfer ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet, all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
     ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
@@ -51,6 +51,8 @@ class Lesioned(nn.Module):
             return b.shortcut(torch.relu(b.bn1(x))) if hasattr(b, "shortcut") else x
         if kind in ("ResNetBasicLayer", "ResNetBottleNeckLayer"):   # transformers
             return b.activation(b.shortcut(x))
+        if kind == "BottleneckBlock":   # timm's ByobNet: act(shortcut(x))
+            return b.act(b.shortcut(x))
         if kind in ("PreActBasic", "PreActBottleneck"):   # timm's ResNetV2: downsample(norm1(x)) or x
             return b.downsample(b.norm1(x)) if b.downsample is not None else x
         if kind in ("BasicBlock", "Bottleneck"):   # torchvision and timm: relu(downsample(x) or x)
@@ -80,6 +82,9 @@ class Scaled(nn.Module):
             out = torch.relu(b.bn1(b.conv1(x)))
             out = b.bn3(b.conv3(torch.relu(b.bn2(b.conv2(out)))))
             return torch.relu(a * out + (b.downsample(x) if b.downsample is not None else x))
+        if type(b).__name__ == "BottleneckBlock":   # timm's ByobNet, as its forward writes it
+            h = b.attn_last(b.conv3_1x1(b.attn(b.conv2b_kxk(b.conv2_kxk(b.conv1_1x1(x))))))
+            return b.act(a * h + b.shortcut(x))
         if type(b).__name__ == "PreActBottleneck":   # timm's ResNetV2, as its forward writes it
             pre = b.norm1(x)
             skip = b.downsample(pre) if b.downsample is not None else x
@@ -180,7 +185,8 @@ def reinitialized_logits(model, x, index, seed):
 
 
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
-               "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer", "PreActBasic", "PreActBottleneck"}
+               "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer", "PreActBasic", "PreActBottleneck",
+               "BottleneckBlock"}
 
 
 def blocks_in_order(model):
@@ -504,6 +510,9 @@ def main():
     make(out, "timm_resnetv2_50d", zoo.narrow_timm_v2(), (3, 64, 64), drops=[(0,), (1,), (2,)])
     torch.manual_seed(2)
     make(out, "timm_bit", zoo.narrow_timm_bit(), (3, 64, 64), drops=[(0,), (2,)], duplicates=[2], scales=[(2, 0.5)])
+    torch.manual_seed(3)
+    make(out, "timm_resnext_ts", zoo.narrow_timm_ts(), (3, 64, 64), drops=[(0,), (1,), (2,), (3,)], duplicates=[2],
+         scales=[(2, 0.5)])
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@ def test_torchvision_timm_and_transformers_models(folder):
              ("timm:seresnet18", "{}", "3,64,64"),
              ("timm:resnet26d", '{"num_classes": 10}', "3,64,64"),
              ("timm:resnetv2_50d", '{"num_classes": 10}', "3,64,64"),   # pre-activation, a 1x1 conv classifier
-             ("timm:resnetv2_50x1_bit", '{"num_classes": 10}', "3,64,64")]   # group norm, standardised weights
+             ("timm:resnetv2_50x1_bit", '{"num_classes": 10}', "3,64,64"),   # group norm, standardised weights
+             ("timm:resnext26ts", '{"num_classes": 10}', "3,64,64")]   # SiLU, SiLU after each add
     for model, arguments, size in cases:
         out = os.path.join(folder, model.replace(":", "_") + ".h5")
         output = export(model, "--model-args", arguments, "--input", size, "--preprocess", "imagenet", "-o", out)

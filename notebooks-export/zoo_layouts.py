@@ -14,6 +14,7 @@
   classifier that is a 1x1 convolution on the pooled map), with narrow stages.
 - narrow_timm_bit(): the same with Big Transfer's weight-standardised convolutions, group norm and
   zero-padded stem pooling.
+- narrow_timm_ts(): timm's ByobNet '-ts' ResNeXt (SiLU activations, tiered stem), narrow.
 - small_hf_config(): a transformers ResNetConfig small enough to commit.
 """
 import torch.nn as nn
@@ -175,6 +176,18 @@ def narrow_timm_bit(num_classes=10, channels=(16, 32, 64, 128), layers=(1, 2, 1,
     return ResNetV2(list(layers), channels=channels, num_classes=num_classes, stem_chs=channels[0] // 2,
                     stem_type="fixed", conv_layer=partial(StdConv2d, eps=1e-8),
                     norm_layer=partial(GroupNormAct, num_groups=groups))
+
+
+def narrow_timm_ts(num_classes=10):
+    """timm's ByobNet as its '-ts' ResNeXts build it (resnext26ts: tiered stem, grouped bottlenecks,
+    SiLU everywhere, SiLU after each add), narrow and with one or two blocks a stage."""
+    from timm.models.byobnet import ByobNet, ByoBlockCfg, ByoModelCfg
+
+    blocks = (ByoBlockCfg(type="bottle", d=1, c=16, s=1, gs=4, br=0.25),
+              ByoBlockCfg(type="bottle", d=2, c=32, s=2, gs=4, br=0.25),
+              ByoBlockCfg(type="bottle", d=1, c=64, s=2, gs=4, br=0.25))
+    return ByobNet(ByoModelCfg(blocks=blocks, stem_chs=8, stem_type="tiered", stem_pool="maxpool", act_layer="silu"),
+                   num_classes=num_classes)
 
 
 def small_hf_config(layer_type="basic", num_labels=10):

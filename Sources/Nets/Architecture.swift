@@ -156,6 +156,8 @@ public struct Layer: Codable, Equatable, Sendable {
         case squeezeExcitation = "squeeze_excitation"
         /// Group normalisation over `groups` runs of channels, per image (`name`.weight, .bias).
         case groupnorm
+        /// x · sigmoid(x) (SiLU or swish: timm's ByobNet ResNets, the '-ts' models).
+        case silu
     }
 
     public var op: Op

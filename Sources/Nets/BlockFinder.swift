@@ -110,7 +110,7 @@ public struct BlockFinder {
     private func layer(_ n: GraphNode, in part: String) throws -> Layer {
         guard let layer = n.layer, n.op.layerOp != nil else {
             throw NetsError("\(source): \(n.described) cannot be part of a \(part); only layers can "
-                            + "(conv, batchnorm, groupnorm, relu, pooling, flatten, linear, squeeze-excitation)")
+                            + "(conv, batchnorm, groupnorm, relu, silu, pooling, flatten, linear, squeeze-excitation)")
         }
         return layer
     }

@@ -45,6 +45,8 @@ struct Compiler {
                 steps.append(.groupNorm(norm, relu: relu))
             case .relu:
                 steps.append(.relu)
+            case .silu:
+                steps.append(.silu)
             case .maxpool:
                 guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
                 let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,

@@ -33,7 +33,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
         case conv, batchnorm, relu, maxpool, avgpool, flatten, linear
         case globalAvgPool = "global_avg_pool"
         case squeezeExcitation = "squeeze_excitation"
-        case groupnorm
+        case groupnorm, silu
         // Joins and gates, which the block finder turns into blocks.
         case add, mul, sigmoid
         /// 1 − x (a highway network's carry gate).
@@ -59,6 +59,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
             case .globalAvgPool: .globalAvgPool
             case .squeezeExcitation: .squeezeExcitation
             case .groupnorm: .groupnorm
+            case .silu: .silu
             default: nil
             }
         }
@@ -130,5 +131,5 @@ public struct GraphNode: Codable, Equatable, Sendable {
 
 extension GraphNode.Op {
     static let allLayerOps: [GraphNode.Op] = [.conv, .batchnorm, .relu, .maxpool, .avgpool, .flatten, .linear, .globalAvgPool,
-                                               .squeezeExcitation, .groupnorm]
+                                               .squeezeExcitation, .groupnorm, .silu]
 }

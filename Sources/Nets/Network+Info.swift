@@ -42,7 +42,7 @@ extension Step {
             return (parameters, g.weightCount * size.height * size.width, [size.height, size.width, g.outChannels])
         case .scaleShift(let bn, _): return (2 * bn.scale.count, 0, input)
         case .groupNorm(let norm, _): return (2 * norm.channels, 0, input)
-        case .relu: return (0, 0, input)
+        case .relu, .silu: return (0, 0, input)
         case .maxPool(let pool):
             let (h, w) = pool.outputSize(input[0], input[1])
             return (0, 0, [h, w, input[2]])
@@ -112,13 +112,18 @@ extension Network {
     }
 
     /// A residual block with no ReLU after its add whose branch opens with a norm. The first
-    /// block's opening norm may sit at the stem's end: the block finder puts the layers before
-    /// the first add in the stem.
+    /// block's opening norm may sit at the stem's end (the block finder puts the layers before
+    /// the first add in the stem): it counts when a later block is pre-activation by its own.
     private func isPreactivation(_ spec: BlockSpec, index: Int) -> Bool {
-        guard spec.kind == .residual, !spec.mergeReLU else { return false }
         let norms: Set<Layer.Op> = [.batchnorm, .groupnorm]
-        if (spec.preact + spec.branch).prefix(while: { $0.op != .conv }).contains(where: { norms.contains($0.op) }) { return true }
-        return index == 0 && architecture.stem.reversed().prefix(while: { $0.op != .conv }).contains { norms.contains($0.op) }
+        func opensWithNorm(_ spec: BlockSpec) -> Bool {
+            spec.kind == .residual && !spec.mergeReLU
+                && (spec.preact + spec.branch).prefix(while: { $0.op != .conv }).contains { norms.contains($0.op) }
+        }
+        if opensWithNorm(spec) { return true }
+        guard index == 0, spec.kind == .residual, !spec.mergeReLU,
+              architecture.blocks.dropFirst().contains(where: opensWithNorm) else { return false }
+        return architecture.stem.reversed().prefix(while: { $0.op != .conv }).contains { norms.contains($0.op) }
     }
 
     private func bodyOutput(_ block: Block) -> [Int] {

@@ -5,6 +5,7 @@ enum Step {
     case scaleShift(ScaleShift, relu: Bool)
     case groupNorm(GroupNorm, relu: Bool)
     case relu
+    case silu
     case maxPool(MaxPool)
     case avgPool(AvgPool)
     case squeezeExcitation(SqueezeExcitation)
@@ -20,6 +21,7 @@ enum Step {
             let y = Tensor(shape: x.shape)
             ParallelElementwise.relu(x, into: y)
             return y
+        case .silu: return SiLU.forward(x)
         case .maxPool(let pool): return pool.forward(x)
         case .avgPool(let pool): return pool.forward(x)
         case .squeezeExcitation(let se): return try se.forward(x)
@@ -42,6 +44,7 @@ enum Step {
         case .relu:
             try output.maskReLUGradient(g)
             return g
+        case .silu: return SiLU.backward(g, input: try input.values())
         case .maxPool(let pool): return pool.backward(g, input: try input.values(), output: try output.values())
         case .avgPool(let pool): return pool.backward(g, inputShape: input.shape)
         case .squeezeExcitation(let se): return try se.backward(g, input: try input.values())
@@ -53,7 +56,7 @@ enum Step {
     /// Whether the backward pass reads the input's values, not just its shape.
     var readsInput: Bool {
         switch self {
-        case .maxPool, .squeezeExcitation, .groupNorm: true
+        case .maxPool, .squeezeExcitation, .groupNorm, .silu: true
         default: false
         }
     }

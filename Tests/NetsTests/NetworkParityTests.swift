@@ -135,6 +135,9 @@ final class NetworkParityTests: XCTestCase {
     /// Big Transfer's form: group norm (forward and input gradient), weights standardised by the
     /// exporter, zero padding before the stem's max pooling.
     func testTimmBigTransferGroupNormAndStandardisedWeights() throws { try check("timm_bit") }
+    /// timm's ByobNet '-ts' ResNeXt: SiLU after every norm and after each add (which the block
+    /// finder leaves at the next block's opening), grouped 3x3 convolutions, a tiered stem.
+    func testTimmByobNetWithSiLU() throws { try check("timm_resnext_ts") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

@@ -36,6 +36,10 @@ final class CLITests: XCTestCase {
         let summary = try XCTUnwrap(json as? [String: Any])
         XCTAssertEqual(summary["groupNorm"] as? Bool, true)
         XCTAssertEqual((summary["blocks"] as? [[String: Any]])?.compactMap { $0["preactivation"] as? Bool }, [true, true, true, true, true])
+        // SiLU after each add (timm's ByobNet) is no pre-activation, though the stem ends in a norm.
+        let byob = try CLI.run(["info", netsFixture("timm_resnext_ts.model.h5"), "--json"]).stdout
+        let blocks = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(byob.utf8)) as? [String: Any])["blocks"] as? [[String: Any]]
+        XCTAssertEqual(blocks?.compactMap { $0["preactivation"] as? Bool }, [false, false, false, false])
     }
 
     /// Path counts join a results file only if they describe its network, and replace the
