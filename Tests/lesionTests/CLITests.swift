@@ -13,6 +13,15 @@ final class CLITests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
+    /// Four 32x32 images of patterned noise, all labelled 1.
+    private func noiseData() throws -> String {
+        let data = folder.appendingPathComponent("noise32.h5").path
+        let root = try File.create(data).root
+        try root.createDataset("images", shape: [4, 3, 32, 32], values: (0..<(4 * 3 * 32 * 32)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        try root.createDataset("labels", shape: [4], values: [Int64](repeating: 1, count: 4))
+        return data
+    }
+
     func testHelpMatchesGoldenText() throws {
         let result = try CLI.run(["--help"])
         XCTAssertEqual(result.status, 0)
@@ -46,12 +55,7 @@ final class CLITests: XCTestCase {
     /// /paths it holds only with --force (both went through silently).
     func testPathCountsJoinOnlyTheirOwnNetworksResults() throws {
         let model = netsFixture("resnet20_a.model.h5")
-        let data = folder.appendingPathComponent("noise32-paths.h5").path
-        do {
-            let root = try File.create(data).root
-            try root.createDataset("images", shape: [4, 3, 32, 32], values: (0..<(4 * 3 * 32 * 32)).map { UInt8(truncatingIfNeeded: $0 * 7) })
-            try root.createDataset("labels", shape: [4], values: [Int64](repeating: 1, count: 4))
-        }
+        let data = try noiseData()
         let out = folder.appendingPathComponent("with-paths.h5").path
         XCTAssertEqual(try CLI.run(["drop", model, data, "-o", out, "--quiet"]).status, 0)
         XCTAssertEqual(try CLI.run(["paths", model, "-o", out]).status, 0, "its own network's counts join")
@@ -224,12 +228,7 @@ final class CLITests: XCTestCase {
         let folded = netsFixture("onnx/cifar8_folded.model.h5")
         XCTAssertTrue(try CLI.run(["info", folded]).stdout.contains("batch norm folded into the convolutions by the export"))
         XCTAssertFalse(try CLI.run(["info", netsFixture("onnx/cifar8_bn.model.h5")]).stdout.contains("folded"))
-        let data = folder.appendingPathComponent("noise32.h5").path
-        do {
-            let root = try File.create(data).root
-            try root.createDataset("images", shape: [4, 3, 32, 32], values: (0..<(4 * 3 * 32 * 32)).map { UInt8(truncatingIfNeeded: $0 * 7) })
-            try root.createDataset("labels", shape: [4], values: [Int64](repeating: 1, count: 4))
-        }
+        let data = try noiseData()
         let out = folder.appendingPathComponent("drop.h5").path
         let result = try CLI.run(["drop", folded, data, "-o", out, "--recalibrate-bn"])
         XCTAssertEqual(result.status, 3, result.stderr)
