@@ -77,17 +77,23 @@ public final class Study {
     /// A group the file holds that does not resume (the representation probes, written whole at
     /// the end) is measured again and replaced with --resume or --force, and refused otherwise.
     public func prepare(groups: [Probe & ResultsGroup]) throws {
-        try checkAddable(groupIDs: groups.map(\.id))
+        try checkAddable(groupIDs: groups.filter { !($0 is ResumableGroup) }.map(\.id))
         for case let group as ResumableGroup in groups {
             let id = placed(group).id
             if try holdsToResume(id) { try group.resume(from: try ResultsFile.openRoot(output).group(id), path: output) }
         }
     }
 
-    /// Refuses groups the file already holds, unless --resume or --force: called before probes
-    /// are made too, so that a refusal does not come after their fitting pass.
+    /// Refuses groups measured whole (not `ResumableGroup`s) that the file already holds, unless
+    /// --resume or --force: called before probes are made too, so that a refusal does not come
+    /// after their fitting pass.
     public func checkAddable(groupIDs: [String]) throws {
-        for id in groupIDs { _ = try holdsToResume(options.prefix.map { "\($0)/\(id)" } ?? id) }
+        for id in groupIDs {
+            let placed = options.prefix.map { "\($0)/\(id)" } ?? id
+            if try ResultsFile.holds(output, experiment: placed), !options.resume, !options.force {
+                throw AnalysisError(.conflict, "\(output) already holds /\(placed)", remedy: .measureAgain)
+            }
+        }
     }
 
     /// Whether the file holds `id` for --resume to take up. Without --resume, a group the file

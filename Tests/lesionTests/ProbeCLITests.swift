@@ -89,7 +89,8 @@ final class ProbeCLITests: XCTestCase {
         let first = try File.open(out).root.group("linear_probes").dataset("accuracy").read(as: Double.self)
         let again = try CLI.run(arguments)
         XCTAssertEqual(again.status, 4, again.stderr)
-        XCTAssertTrue(again.stderr.contains("\(out) already holds /linear_probes"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("\(out) already holds /linear_probes; it is measured whole, so --force or --resume "
+                                            + "measures it again and replaces it"), again.stderr)
         // Before the probe is made: training data that does not fit the model would fail it (exit 3).
         let early = try CLI.run(arguments + ["--train-data", try misfitData()])
         XCTAssertEqual(early.status, 4, early.stderr)
