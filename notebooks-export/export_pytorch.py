@@ -423,7 +423,7 @@ def export(args):
     # are written standardised. The check below runs the model as given.
     written, standardized = graph_capture.standardized_weights(model)
     if standardized:
-        print(f"export_pytorch: {standardized} weight-standardised convolutions (StdConv2d) written with their "
+        print(f"export_pytorch: {standardized} weight-standardised convolutions written with their "
               "standardised weights", file=sys.stderr)
     nodes, _, program = graph_capture.capture(written, input_shape)
     arch = architecture(written, input_shape, prep, name=args.name or default_name(args), plain=plain, nodes=nodes)

@@ -469,10 +469,11 @@ def capture(model, input_shape):
 
 
 def standardized_weights(model):
-    """The model with each of timm's weight-standardised convolutions (StdConv2d, Big Transfer's)
-    replaced by a plain convolution holding the weights it standardises at every call, computed
-    by the same batch_norm call. Each replacement must give the module's output bit for bit on a
-    random input. Returns (model, count); a copy only when something was replaced."""
+    """The model with each weight-standardised convolution (Big Transfer's: timm's StdConv2d,
+    transformers' WeightStandardizedConv2d without padding of its own) replaced by a plain
+    convolution holding the weights it standardises at every call, computed by the same
+    batch_norm call. Each replacement must give the module's output bit for bit on a random
+    input. Returns (model, count); a copy only when something was replaced."""
     import copy
 
     import torch.nn.functional as F
@@ -481,18 +482,24 @@ def standardized_weights(model):
     if "StdConv2dSame" in kinds or "ScaledStdConv2d" in kinds or "ScaledStdConv2dSame" in kinds:
         raise CaptureError("weight-standardised convolutions with 'same' padding or a gain (StdConv2dSame, "
                            "ScaledStdConv2d: NFNets) are not supported; StdConv2d is")
-    if "StdConv2d" not in kinds:
+    standardising = {"StdConv2d", "WeightStandardizedConv2d"}
+    if not kinds & standardising:
         return model, 0
     model = copy.deepcopy(model).eval()
     count = 0
-    for parent in list(model.modules()):
+    for parent_name, parent in list(model.named_modules()):
         for key, child in list(parent.named_children()):
-            if type(child).__name__ != "StdConv2d":
+            kind = type(child).__name__
+            if kind not in standardising:
                 continue
+            where = f"module '{parent_name}.{key}'" if parent_name else f"module '{key}'"
+            if getattr(child, "pad", None) is not None:
+                raise CaptureError(f"{where} ({kind}): pads its input itself ('SAME' padding: transformers' "
+                                   "global_padding, as google/bit-50 is configured), which is not supported")
             plain = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, child.padding,
                               child.dilation, child.groups, bias=child.bias is not None)
             with torch.no_grad():
-                # timm's StdConv2d.forward, the same call.
+                # StdConv2d.forward's and WeightStandardizedConv2d.forward's call.
                 weight = F.batch_norm(child.weight.reshape(1, child.out_channels, -1), None, None, training=True,
                                       momentum=0., eps=child.eps).reshape_as(child.weight)
                 plain.weight.copy_(weight)
@@ -500,8 +507,8 @@ def standardized_weights(model):
                     plain.bias.copy_(child.bias)
                 probe = torch.randn(1, child.in_channels, 9, 9, generator=torch.Generator().manual_seed(count))
                 if not torch.equal(child(probe), plain(probe)):
-                    raise CaptureError(f"module '{key}' (StdConv2d): its standardised weights do not reproduce its output; "
-                                       "this timm version computes them otherwise")
+                    raise CaptureError(f"{where} ({kind}): its standardised weights do not reproduce its output; "
+                                       "this version of its library computes them otherwise")
             setattr(parent, key, plain)
             count += 1
     return model, count
