@@ -80,6 +80,8 @@ final class GroupNorm: @unchecked Sendable {
     /// dL/dy · rstd·γ[c] + x · u + v with u and v per group. A fused ReLU first masks dL/dy where
     /// its output `reluOutput` is not positive. Consumes `g`.
     func backward(_ g: Tensor, input x: Tensor, reluOutput: Tensor?) -> Tensor {
+        // The moments again, from the input the trace keeps: one read of x, where keeping them
+        // would need a record kind of their own.
         let (mean, rstd) = moments(x)
         let images = x.shape[0]
         let pixels = x.count / (images * channels)

@@ -98,7 +98,8 @@ extension Network {
             }
             macs += cost.macs
             return .init(index: block.index, name: block.spec.name, stage: block.spec.stage, kind: block.spec.kind.rawValue,
-                         form: block.spec.form, preactivation: isPreactivation(block.spec, index: block.index), shortcut: shortcutName(block), downsampling: block.isDownsampling,
+                         form: block.spec.form, preactivation: isPreactivation(block.spec, index: block.index),
+                         shortcut: shortcutName(block), downsampling: block.isDownsampling,
                          input: block.inputShape, output: block.outputShape, parameters: blockParameters[block.index],
                          macs: cost.macs)
         }
