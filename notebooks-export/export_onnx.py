@@ -253,29 +253,32 @@ class Lowering:
         self.batchnorms += 1
         self.emit(node, "batchnorm", [self.source_of(node, node.input[0])], name=name, eps=float(attrs.get("epsilon", 1e-5)))
 
-    def pool_fields(self, node, attrs, pad):
+    def pool_fields(self, node, attrs, pad, sides_may_differ=False):
+        """`pad`: a Pad's zeros before the pooling, [top, left, bottom, right]."""
         if any(d != 1 for d in attrs.get("dilations", [1, 1])):
             self.fail(node, f"dilations {attrs['dilations']} are not supported")
         if attrs.get("storage_order", 0):
             self.fail(node, "storage_order 1 is not supported")
         kernel = self.spatial(node, attrs["kernel_shape"], "kernel")
         stride = self.spatial(node, attrs.get("strides", [1, 1]), "stride")
-        pads = self.pads(node, attrs)
-        if len(set(pads)) > 1:
+        pads = [a + b for a, b in zip(self.pads(node, attrs), pad)]
+        if len(set(pads)) > 1 and not sides_may_differ:
             self.fail(node, f"unequal pads {pads} are not supported")
-        return {"kernel": kernel, "stride": stride, "padding": [pads[0] + pad[0]], "ceilMode": bool(attrs.get("ceil_mode", 0))}
+        return {"kernel": kernel, "stride": stride, "padding": pads if len(set(pads)) > 1 else [pads[0]],
+                "ceilMode": bool(attrs.get("ceil_mode", 0))}
 
     def maxpool(self, node):
         attrs = attributes(node)
         x, pad = self.absorb_pad(node, node.input[0])
-        if len(set(pad)) > 1 or (pad[0] and any(attrs.get("pads", [0]))):
-            self.fail(node, "a Pad before max pooling must be equal on every side, with no padding of its own")
-        fields = self.pool_fields(node, attrs, pad)
+        if any(pad) and any(attrs.get("pads", [0])):
+            self.fail(node, "a Pad (zeros) before a max pooling that pads itself (with -infinity) is not supported")
+        # Pads may differ by side (TensorFlow's 'SAME' on an even map pads only after it).
+        fields = self.pool_fields(node, attrs, pad, sides_may_differ=True)
         if len(node.output) > 1 and node.output[1]:
             self.fail(node, "max pooling that returns indices")
         self.emit(node, "maxpool", [self.source_of(node, x)], kernel=fields["kernel"], stride=fields["stride"],
                   padding=fields["padding"], ceil_mode=fields["ceilMode"] or None,
-                  zeroPadded=True if pad[0] else None)
+                  zeroPadded=True if any(pad) else None)
 
     def avgpool(self, node):
         attrs = attributes(node)

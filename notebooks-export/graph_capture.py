@@ -195,7 +195,7 @@ class _Lowering:
         source = self.tensor_input(node, x)
         pad = self.pending_pad.pop(source, None) if hasattr(self, "pending_pad") else None
         if pad is not None:
-            source, (top, left, bottom, right) = pad
+            source, (top, left, bottom, right), _ = pad
             padding = [top + ph, left + pw, bottom + ph, right + pw]
         else:
             padding = [ph] if ph == pw else [ph, pw, ph, pw]
@@ -290,13 +290,20 @@ class _Lowering:
         if pad is None:
             self.emit(node, "maxpool", [source], kernel=kernel, stride=stride, padding=[padding])
             return
-        # Zero padding then pooling (Big Transfer's 'fixed' stem): a window over the zeros, as Keras'
-        # ZeroPadding2D before MaxPooling2D.
-        source, sides = pad
-        if padding != 0 or len(set(sides)) != 1:
-            raise CaptureError(f"{_where(node)}: zero padding {list(sides)} before a max pooling with padding {padding} "
-                               "is supported only as equal padding on every side and none in the pooling")
-        self.emit(node, "maxpool", [source], kernel=kernel, stride=stride, padding=[int(sides[0])], zeroPadded=True)
+        # A padding then the pooling: zeros (Big Transfer's stems, Keras' ZeroPadding2D) can be
+        # the maximum; -infinity (timm's MaxPool2dSame) is the pooling's own padding. Either may
+        # differ by side ('SAME' padding of an even map pads only after it).
+        source, sides, value = pad
+        if padding != 0:
+            raise CaptureError(f"{_where(node)}: padding {list(sides)} before a max pooling that pads by {padding} "
+                               "itself is not supported")
+        zero = value == 0
+        if not zero and max(sides) >= kernel:
+            raise CaptureError(f"{_where(node)}: -infinity padding {list(sides)} of a {kernel}x{kernel} max pooling "
+                               "leaves windows with nothing in them")
+        self.emit(node, "maxpool", [source], kernel=kernel, stride=stride,
+                  padding=[int(sides[0])] if len(set(sides)) == 1 else [int(p) for p in sides],
+                  zeroPadded=True if zero else None)
 
     def op_max_pool2d_with_indices(self, node):
         self.op_max_pool2d(node)
@@ -399,13 +406,17 @@ class _Lowering:
     def op_pad(self, node):
         x, pad = node.args[0], list(_arg(node, 1, "pad", []))
         mode, value = _arg(node, 2, "mode", "constant"), _arg(node, 3, "value", None) or 0
-        if mode != "constant" or value != 0:
-            raise CaptureError(f"{_where(node)}: only zero padding is supported (mode {mode}, value {value})")
+        if mode != "constant" or value not in (0, float("-inf")):
+            raise CaptureError(f"{_where(node)}: only padding with zeros, or with -infinity before a max pooling, "
+                               f"is supported (mode {mode}, value {value})")
         pad += [0] * (6 - len(pad))
         left, right, top, bottom, before, after = pad[:6]
         if len(pad) > 6 or any(p < 0 for p in pad):
             raise CaptureError(f"{_where(node)}: padding {pad} is not supported")
         source = self.tensor_input(node, x)
+        pools = ("max_pool2d", "max_pool2d_with_indices")
+        if value != 0 and not all(_op_name(c) in pools and c.args[0] is node for c in node.users):
+            raise CaptureError(f"{_where(node)}: padding with -infinity is only supported right before a max pooling")
         if (before, after) != (0, 0):
             if (left, right, top, bottom) != (0, 0, 0, 0):
                 raise CaptureError(f"{_where(node)}: pads channels and pixels at once")
@@ -420,7 +431,7 @@ class _Lowering:
         if not hasattr(self, "pending_pad"):
             self.pending_pad = {}
         self.value[node.name] = node.name
-        self.pending_pad[node.name] = (source, (top, left, bottom, right))
+        self.pending_pad[node.name] = (source, (top, left, bottom, right), value)
 
     op_constant_pad_nd = op_pad
 
@@ -468,10 +479,23 @@ def capture(model, input_shape):
     return nodes, sorted(lowering.used), program
 
 
+class _PaddedConv2d(nn.Conv2d):
+    """A plain convolution behind the padding module of the convolution it replaces (transformers'
+    'SAME' padding: a DynamicPad2d, whose zeros the capture folds into the convolution). The
+    padding holds no weights, so the weights keep their names."""
+
+    def __init__(self, pad, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pad = pad
+
+    def forward(self, x):
+        return super().forward(x if self.pad is None else self.pad(x))
+
+
 def standardized_weights(model):
     """The model with each weight-standardised convolution (Big Transfer's: timm's StdConv2d,
-    transformers' WeightStandardizedConv2d without padding of its own) replaced by a plain
-    convolution holding the weights it standardises at every call, computed by the same
+    transformers' WeightStandardizedConv2d, with its 'SAME' padding module if it has one)
+    replaced by a plain convolution holding the weights it standardises at every call, computed by the same
     batch_norm call. Each replacement must give the module's output bit for bit on a random
     input. Returns (model, count); a copy only when something was replaced."""
     import copy
@@ -493,11 +517,8 @@ def standardized_weights(model):
             if kind not in standardising:
                 continue
             where = f"module '{parent_name}.{key}'" if parent_name else f"module '{key}'"
-            if getattr(child, "pad", None) is not None:
-                raise CaptureError(f"{where} ({kind}): pads its input itself ('SAME' padding: transformers' "
-                                   "global_padding, as google/bit-50 is configured), which is not supported")
-            plain = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, child.padding,
-                              child.dilation, child.groups, bias=child.bias is not None)
+            plain = _PaddedConv2d(getattr(child, "pad", None), child.in_channels, child.out_channels, child.kernel_size,
+                                  child.stride, child.padding, child.dilation, child.groups, bias=child.bias is not None)
             with torch.no_grad():
                 # StdConv2d.forward's and WeightStandardizedConv2d.forward's call.
                 weight = F.batch_norm(child.weight.reshape(1, child.out_channels, -1), None, None, training=True,

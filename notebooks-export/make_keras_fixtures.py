@@ -3,9 +3,11 @@ pre-activation) built with the Keras functional API, randomised batch-norm stati
 saved by Keras itself as legacy .h5, .weights.h5 (+ its config) and .keras, with Keras'
 predictions on a small batch; and the pre-activation .keras re-zipped by Python's zipfile with
 ZIP_DEFLATED (preact20.deflated.keras), as an archive re-packed by a user's tools comes, since
-Keras itself stores its members uncompressed.
+Keras itself stores its members uncompressed; and a small ImageNet-form network whose max
+poolings pad differently on each side (stem_pool.keras).
 
     KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
+    ONLY=stem_pool KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 """
 import json
 import os
@@ -51,6 +53,29 @@ def resnet20(preactivation, classes=10):
     return keras.Model(inputs, layers.Dense(classes)(x), name="preact20" if preactivation else "resnet20")
 
 
+def stem_pool(classes=10):
+    """An ImageNet-form stem as Keras users write it: a 7x7 stride-2 'same' convolution and a 3x3
+    stride-2 'same' max pooling, which on an even map pad one row and column after it and none
+    before (with -infinity: the pooling reads the batch norm's output and the first block reads
+    the pooling's, with no ReLU between, so the padding's value shows); two blocks; then a zero
+    padding after the map only, a max pooling over it, and the head."""
+    inputs = keras.Input((32, 32, 3))
+    x = layers.BatchNormalization()(layers.Conv2D(8, 7, strides=2, padding="same", use_bias=False)(inputs))
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    for filters, stride in ((8, 1), (16, 2)):
+        y = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(filters, 3, strides=stride, padding="same",
+                                                                                use_bias=False)(x)))
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+        shortcut = x
+        if stride != 1:
+            shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))
+        x = layers.Activation("relu")(layers.Add()([y, shortcut]))
+    x = layers.BatchNormalization()(x)
+    x = layers.MaxPooling2D(3, strides=2)(layers.ZeroPadding2D(((0, 1), (0, 1)))(x))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(classes)(x), name="stem_pool")
+
+
 def randomize(model, rng):
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
@@ -68,6 +93,12 @@ def deflated_copy(source, target):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures/keras"
     os.makedirs(out, exist_ok=True)
+    # ONLY=stem_pool makes that fixture alone (it draws from its own seed), leaving the others as
+    # they were.
+    if os.environ.get("ONLY", "stem_pool") == "stem_pool":
+        make_stem_pool(out)
+    if os.environ.get("ONLY"):
+        return
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
     for preactivation in (False, True):
@@ -87,6 +118,26 @@ def main():
         if preactivation:
             deflated_copy(os.path.join(out, f"{name}.keras"), os.path.join(out, f"{name}.deflated.keras"))
         print("wrote", name)
+
+
+def make_stem_pool(out):
+    rng = np.random.default_rng(1)
+    keras.utils.set_random_seed(1)
+    model = stem_pool()
+    randomize(model, rng)
+    # The batch norms the poolings read shifted down, so that whole windows are negative and the
+    # padding's value (-infinity or zero) decides their maximum.
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    for norm in (norms[0], norms[-1]):
+        gamma, beta, mean, variance = norm.get_weights()
+        norm.set_weights([gamma, beta - 2, mean, variance])
+    model.save(os.path.join(out, "stem_pool.keras"))
+    x = rng.standard_normal((4, 32, 32, 3)).astype(np.float32)
+    with h5py.File(os.path.join(out, "stem_pool.expected.h5"), "w") as f:
+        f["input_nhwc"] = x
+        f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+        f.attrs["keras_version"] = keras.__version__
+    print("wrote stem_pool")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ summed cross-entropy at the input. Most also hold logits with blocks removed, co
 replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
-PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d, a Big Transfer ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet, all narrow.
+PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d, a Big Transfer ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet and Big Transfer
+(with 'SAME' padding), all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
     ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
@@ -53,7 +54,8 @@ class Lesioned(nn.Module):
             return b.activation(b.shortcut(x))
         if kind == "BottleneckBlock":   # timm's ByobNet: act(shortcut(x))
             return b.act(b.shortcut(x))
-        if kind in ("PreActBasic", "PreActBottleneck"):   # timm's ResNetV2: downsample(norm1(x)) or x
+        if kind in ("PreActBasic", "PreActBottleneck", "BitPreActivationBottleneckLayer"):
+            # timm's ResNetV2 and transformers' Big Transfer: downsample(norm1(x)) or x
             return b.downsample(b.norm1(x)) if b.downsample is not None else x
         if kind in ("BasicBlock", "Bottleneck"):   # torchvision and timm: relu(downsample(x) or x)
             return torch.relu(b.downsample(x) if b.downsample is not None else x)
@@ -85,7 +87,8 @@ class Scaled(nn.Module):
         if type(b).__name__ == "BottleneckBlock":   # timm's ByobNet, as its forward writes it
             h = b.attn_last(b.conv3_1x1(b.attn(b.conv2b_kxk(b.conv2_kxk(b.conv1_1x1(x))))))
             return b.act(a * h + b.shortcut(x))
-        if type(b).__name__ == "PreActBottleneck":   # timm's ResNetV2, as its forward writes it
+        if type(b).__name__ in ("PreActBottleneck", "BitPreActivationBottleneckLayer"):
+            # timm's ResNetV2 and transformers' Big Transfer, as their forwards write it
             pre = b.norm1(x)
             skip = b.downsample(pre) if b.downsample is not None else x
             return a * b.conv3(b.norm3(b.conv2(b.norm2(b.conv1(pre))))) + skip
@@ -186,7 +189,7 @@ def reinitialized_logits(model, x, index, seed):
 
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
                "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer", "PreActBasic", "PreActBottleneck",
-               "BottleneckBlock"}
+               "BottleneckBlock", "BitPreActivationBottleneckLayer"}
 
 
 def blocks_in_order(model):
@@ -512,6 +515,9 @@ def main():
     make(out, "timm_bit", zoo.narrow_timm_bit(), (3, 64, 64), drops=[(0,), (2,)], duplicates=[2], scales=[(2, 0.5)])
     torch.manual_seed(3)
     make(out, "timm_resnext_ts", zoo.narrow_timm_ts(), (3, 64, 64), drops=[(0,), (1,), (2,), (3,)], duplicates=[2],
+         scales=[(2, 0.5)])
+    torch.manual_seed(4)
+    make(out, "hf_bit_same", zoo.small_hf_bit_same(), (3, 64, 64), drops=[(0,), (1,), (3,)], duplicates=[2],
          scales=[(2, 0.5)])
 
 

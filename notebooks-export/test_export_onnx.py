@@ -91,6 +91,22 @@ class LeakyBlock(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+class PaddedAfterPool(nn.Module):
+    """A stem whose max pooling reads a zero padding after the map only (TensorFlow's 'SAME' on
+    an even map, as F.pad writes it), with nothing between the batch norm and the pooling, so
+    that zeros can win; then a torchvision basic block."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8)
+        self.layer1 = nn.Sequential(torchvision.models.resnet.BasicBlock(8, 8))
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(nn.functional.pad(self.bn1(self.conv1(x)), (0, 1, 0, 1)), 3, 2)
+        return self.fc(self.layer1(x).mean((2, 3)))
+
+
 def main():
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
@@ -106,6 +122,11 @@ def main():
         import onnxscript  # noqa: F401
         converts("torchvision resnet18 through the dynamo exporter (which folds batch norm)", resnet18, 224, folded=True,
                  dynamo=True, blocks="layer1.0")
+        # The dynamo exporter writes F.pad as one Pad with constant pads (the legacy one computes
+        # them with ConstantOfShape, Slice and Transpose, which the importer does not follow).
+        padded = PaddedAfterPool()
+        um.randomize_batchnorm(padded, generator)
+        converts("a zero padding after the map only, before max pooling", padded, 32, folded=True, dynamo=True)
     except ImportError:
         print("skipped: the dynamo exporter (onnxscript is not installed)")
 

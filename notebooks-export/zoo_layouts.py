@@ -190,6 +190,17 @@ def narrow_timm_ts(num_classes=10):
                    num_classes=num_classes)
 
 
+def small_hf_bit_same(num_labels=10):
+    """transformers' Big Transfer as google/bit-50 is configured: 'SAME' padding (TensorFlow's:
+    on an even map, a 3x3 stride-2 convolution and the stem's max pooling pad one row and column
+    after it and none before), narrow, with 4 groups where BiT has 32."""
+    from transformers import AutoModelForImageClassification, BitConfig
+
+    config = BitConfig(embedding_size=8, hidden_sizes=[16, 32, 64, 128], depths=[1, 2, 1, 1], layer_type="preactivation",
+                       num_groups=4, num_labels=num_labels, global_padding="SAME", embedding_dynamic_padding=True)
+    return AutoModelForImageClassification.from_config(config)
+
+
 def small_hf_config(layer_type="basic", num_labels=10):
     from transformers import ResNetConfig
 

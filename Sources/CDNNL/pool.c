@@ -10,7 +10,7 @@
 
 // The window's rows [*r0, *r1) and columns [*q0, *q1) inside the image.
 static void window(const unravel_pool_shape *s, long i, long j, long *r0, long *r1, long *q0, long *q1) {
-    long top = i * s->stride - s->padding, left = j * s->stride - s->padding;
+    long top = i * s->stride - s->pad_top, left = j * s->stride - s->pad_left;
     *r0 = top < 0 ? 0 : top;
     *r1 = top + s->kernel > s->h ? s->h : top + s->kernel;
     *q0 = left < 0 ? 0 : left;

@@ -49,15 +49,25 @@ struct Compiler {
                 steps.append(.silu)
             case .maxpool:
                 guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
-                let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,
+                let pad = try paddingSides(layer, at: where_)
+                let pool = MaxPool(kernel: kernel, stride: layer.stride ?? kernel, padTop: pad.top, padLeft: pad.left,
+                                   padBottom: pad.bottom, padRight: pad.right,
                                    zeroPadded: layer.zeroPadded ?? false, ceilMode: layer.ceilMode ?? false)
                 guard !(pool.zeroPadded && pool.ceilMode) else { throw NetsError("\(where_): zero padding and ceil mode together are not supported") }
+                guard pool.zeroPadded || [pad.top, pad.left, pad.bottom, pad.right].allSatisfy({ $0 < kernel }) else {
+                    // A window wholly in -infinity padding would have no maximum.
+                    throw NetsError("\(where_): padding \(layer.padding ?? []) must be less than the kernel (\(kernel))")
+                }
                 (height, width) = pool.outputSize(height, width)
                 guard height > 0, width > 0 else { throw NetsError("\(where_): the image is too small to pool") }
                 steps.append(.maxPool(pool))
             case .avgpool:
                 guard features == nil, let kernel = layer.kernel else { throw NetsError("\(where_): needs an image and a kernel") }
-                let pool = AvgPool(kernel: kernel, stride: layer.stride ?? kernel, padding: layer.padding?.first ?? 0,
+                let pad = try paddingSides(layer, at: where_)
+                guard pad.top == pad.left, pad.left == pad.bottom, pad.bottom == pad.right else {
+                    throw NetsError("\(where_): average pooling needs the same padding on every side, not \(layer.padding ?? [])")
+                }
+                let pool = AvgPool(kernel: kernel, stride: layer.stride ?? kernel, padding: pad.top,
                                    ceilMode: layer.ceilMode ?? false, countIncludePad: layer.countIncludePad ?? true)
                 guard 2 * pool.padding <= kernel else { throw NetsError("\(where_): padding must be at most half the kernel") }
                 (height, width) = pool.outputSize(height, width)
@@ -100,6 +110,18 @@ struct Compiler {
         var compiled: Convolution { Convolution(geometry, weights: weights, bias: bias) }
     }
 
+    /// A layer's `padding` as its four sides: none, [p] on every side, or [top, left, bottom, right].
+    func paddingSides(_ layer: Layer, at where_: String) throws -> (top: Int, left: Int, bottom: Int, right: Int) {
+        let p = layer.padding ?? []
+        guard p.allSatisfy({ $0 >= 0 }) else { throw NetsError("\(where_): padding \(p) is negative") }
+        switch p.count {
+        case 0: return (0, 0, 0, 0)
+        case 1: return (p[0], p[0], p[0], p[0])
+        case 4: return (p[0], p[1], p[2], p[3])
+        default: throw NetsError("\(where_): padding must be [p] or [top, left, bottom, right], not \(p)")
+        }
+    }
+
     mutating func convolution(_ layer: Layer, at where_: String) throws -> Convolution {
         try convolutionParts(layer, at: where_).compiled
     }
@@ -111,14 +133,7 @@ struct Compiler {
         }
         var geometry = ConvGeometry(inChannels: channels, outChannels: out, kernel: kernel,
                                     stride: layer.stride ?? 1, padding: 0, groups: layer.groups ?? 1)
-        switch layer.padding?.count ?? 0 {
-        case 0: break
-        case 1: (geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight) =
-                (layer.padding![0], layer.padding![0], layer.padding![0], layer.padding![0])
-        case 4: (geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight) =
-                (layer.padding![0], layer.padding![1], layer.padding![2], layer.padding![3])
-        default: throw NetsError("\(where_): padding must be [p] or [top, left, bottom, right]")
-        }
+        (geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight) = try paddingSides(layer, at: where_)
         guard geometry.groups >= 1, channels % geometry.groups == 0, out % geometry.groups == 0 else {
             throw NetsError("\(where_): \(channels) -> \(out) channels do not split into \(geometry.groups) groups")
         }

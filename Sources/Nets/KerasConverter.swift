@@ -144,21 +144,21 @@ struct KerasConverter {
                     shape = ((shape.h + sh - 1) / sh, (shape.w + sh - 1) / sh, shape.c)
                     break
                 }
-                var p = 0
+                // Keras' 'same' pooling pads with -infinity, after the map when the padding is odd.
+                var padding: Padding = (0, 0, 0, 0)
                 var zeroPadded = false
-                if let padding = readsPadding {
-                    guard padding.top == padding.bottom, padding.left == padding.right, padding.top == padding.left else {
-                        throw NetsError("\(where_): zero padding before max pooling must be the same on every side")
-                    }
-                    p = padding.top
+                if let read = readsPadding {
+                    padding = read
                     zeroPadded = true
                 } else if (config["padding"] as? String) == "same" {
-                    let (top, bottom) = KerasConverter.same(shape.h, ph, sh)
-                    guard top == bottom else { throw NetsError("\(where_): 'same' max pooling with asymmetric padding is not supported") }
-                    p = top
+                    let (top, bottom) = KerasConverter.same(shape.h, ph, sh), (left, right) = KerasConverter.same(shape.w, ph, sh)
+                    padding = (top, bottom, left, right)
                 }
-                emit(.maxpool, Layer(op: .maxpool, kernel: ph, stride: sh, padding: [p], zeroPadded: zeroPadded ? true : nil))
-                shape = ((shape.h + 2 * p - ph) / sh + 1, (shape.w + 2 * p - ph) / sh + 1, shape.c)
+                emit(.maxpool, Layer(op: .maxpool, kernel: ph, stride: sh,
+                                     padding: [padding.top, padding.left, padding.bottom, padding.right],
+                                     zeroPadded: zeroPadded ? true : nil))
+                shape = ((shape.h + padding.top + padding.bottom - ph) / sh + 1,
+                         (shape.w + padding.left + padding.right - ph) / sh + 1, shape.c)
             case "AveragePooling2D":
                 guard let (ph, pw) = pair(config["pool_size"]), ph == shape.h, pw == shape.w else {
                     throw NetsError("\(where_): only average pooling over the whole \(shape.h)x\(shape.w) map is supported")

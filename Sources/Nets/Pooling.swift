@@ -1,36 +1,55 @@
 import CDNNL
 
-/// The output length of a pooling along an axis of length n. In ceil mode (PyTorch's
-/// ceil_mode, and Caffe's only rounding) the size is rounded up, but the last window must start
-/// inside the image or its left padding.
-func pooledSize(_ n: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
-    let span = n + 2 * padding - kernel
+/// The output length of a pooling along an axis of length n, padded by `before` and `after`.
+/// In ceil mode (PyTorch's ceil_mode, and Caffe's only rounding) the size is rounded up, but
+/// the last window must start inside the image or its leading padding.
+func pooledSize(_ n: Int, kernel: Int, stride: Int, before: Int, after: Int, ceilMode: Bool) -> Int {
+    let span = n + before + after - kernel
     var out = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1
-    if ceilMode, (out - 1) * stride >= n + padding { out -= 1 }
+    if ceilMode, (out - 1) * stride >= n + before { out -= 1 }
     return out
 }
 
+func pooledSize(_ n: Int, kernel: Int, stride: Int, padding: Int, ceilMode: Bool) -> Int {
+    pooledSize(n, kernel: kernel, stride: stride, before: padding, after: padding, ceilMode: ceilMode)
+}
+
 /// Max pooling over NHWC, padded with -infinity as PyTorch's MaxPool2d does, or with zeros when
-/// it stands for Keras' ZeroPadding2D followed by MaxPooling2D (zeros then can be the maximum).
-/// In ceil mode the last window may hang over the bottom and right edges and takes the pixels
-/// it has (Caffe's pooling, e.g. the MSRA ResNets' pool1: 112 → 56).
+/// it stands for a zero padding followed by a pooling (Keras' ZeroPadding2D, PyTorch's F.pad:
+/// zeros then can be the maximum). The padding may differ by side: TensorFlow's 'same' pooling
+/// and 'SAME' padding on an even map pad only after it (Keras, Big Transfer as transformers
+/// builds it). In ceil mode the last window may hang over the bottom and right edges and takes
+/// the pixels it has (Caffe's pooling, e.g. the MSRA ResNets' pool1: 112 → 56).
 struct MaxPool {
     let kernel: Int
     let stride: Int
-    let padding: Int
+    let padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
     var zeroPadded = false
     var ceilMode = false
 
+    /// The same padding on every side.
+    init(kernel: Int, stride: Int, padding: Int, zeroPadded: Bool = false, ceilMode: Bool = false) {
+        self.init(kernel: kernel, stride: stride, padTop: padding, padLeft: padding, padBottom: padding, padRight: padding,
+                  zeroPadded: zeroPadded, ceilMode: ceilMode)
+    }
+
+    init(kernel: Int, stride: Int, padTop: Int, padLeft: Int, padBottom: Int, padRight: Int,
+         zeroPadded: Bool = false, ceilMode: Bool = false) {
+        (self.kernel, self.stride, self.zeroPadded, self.ceilMode) = (kernel, stride, zeroPadded, ceilMode)
+        (self.padTop, self.padLeft, self.padBottom, self.padRight) = (padTop, padLeft, padBottom, padRight)
+    }
+
     func outputSize(_ height: Int, _ width: Int) -> (Int, Int) {
-        (pooledSize(height, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode),
-         pooledSize(width, kernel: kernel, stride: stride, padding: padding, ceilMode: ceilMode))
+        (pooledSize(height, kernel: kernel, stride: stride, before: padTop, after: padBottom, ceilMode: ceilMode),
+         pooledSize(width, kernel: kernel, stride: stride, before: padLeft, after: padRight, ceilMode: ceilMode))
     }
 
     /// This pooling on `x`, as the C kernels take it.
     func cShape(_ x: Tensor) -> unravel_pool_shape {
         let (oh, ow) = outputSize(x.shape[1], x.shape[2])
         return unravel_pool_shape(n: x.shape[0], h: x.shape[1], w: x.shape[2], c: x.shape[3], oh: oh, ow: ow,
-                                  kernel: kernel, stride: stride, padding: padding, zero_padded: zeroPadded ? 1 : 0)
+                                  kernel: kernel, stride: stride, pad_top: padTop, pad_left: padLeft,
+                                  zero_padded: zeroPadded ? 1 : 0)
     }
 
     /// Output rows are shared among the threads (`unravel_maxpool_forward`, in C for its AVX-512

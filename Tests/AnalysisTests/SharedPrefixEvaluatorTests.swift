@@ -91,10 +91,11 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         // Projection shortcuts of each kind: options B and C, from a pre-activation (preact8_b,
         // kuangliu_preact18), ResNet-D's average pool before it (timm_resnet18d), with
         // squeeze-excitation in the branch (timm_seresnet18), pooled from a pre-activation with a
-        // convolution classifier (timm_resnetv2_50d), group norms (timm_bit), SiLU (timm_resnext_ts).
+        // convolution classifier (timm_resnetv2_50d), group norms (timm_bit), SiLU (timm_resnext_ts),
+        // padding that differs by side (hf_bit_same).
         for model in ["resnet20_a", "resnet20_b", "preact20_a", "highway", "bottleneck_small", "plain20", "resnet8_c",
                       "preact8_b", "kuangliu_preact18", "timm_resnet18d", "timm_seresnet18", "timm_resnetv2_50d", "timm_bit",
-                      "timm_resnext_ts"] {
+                      "timm_resnext_ts", "hf_bit_same"] {
             try checkAgainstNaiveLoop(model, DropOne())
         }
     }

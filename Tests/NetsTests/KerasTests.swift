@@ -40,6 +40,20 @@ final class KerasTests: XCTestCase {
         XCTAssertEqual(post.architecture.blocks[3].branch[0].padding, [0, 0, 1, 1])
     }
 
+    /// Max poolings whose padding differs by side: the stem's 'same' pooling pads an even map
+    /// with -infinity after it only; ZeroPadding2D(((0, 1), (0, 1))) before a pooling pads with zeros.
+    func testMaxPoolingPaddedOnOneSideMatchesKeras() throws {
+        let network = try ModelFile.load(keras("stem_pool.keras"))
+        let pools = (network.architecture.stem + network.architecture.head).filter { $0.op == .maxpool }
+        XCTAssertEqual(pools.map(\.padding), [[0, 0, 1, 1], [0, 0, 1, 1]])
+        XCTAssertEqual(pools.map { $0.zeroPadded ?? false }, [false, true])
+        XCTAssertEqual(network.blockCount, 2)
+        let expected = try File.open(keras("stem_pool.expected.h5")).root
+        let data = try expected.dataset("input_nhwc")
+        let input = Tensor(shape: try data.shape, values: try data.read(as: Float.self))
+        assertClose(try network.forward(input).values, try expected.dataset("logits").read(as: Float.self), "stem_pool logits")
+    }
+
     func testLessonOnlyRunsOnWhatItConverted() throws {
         let network = try ModelFile.load(keras("resnet20.h5"))
         let expected = try File.open(keras("resnet20.expected.h5")).root

@@ -138,6 +138,10 @@ final class NetworkParityTests: XCTestCase {
     /// timm's ByobNet '-ts' ResNeXt: SiLU after every norm and after each add (which the block
     /// finder leaves at the next block's opening), grouped 3x3 convolutions, a tiered stem.
     func testTimmByobNetWithSiLU() throws { try check("timm_resnext_ts") }
+    /// transformers' Big Transfer with 'SAME' padding, as google/bit-50 is configured: padding
+    /// only after an even map, in the stem's convolution (2 before, 3 after), its max pooling and
+    /// the 3x3 stride-2 convolutions (none before, 1 after).
+    func testTransformersBigTransferWithSAMEPadding() throws { try check("hf_bit_same") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

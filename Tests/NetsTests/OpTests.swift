@@ -149,7 +149,8 @@ final class OpTests: XCTestCase {
         var random = Seeded(16)
         let (n, h, w, c) = (2, 9, 8, 35)
         for pool in [MaxPool(kernel: 3, stride: 2, padding: 1), MaxPool(kernel: 2, stride: 1, padding: 0),
-                     MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true)] {
+                     MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true),
+                     MaxPool(kernel: 3, stride: 2, padTop: 0, padLeft: 1, padBottom: 2, padRight: 1)] {
             let x = Tensor(shape: [n, h, w, c], values: random.floats(n * h * w * c).map { ($0 * 2).rounded() })
             let y = pool.forward(x)
             let (oh, ow) = pool.outputSize(h, w)
@@ -160,8 +161,8 @@ final class OpTests: XCTestCase {
                     for j in 0..<ow {
                         for k in 0..<c {
                             var (best, at) = (-Float.infinity, -1)
-                            for r in max(0, i * pool.stride - pool.padding)..<min(h, i * pool.stride - pool.padding + pool.kernel) {
-                                for q in max(0, j * pool.stride - pool.padding)..<min(w, j * pool.stride - pool.padding + pool.kernel) {
+                            for r in max(0, i * pool.stride - pool.padTop)..<min(h, i * pool.stride - pool.padTop + pool.kernel) {
+                                for q in max(0, j * pool.stride - pool.padLeft)..<min(w, j * pool.stride - pool.padLeft + pool.kernel) {
                                     let index = ((b * h + r) * w + q) * c + k
                                     if x.values[index] > best { (best, at) = (x.values[index], index) }
                                 }
@@ -188,7 +189,9 @@ final class OpTests: XCTestCase {
         let (n, h, w, c) = (2, 9, 8, 35)
         for pool in [MaxPool(kernel: 3, stride: 2, padding: 1), MaxPool(kernel: 2, stride: 1, padding: 0),
                      MaxPool(kernel: 3, stride: 2, padding: 0, ceilMode: true),
-                     MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true)] {
+                     MaxPool(kernel: 3, stride: 2, padding: 1, zeroPadded: true),
+                     MaxPool(kernel: 3, stride: 2, padTop: 0, padLeft: 0, padBottom: 1, padRight: 1, zeroPadded: true),
+                     MaxPool(kernel: 3, stride: 2, padTop: 2, padLeft: 1, padBottom: 0, padRight: 2)] {
             let values = random.floats(n * h * w * c).enumerated().map { index, value -> Float in
                 index % 53 == 0 ? .nan : index % 61 == 0 ? -.infinity : (value * 2).rounded()
             }
@@ -226,6 +229,33 @@ final class OpTests: XCTestCase {
             let numeric = Reference.numericGradient(x, probe: probe) { Reference.maxPool($0, kernel: 3, stride: 2, padding: padding, ceilMode: true) }
             assertClose(pool.backward(Tensor(shape: out.shape, values: probe), input: x, output: out).values, numeric, tolerance: 1e-3,
                         "ceil-mode max pool backward, padding \(padding)")
+        }
+    }
+
+    /// Padding that differs by side (TensorFlow's 'same' pooling, transformers' 'SAME' Big
+    /// Transfer: nothing before an even map, one after), with -infinity and with zeros, against
+    /// the image padded explicitly and pooled without padding; and the gradient against finite
+    /// differences of that reference.
+    func testMaxPoolWithPaddingThatDiffersBySide() {
+        var random = Seeded(19)
+        let x = Tensor(shape: [2, 8, 6, 3], values: (0..<(2 * 8 * 6 * 3)).map { Float($0) * 0.05 - 4.02 }.shuffled(using: &random))
+        for (top, left, bottom, right) in [(0, 0, 1, 1), (2, 1, 0, 2), (1, 0, 1, 2)] {
+            for zeroPadded in [false, true] {
+                let pool = MaxPool(kernel: 3, stride: 2, padTop: top, padLeft: left, padBottom: bottom, padRight: right,
+                                   zeroPadded: zeroPadded)
+                func reference(_ x: Tensor) -> Tensor {
+                    Reference.maxPool(Reference.padded(x, top: top, left: left, bottom: bottom, right: right,
+                                                       value: zeroPadded ? 0 : -.infinity), kernel: 3, stride: 2, padding: 0)
+                }
+                let label = "padding \([top, left, bottom, right]), zeros \(zeroPadded)"
+                let y = pool.forward(x)
+                XCTAssertEqual(y.shape, reference(x).shape, label)
+                XCTAssertEqual(y.values, reference(x).values, label)
+                let probe = random.floats(y.count)
+                let numeric = Reference.numericGradient(x, probe: probe, reference)
+                assertClose(pool.backward(Tensor(shape: y.shape, values: probe), input: x, output: y).values, numeric,
+                            tolerance: 1e-3, "backward, \(label)")
+            }
         }
     }
 

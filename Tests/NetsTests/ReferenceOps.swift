@@ -74,6 +74,17 @@ enum Reference {
         return y
     }
 
+    /// `x` [n, h, w, c] with `value` rows and columns added on each side.
+    static func padded(_ x: Tensor, top: Int, left: Int, bottom: Int, right: Int, value: Float) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (ph, pw) = (h + top + bottom, w + left + right)
+        let y = Tensor(shape: [n, ph, pw, c], values: [Float](repeating: value, count: n * ph * pw * c))
+        for b in 0..<n { for r in 0..<h { for q in 0..<w { for k in 0..<c {
+            y.pointer[((b * ph + r + top) * pw + q + left) * c + k] = x.pointer[((b * h + r) * w + q) * c + k]
+        } } } }
+        return y
+    }
+
     static func globalAvgPool(_ x: Tensor) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         return Tensor(shape: [n, c], values: (0..<(n * c)).map { index in

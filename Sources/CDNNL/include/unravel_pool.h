@@ -2,11 +2,13 @@
 #define UNRAVEL_POOL_H
 
 /// Max pooling over NHWC: an input of n × h × w × c, an output of n × oh × ow × c, square
-/// windows. Windows are padded with -infinity, or with zeros when `zero_padded` (Keras'
-/// ZeroPadding2D then MaxPooling2D); a window hanging over the bottom or right edge (ceil mode)
-/// takes the pixels it has.
+/// windows, the first starting `pad_top` rows above and `pad_left` columns left of the image.
+/// Windows are padded with -infinity, or with zeros when `zero_padded` (a zero padding before
+/// the pooling: Keras' ZeroPadding2D, PyTorch's F.pad). A window hanging over the bottom or
+/// right edge (padding after the image, which `oh` and `ow` count, or ceil mode) takes the
+/// pixels it has, and the zeros when `zero_padded`.
 typedef struct {
-    long n, h, w, c, oh, ow, kernel, stride, padding;
+    long n, h, w, c, oh, ow, kernel, stride, pad_top, pad_left;
     int zero_padded;
 } unravel_pool_shape;
 
