@@ -202,9 +202,38 @@ class _Lowering:
         self.emit(node, "conv", [source], name=prefix, out=int(out), kernel=int(kh), stride=int(stride[0]),
                   padding=padding, groups=int(groups), bias=b is not None)
 
+    def op_conv1d(self, node):
+        """ECA's excitation: Conv1d(1, 1, k) over pooled features viewed as a one-channel sequence
+        (N, 1, C), zero-padded to keep the length."""
+        x, w = node.args[0], node.args[1]
+        b = _arg(node, 2, "bias", None)
+        stride, padding = _arg(node, 3, "stride", 1), _arg(node, 4, "padding", 0)
+        dilation, groups = _arg(node, 5, "dilation", 1), _arg(node, 6, "groups", 1)
+        shape, (out, inputs, k) = _shape(x), tuple(w.meta["val"].shape)
+        stride, padding, dilation = (v[0] if isinstance(v, (list, tuple)) else v for v in (stride, padding, dilation))
+        if len(shape) != 3 or shape[1] != 1 or (out, inputs, groups, stride, dilation) != (1, 1, 1, 1, 1) \
+                or k % 2 == 0 or padding != k // 2:
+            raise CaptureError(f"{_where(node)}: a 1-D convolution is supported only as ECA's: one filter of an odd "
+                               f"kernel across the channels of pooled features, zero-padded to keep their number "
+                               f"(input {list(shape)}, weight {[out, inputs, k]}, padding {padding}, stride {stride})")
+        key = self.weight(node, w, "weight")
+        prefix = self._prefix(node, key, ".weight")
+        if b is not None and self.weight(node, b, "bias") != prefix + ".bias":
+            raise CaptureError(f"{_where(node)}: its bias is not '{prefix}.bias'")
+        self.emit(node, "channel_conv", [self.tensor_input(node, x)], name=prefix, kernel=int(k), padding=[int(padding)],
+                  bias=b is not None)
+
     def op_convolution(self, node):
         if _arg(node, 6, "transposed", False):
             raise CaptureError(f"{_where(node)}: transposed convolutions are not supported")
+        if len(node.args[1].meta["val"].shape) == 3:
+            args = tuple(node.args)
+            node.args = args[:6] + (args[8],)
+            try:
+                self.op_conv1d(node)
+            finally:
+                node.args = args
+            return
         # aten.convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
         # read as conv2d's argument list.
         args = tuple(node.args)
@@ -337,12 +366,34 @@ class _Lowering:
 
     def _flat(self, node):
         before, after = _shape(node.args[0]), _shape(node)
-        if len(after) != 2 or after[0] != before[0] or (len(before) == 4 and before[2:] != (1, 1)) or len(before) not in (2, 4):
-            raise CaptureError(f"{_where(node)}: reshapes {list(before)} to {list(after)}; only flattening pooled "
-                               "features (N, C, 1, 1) to (N, C) is supported")
-        self.emit(node, "flatten", [self.tensor_input(node, node.args[0])])
+        source = self.tensor_input(node, node.args[0])
+        if len(after) == 2 and after[0] == before[0] and (len(before) == 2 or (len(before) == 4 and before[2:] == (1, 1))):
+            self.emit(node, "flatten", [source])
+            return
+        # Pooled features as (N, C), (N, 1, C) or (N, C, 1, 1): the same values in the same order
+        # (ECA views them as a one-channel sequence and back).
+        def channels(shape):
+            return [d for d in shape[1:] if d != 1]
+        pooled = len(before) <= 3 or tuple(before[2:]) == (1, 1)
+        if pooled and after[0] == before[0] and channels(before) == channels(after) and len(channels(after)) == 1:
+            self.emit(node, "identity", [source])
+            return
+        raise CaptureError(f"{_where(node)}: reshapes {list(before)} to {list(after)}; only flattening pooled "
+                           "features (N, C, 1, 1) to (N, C), or viewing them as (N, 1, C) and back, is supported")
 
-    op_flatten = op_view = op_reshape = op__unsafe_view = op_squeeze = _flat
+    op_flatten = op_view = op_reshape = op__unsafe_view = op_squeeze = op_unsqueeze = _flat
+
+    def op_expand(self, node):
+        """A gate (N, C, 1, 1) expanded to the map it multiplies (ECA's expand_as): the product
+        broadcasts it anyway."""
+        before, after = _shape(node.args[0]), _shape(node)
+        if len(before) != 4 or tuple(before[2:]) != (1, 1) or tuple(after[:2]) != tuple(before[:2]) \
+                or not all(_op_name(c) == "mul" for c in node.users):
+            raise CaptureError(f"{_where(node)}: expands {list(before)} to {list(after)}; only a per-channel gate "
+                               "expanded to the map it multiplies is supported")
+        self.emit(node, "identity", [self.tensor_input(node, node.args[0])])
+
+    op_expand_as = op_expand
 
     def op_linear(self, node):
         x, w = node.args[0], node.args[1]

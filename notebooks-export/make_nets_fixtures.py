@@ -7,8 +7,9 @@ summed cross-entropy at the input. Most also hold logits with blocks removed, co
 replacing the block in PyTorch with what its layout leaves when the branch is gone, as an
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
-PreActResNet-18, timm's resnet18d, seresnet18, resnetv2_50d, a Big Transfer ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet and Big Transfer
-(with 'SAME' padding), all narrow.
+PreActResNet-18, timm's resnet18d, seresnet18, an ECA-ResNet, resnetv2_50d, a Big Transfer
+ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet and Big Transfer (with 'SAME'
+padding), all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
     ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
@@ -519,6 +520,9 @@ def main():
     torch.manual_seed(4)
     make(out, "hf_bit_same", zoo.small_hf_bit_same(), (3, 64, 64), drops=[(0,), (1,), (3,)], duplicates=[2],
          scales=[(2, 0.5)])
+    torch.manual_seed(5)
+    make(out, "timm_ecaresnet", zoo.narrow_timm("ecaresnet18d", channels=(16, 32, 64, 128)), (3, 32, 32),
+         drops=[(0,), (3,), (6,)], duplicates=[1, 7])
 
 
 if __name__ == "__main__":

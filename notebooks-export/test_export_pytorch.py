@@ -67,6 +67,26 @@ class Drifting(nn.Module):
         return self.fc(x.mean((2, 3)))
 '''
 
+# Padding that differs by side, written as a user would: timm's MaxPool2dSame pads an even map
+# with -infinity after it only. Its batch norm is shifted down so that whole windows are negative
+# and the padding's value decides their maximum.
+PADDED = '''
+import torch.nn as nn
+from timm.layers.pool2d_same import MaxPool2dSame
+from torchvision.models.resnet import BasicBlock
+
+class SamePool(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8)
+        nn.init.constant_(self.bn1.bias, -2.0)
+        self.pool = MaxPool2dSame(3, 2)
+        self.layer1 = nn.Sequential(BasicBlock(8, 8))
+        self.fc = nn.Linear(8, 10)
+    def forward(self, x):
+        return self.fc(self.layer1(self.pool(self.bn1(self.conv1(x)))).mean((2, 3)))
+'''
+
 
 def broken_models(folder):
     """BROKEN written as a user's file, for MODEL sources like broken.py:Gelu."""
@@ -132,7 +152,8 @@ def test_torchvision_timm_and_transformers_models(folder):
              ("timm:seresnet18", "{}", "3,64,64"),
              ("timm:resnet26d", '{"num_classes": 10}', "3,64,64"),
              ("timm:resnetv2_50d", '{"num_classes": 10}', "3,64,64"),   # pre-activation, a 1x1 conv classifier
-             ("timm:resnext26ts", '{"num_classes": 10}', "3,64,64")]   # SiLU, SiLU after each add
+             ("timm:resnext26ts", '{"num_classes": 10}', "3,64,64"),   # SiLU, SiLU after each add
+             ("timm:ecaresnet26t", '{"num_classes": 10}', "3,64,64")]   # ECA's 1-D convolution across channels
     for model, arguments, size in cases:
         out = os.path.join(folder, model.replace(":", "_") + ".h5")
         output = export(model, "--model-args", arguments, "--input", size, "--preprocess", "imagenet", "-o", out)
@@ -162,6 +183,20 @@ def test_torchvision_timm_and_transformers_models(folder):
     bit.to_json_file(path)
     output = export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf_bit.h5"))
     assert_in("weight-standardised convolutions written with their standardised weights", output)
+    # ... with 'SAME' padding, as google/bit-50 is configured: padding after an even map only.
+    bit.global_padding, bit.embedding_dynamic_padding = "SAME", True
+    bit.to_json_file(path)
+    export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf_bit_same.h5"))
+
+
+def test_max_pooling_padded_on_one_side(folder):
+    path = os.path.join(folder, "padded.py")
+    with open(path, "w") as f:
+        f.write(PADDED)
+    out = os.path.join(folder, "same_pool.h5")
+    assert_in("check against PyTorch", export(f"{path}:SamePool", "--input", "3,32,32", "--preprocess", "imagenet", "-o", out))
+    with h5py.File(out) as f:
+        assert_in('"padding": [0, 0, 1, 1]', f.attrs["architecture"])
 
 
 def test_stochastic_depth_is_recorded(folder):

@@ -150,6 +150,9 @@ def narrow_timm(name, num_classes=10, channels=(8, 16, 32, 64)):
         "resnet18": dict(),
         "resnet18d": dict(stem_type="deep", stem_width=channels[0] // 2, avg_down=True),
         "seresnet18": dict(block_args=dict(attn_layer="se")),
+        # ecaresnet50d's arguments on basic blocks: ECA's kernel grows with the channels (3 taps
+        # up to 64 channels, 5 at 128).
+        "ecaresnet18d": dict(stem_type="deep", stem_width=channels[0] // 2, avg_down=True, block_args=dict(attn_layer="eca")),
     }
     return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, channels=channels,
                   stem_width=kinds[name].pop("stem_width", channels[0]), **kinds[name])

@@ -152,12 +152,16 @@ public struct Layer: Codable, Equatable, Sendable {
         /// A no-op on pooled features or on a 1x1 map (PyTorch's flatten before the linear layer).
         case flatten
         /// y = x · sigmoid(expand(relu(reduce(mean over h, w of x)))), per channel: `layers`
-        /// holds reduce (a 1x1 convolution with bias), relu and expand.
+        /// holds reduce (a 1x1 convolution with bias), relu and expand; or, for ECA, one
+        /// channel_conv.
         case squeezeExcitation = "squeeze_excitation"
         /// Group normalisation over `groups` runs of channels, per image (`name`.weight, .bias).
         case groupnorm
         /// x · sigmoid(x) (SiLU or swish: timm's ByobNet ResNets, the '-ts' models).
         case silu
+        /// ECA's excitation, inside squeeze_excitation: one filter of `kernel` taps across the
+        /// channels of pooled features, zero-padded by `padding` (`name`.weight [1, 1, kernel]).
+        case channelConv = "channel_conv"
     }
 
     public var op: Op

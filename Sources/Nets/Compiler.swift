@@ -88,6 +88,9 @@ struct Compiler {
                 }
             case .squeezeExcitation:
                 steps.append(.squeezeExcitation(try squeezeExcitation(layer, at: where_)))
+            case .channelConv:
+                throw NetsError("\(where_): a channel convolution (ECA's) is only supported inside squeeze-excitation, "
+                                + "as x · sigmoid(channel_conv(mean(x)))")
             case .linear:
                 guard let inFeatures = features else { throw NetsError("\(where_): a linear layer needs pooled features") }
                 guard let name = layer.name, let out = layer.out else { throw NetsError("\(where_): needs a name and 'out'") }
@@ -171,8 +174,10 @@ struct Compiler {
         guard features == nil else { throw NetsError("\(where_): squeeze-excitation needs an image") }
         let inner = layer.layers ?? []
         let ops = inner.map(\.op)
+        if ops == [.channelConv] { return SqueezeExcitation(excitation: .channelConvolution(try channelConvolution(inner[0], at: where_))) }
         guard ops == [.conv, .relu, .conv] || ops == [.conv, .batchnorm, .relu, .conv] else {
-            throw NetsError("\(where_): squeeze-excitation must be conv, [batchnorm,] relu, conv; found \(ops.map(\.rawValue))")
+            throw NetsError("\(where_): squeeze-excitation must be conv, [batchnorm,] relu, conv, or one channel_conv (ECA); "
+                            + "found \(ops.map(\.rawValue))")
         }
         let part = "squeeze-excitation's convolutions"
         let reduce = try pointwiseLinear(inner[0], in: channels, foldingIn: inner.count == 4 ? inner[1] : nil, part: part, at: where_)
@@ -180,7 +185,21 @@ struct Compiler {
         guard expand.outFeatures == channels else {
             throw NetsError("\(where_): squeeze-excitation expands to \(expand.outFeatures) channels, the input has \(channels)")
         }
-        return SqueezeExcitation(reduce: reduce, expand: expand)
+        return SqueezeExcitation(excitation: .bottleneck(reduce: reduce, expand: expand))
+    }
+
+    /// ECA's 1-D convolution across the channels: an odd kernel, zero-padded to keep the length.
+    func channelConvolution(_ layer: Layer, at where_: String) throws -> ChannelConvolution {
+        guard let name = layer.name, let kernel = layer.kernel, kernel % 2 == 1, kernel <= channels else {
+            throw NetsError("\(where_): a channel convolution needs a name and an odd kernel of at most \(channels) taps")
+        }
+        let pad = try paddingSides(layer, at: where_)
+        guard layer.padding == nil || [pad.top, pad.left, pad.bottom, pad.right].allSatisfy({ $0 == kernel / 2 }) else {
+            throw NetsError("\(where_): a channel convolution of \(kernel) taps must pad by \(kernel / 2), not \(layer.padding ?? [])")
+        }
+        let taps = try reader.take("\(name).weight", shape: [1, 1, kernel])
+        let bias = layer.bias == true ? try reader.take("\(name).bias", shape: [1])[0] : nil
+        return ChannelConvolution(taps: taps, bias: bias)
     }
 
     /// A 1x1 convolution on pooled features, read as the linear layer it is: the weights laid

@@ -34,6 +34,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
         case globalAvgPool = "global_avg_pool"
         case squeezeExcitation = "squeeze_excitation"
         case groupnorm, silu
+        case channelConv = "channel_conv"
         // Joins and gates, which the block finder turns into blocks.
         case add, mul, sigmoid
         /// 1 − x (a highway network's carry gate).
@@ -60,6 +61,7 @@ public struct GraphNode: Codable, Equatable, Sendable {
             case .squeezeExcitation: .squeezeExcitation
             case .groupnorm: .groupnorm
             case .silu: .silu
+            case .channelConv: .channelConv
             default: nil
             }
         }
@@ -131,5 +133,5 @@ public struct GraphNode: Codable, Equatable, Sendable {
 
 extension GraphNode.Op {
     static let allLayerOps: [GraphNode.Op] = [.conv, .batchnorm, .relu, .maxpool, .avgpool, .flatten, .linear, .globalAvgPool,
-                                               .squeezeExcitation, .groupnorm, .silu]
+                                               .squeezeExcitation, .groupnorm, .silu, .channelConv]
 }

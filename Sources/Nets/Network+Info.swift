@@ -1,5 +1,12 @@
 /// What `lesion info` shows: blocks, parameters and cost.
 public struct NetworkSummary: Codable, Sendable {
+    public enum ChannelGate: String, Codable, Sendable {
+        /// Hu et al.'s squeeze-excitation: reduce, ReLU, expand.
+        case squeezeExcitation = "SE"
+        /// Wang et al.'s ECA: a 1-D convolution across the channels.
+        case eca = "ECA"
+    }
+
     public struct BlockSummary: Codable, Sendable {
         public var index: Int
         public var name: String
@@ -8,6 +15,8 @@ public struct NetworkSummary: Codable, Sendable {
         public var form: String?
         /// A norm and ReLU open the branch (He et al.'s identity mappings), not close the block.
         public var preactivation: Bool
+        /// How the branch gates its channels, if it does: squeeze-excitation or ECA.
+        public var channelGate: ChannelGate?
         public var shortcut: String
         public var downsampling: Bool
         public var input: [Int]
@@ -50,8 +59,13 @@ extension Step {
             let (h, w) = pool.outputSize(input[0], input[1])
             return (0, 0, [h, w, input[2]])
         case .squeezeExcitation(let se):
-            let weights = se.reduce.weight.count + se.expand.weight.count
-            return (weights + se.reduce.outFeatures + se.expand.outFeatures, weights, input)
+            switch se.excitation {
+            case .bottleneck(let reduce, let expand):
+                let weights = reduce.weight.count + expand.weight.count
+                return (weights + reduce.outFeatures + expand.outFeatures, weights, input)
+            case .channelConvolution(let conv):
+                return (conv.taps.count + (conv.bias == nil ? 0 : 1), conv.taps.count * input[2], input)
+            }
         case .globalAvgPool: return (0, 0, [input[2]])
         case .linear(let linear):
             return (linear.weight.count + linear.outFeatures, linear.weight.count, [linear.outFeatures])
@@ -99,6 +113,7 @@ extension Network {
             macs += cost.macs
             return .init(index: block.index, name: block.spec.name, stage: block.spec.stage, kind: block.spec.kind.rawValue,
                          form: block.spec.form, preactivation: isPreactivation(block.spec, index: block.index),
+                         channelGate: channelGate(block),
                          shortcut: shortcutName(block), downsampling: block.isDownsampling,
                          input: block.inputShape, output: block.outputShape, parameters: blockParameters[block.index],
                          macs: cost.macs)
@@ -110,6 +125,15 @@ extension Network {
                               parameters: parameterCount, macs: macs, preprocessing: architecture.preprocessing.summary,
                               trainedWith: architecture.trainedWith, batchNormFolded: architecture.batchNormFolded,
                               groupNorm: architecture.layerOps.contains(.groupnorm), blocks: blockSummaries)
+    }
+
+    private func channelGate(_ block: Block) -> NetworkSummary.ChannelGate? {
+        for step in block.preact.steps + block.body.steps {
+            guard case .squeezeExcitation(let gate) = step else { continue }
+            if case .channelConvolution = gate.excitation { return .eca }
+            return .squeezeExcitation
+        }
+        return nil
     }
 
     /// A residual block with no ReLU after its add whose branch opens with a norm. The first

@@ -1,26 +1,49 @@
 import Foundation
 
 /// Squeeze-excitation (Hu et al. 2018), as timm and torchvision put it inside a residual branch:
-/// s = mean over h, w of x; g = sigmoid(expand(relu(reduce(s)))); y = x · g per channel. The two
-/// 1x1 convolutions act on pooled features, so they run as linear layers.
+/// s = mean over h, w of x; g = sigmoid(excite(s)); y = x · g per channel. The excitation is
+/// Hu et al.'s bottleneck, expand(relu(reduce(s))), whose two 1x1 convolutions act on pooled
+/// features and so run as linear layers; or ECA's 1-D convolution across the channels.
 struct SqueezeExcitation {
-    let reduce: Linear
-    let expand: Linear
+    enum Excitation {
+        case bottleneck(reduce: Linear, expand: Linear)
+        case channelConvolution(ChannelConvolution)
+    }
 
-    /// What backward needs: the reduce output before its ReLU, and the gate.
+    let excitation: Excitation
+
+    /// What backward needs: the bottleneck's reduce output before its ReLU, and the gate.
     struct Record {
-        let hidden: Tensor
+        let hidden: Tensor?
         let gate: Tensor
     }
 
     func gate(_ x: Tensor) throws -> Record {
         let pooled = GlobalAvgPool.forward(x)
-        let hidden = try reduce.forward(pooled)
-        let activated = Tensor(shape: hidden.shape)
-        reluForward(hidden.pointer, activated.pointer, hidden.count)
-        let gate = try expand.forward(activated)
+        let hidden: Tensor?, gate: Tensor
+        switch excitation {
+        case .bottleneck(let reduce, let expand):
+            let reduced = try reduce.forward(pooled)
+            let activated = Tensor(shape: reduced.shape)
+            reluForward(reduced.pointer, activated.pointer, reduced.count)
+            (hidden, gate) = (reduced, try expand.forward(activated))
+        case .channelConvolution(let conv):
+            (hidden, gate) = (nil, conv.forward(pooled))
+        }
         for i in 0..<gate.count { gate.pointer[i] = 1 / (1 + exp(-gate.pointer[i])) }
         return Record(hidden: hidden, gate: gate)
+    }
+
+    /// dL/d(pooled features) from dL/d(the gate's logits).
+    private func pooledGradient(_ logitGradient: Tensor, _ record: Record) -> Tensor {
+        switch excitation {
+        case .bottleneck(let reduce, let expand):
+            let activatedGradient = expand.backward(logitGradient)
+            for i in 0..<activatedGradient.count where !(record.hidden!.pointer[i] > 0) { activatedGradient.pointer[i] = 0 }
+            return reduce.backward(activatedGradient)
+        case .channelConvolution(let conv):
+            return conv.backward(logitGradient)
+        }
     }
 
     func forward(_ x: Tensor) throws -> Tensor {
@@ -38,7 +61,7 @@ struct SqueezeExcitation {
     }
 
     /// dL/dx = dL/dy · g + (through the gate) ∂/∂x of the pooled mean. Recomputes the gate from
-    /// `x`, which costs one pooling and two small matrix products.
+    /// `x`, which costs one pooling and the excitation's small products.
     func backward(_ gy: Tensor, input x: Tensor) throws -> Tensor {
         let record = try gate(x)
         let (n, c) = (x.shape[0], x.channels)
@@ -56,9 +79,7 @@ struct SqueezeExcitation {
                 out[k] *= t * (1 - t)
             }
         }
-        let activatedGradient = expand.backward(gateGradient)
-        for i in 0..<activatedGradient.count where !(record.hidden.pointer[i] > 0) { activatedGradient.pointer[i] = 0 }
-        let pooledGradient = reduce.backward(activatedGradient)
+        let pooledGradient = pooledGradient(gateGradient, record)
         let gx = Tensor(shape: x.shape)
         let share = 1 / Float(pixels)
         for b in 0..<n {

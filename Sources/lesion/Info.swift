@@ -42,7 +42,8 @@ enum InfoText {
         var table = TextColumns(["# ", "name", "stage", "kind", "form", "shortcut", "output", "params"],
                                 [.right, .left, .right, .left, .left, .left, .left, .right])
         for b in s.blocks {
-            let form = (b.preactivation ? ["pre-act"] : []) + [b.form].compactMap { $0 }
+            let gate = b.channelGate.map { ["+\($0.rawValue)"] } ?? []
+            let form = (b.preactivation ? ["pre-act"] : []) + [b.form].compactMap { $0 } + gate
             table.append(["\(b.index)" + (b.downsampling ? "*" : " "), b.name, "\(b.stage)", b.kind, form.joined(separator: " "), b.shortcut,
                           "\(b.output[2])x\(b.output[0])x\(b.output[1])", grouped(b.parameters)])
         }

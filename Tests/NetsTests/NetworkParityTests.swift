@@ -142,6 +142,9 @@ final class NetworkParityTests: XCTestCase {
     /// only after an even map, in the stem's convolution (2 before, 3 after), its max pooling and
     /// the 3x3 stride-2 convolutions (none before, 1 after).
     func testTransformersBigTransferWithSAMEPadding() throws { try check("hf_bit_same") }
+    /// ECA-ResNet (timm's ecaresnet50d arguments on basic blocks): a 1-D convolution across the
+    /// pooled channels gates each branch, 3 taps up to 64 channels and 5 at 128.
+    func testTimmECAResNet() throws { try check("timm_ecaresnet") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Nets
 
@@ -41,7 +42,7 @@ final class PoolingAndGateTests: XCTestCase {
         let (c, mid) = (6, 3)
         let reduce = Linear(inFeatures: c, outFeatures: mid, weight: random.floats(mid * c), bias: random.floats(mid))
         let expand = Linear(inFeatures: mid, outFeatures: c, weight: random.floats(c * mid), bias: random.floats(c))
-        let se = SqueezeExcitation(reduce: reduce, expand: expand)
+        let se = SqueezeExcitation(excitation: .bottleneck(reduce: reduce, expand: expand))
         let x = Tensor(shape: [2, 3, 4, c], values: random.floats(2 * 3 * 4 * c))
 
         // Reference: the formula, from the reference ops.
@@ -54,5 +55,35 @@ final class PoolingAndGateTests: XCTestCase {
         let numeric = try Reference.numericGradient(x, probe: probe) { try se.forward($0) }
         assertClose(try se.backward(Tensor(shape: x.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
                     "squeeze-excitation backward")
+    }
+
+    /// ECA: the pooled channels as a zero-padded sequence, one filter slid along it, the gate its
+    /// sigmoid; with 5 taps over 7 channels every edge case of the padding shows (and with a
+    /// bias). Backward against finite differences.
+    func testECAForwardAndBackward() throws {
+        var random = Seeded(23)
+        let c = 7
+        for (taps, bias) in [(random.floats(3), nil as Float?), (random.floats(5), Float(0.3))] {
+            let eca = SqueezeExcitation(excitation: .channelConvolution(ChannelConvolution(taps: taps, bias: bias)))
+            let x = Tensor(shape: [2, 3, 4, c], values: random.floats(2 * 3 * 4 * c))
+            let pooled = Reference.globalAvgPool(x).values
+            let half = taps.count / 2
+            var gate = [Float]()
+            for b in 0..<2 {
+                let padded = [Double](repeating: 0, count: half) + pooled[(b * c)..<((b + 1) * c)].map(Double.init)
+                    + [Double](repeating: 0, count: half)
+                for k in 0..<c {
+                    let z = (0..<taps.count).reduce(Double(bias ?? 0)) { $0 + Double(taps[$1]) * padded[k + $1] }
+                    gate.append(Float(1 / (1 + Foundation.exp(-z))))
+                }
+            }
+            let expected = x.values.enumerated().map { index, value in value * gate[(index / (3 * 4 * c)) * c + index % c] }
+            assertClose(try eca.forward(x).values, expected, tolerance: 1e-6, "ECA, \(taps.count) taps")
+
+            let probe = random.floats(x.count)
+            let numeric = try Reference.numericGradient(x, probe: probe) { try eca.forward($0) }
+            assertClose(try eca.backward(Tensor(shape: x.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
+                        "ECA backward, \(taps.count) taps")
+        }
     }
 }

@@ -51,6 +51,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(blocks?.compactMap { $0["preactivation"] as? Bool }, [false, false, false, false])
     }
 
+    /// Blocks whose branch gates its channels say how: squeeze-excitation or ECA.
+    func testInfoNamesChannelGates() throws {
+        let result = try CLI.run(["info", netsFixture("timm_ecaresnet.model.h5")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertGolden(result.stdout, "info-timm_ecaresnet.txt")
+        for (fixture, gate) in [("timm_seresnet18", "SE"), ("timm_ecaresnet", "ECA"), ("resnet20_a", nil)] {
+            let json = try CLI.run(["info", netsFixture("\(fixture).model.h5"), "--json"]).stdout
+            let blocks = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])["blocks"] as? [[String: Any]]
+            XCTAssertEqual(Set(blocks?.map { $0["channelGate"] as? String } ?? []), [gate], fixture)
+        }
+    }
+
     /// Path counts join a results file only if they describe its network, and replace the
     /// /paths it holds only with --force (both went through silently).
     func testPathCountsJoinOnlyTheirOwnNetworksResults() throws {
