@@ -478,9 +478,39 @@ def make(out, name, model, input_shape, drops=(), batch=4, seed=0, reorder=None,
     print(f"wrote {name}: {len(arch['graph']['nodes'])} graph nodes")
 
 
+def make_norms(out):
+    """PyTorch's inference batch norm and group norm on inputs whose mean the norms' shifts
+    nearly cancel (x around 5, outputs around 0), where one rounding and two part: the outputs
+    Unravel must give bit for bit (batch norm) and PyTorch's group-norm moments beside its output."""
+    if os.environ.get("ONLY") and "norms" not in os.environ["ONLY"].split(","):
+        return
+    generator = torch.Generator().manual_seed(7)
+    x = torch.randn(2, 16, 5, 7, generator=generator) * 3 + 5
+    with h5py.File(os.path.join(out, "norms.h5"), "w") as f:
+        f["input"] = x.numpy()
+        bn = nn.BatchNorm2d(16).eval()
+        with torch.no_grad():
+            bn.weight.copy_(torch.rand(16, generator=generator) + 0.5)
+            bn.bias.copy_(torch.randn(16, generator=generator))
+            bn.running_mean.copy_(5 + torch.randn(16, generator=generator) * 0.1)
+            bn.running_var.copy_(torch.rand(16, generator=generator) * 8 + 1)
+            for key, value in bn.state_dict().items():
+                if key != "num_batches_tracked":
+                    f[f"bn/{key}"] = value.numpy()
+            f["bn/output"] = bn(x).numpy()
+            f["bn/output_relu"] = torch.relu(bn(x)).numpy()
+            gamma, beta = torch.rand(16, generator=generator) + 0.5, torch.randn(16, generator=generator)
+            y, mean, rstd = torch.native_group_norm(x, gamma, beta, 2, 16, 35, 4, 1e-5)
+            f["gn/weight"], f["gn/bias"], f["gn/output"] = gamma.numpy(), beta.numpy(), y.numpy()
+            f["gn/mean"], f["gn/rstd"] = mean.numpy(), rstd.numpy()
+        f.attrs["torch_version"] = str(torch.__version__)
+    print("wrote norms")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures"
     os.makedirs(out, exist_ok=True)
+    make_norms(out)
     torch.manual_seed(0)
     make(out, "resnet20_a", um.CifarResNet(20, "A"), (3, 32, 32), drops=[(1,), (3,), (6,), (2, 5, 8)],
          reorder=[0, 2, 1, 3, 5, 4, 6, 8, 7], paths=[(), (4,), (0, 3, 7), tuple(range(9))],

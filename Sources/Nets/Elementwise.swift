@@ -1,3 +1,5 @@
+import CDNNL
+
 /// Element-wise kernels over raw buffers. They are free functions over SIMD16<Float>: the same
 /// loops written inside Swift closures ran ~40x slower.
 
@@ -43,28 +45,12 @@ func scaleInPlace(_ a: UnsafeMutablePointer<Float>, _ s: Float, _ count: Int) {
 }
 
 /// y = x * scale[c] + shift[c] over NHWC rows of `channels`, then ReLU if asked: an inference
-/// batch norm, optionally fused with the ReLU that follows it. Plain loops: LLVM vectorises them
-/// better than SIMD16 code does when rows are as short as 16 channels.
+/// batch norm or a group norm, optionally fused with the ReLU that follows it. One rounding (a
+/// fused multiply-add), as PyTorch applies both (`unravel_affine_rows`, in C: Swift's baseline
+/// x86-64 has no FMA instruction).
 func scaleShift(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
                 scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, relu: Bool) {
-    if relu {
-        for p in 0..<pixels {
-            let (row, out) = (x + p * channels, y + p * channels)
-            // Four channels at a time: LLVM left this loop scalar, whether written with max or a select.
-            var c = 0
-            while c + 4 <= channels {
-                let v = quad(row, c) * quad(scale, c) + quad(shift, c)
-                UnsafeMutableRawPointer(out + c).storeBytes(of: v.replacing(with: 0, where: v .<= 0), as: SIMD4<Float>.self)
-                c += 4
-            }
-            while c < channels { out[c] = max(row[c] * scale[c] + shift[c], 0); c += 1 }
-        }
-    } else {
-        for p in 0..<pixels {
-            let (row, out) = (x + p * channels, y + p * channels)
-            for c in 0..<channels { out[c] = row[c] * scale[c] + shift[c] }
-        }
-    }
+    unravel_affine_rows(x, y, pixels, channels, scale, shift, relu ? 1 : 0)
 }
 
 /// g = g * scale[c] over NHWC rows: the batch-norm backward to its input. With `mask` (the

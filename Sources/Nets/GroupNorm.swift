@@ -23,7 +23,7 @@ final class GroupNorm: @unchecked Sendable {
     /// Each (image, group)'s mean and 1/sqrt(variance + eps). Sums are taken in Double, channel by
     /// channel over the pixels (a loop over a contiguous row, which vectorises), then over the
     /// group's channels: the rounding stays below the float's last digits on big maps.
-    private func moments(_ x: Tensor) -> (mean: [Float], rstd: [Float]) {
+    func moments(_ x: Tensor) -> (mean: [Float], rstd: [Float]) {
         let (images, width) = (x.shape[0], channels / groups)
         let pixels = x.count / (images * channels)
         var mean = [Float](repeating: 0, count: images * groups), rstd = mean
@@ -57,12 +57,13 @@ final class GroupNorm: @unchecked Sendable {
         let width = channels / groups
         let y = Tensor(shape: x.shape)
         forEachImage(images) { image in
-            // y = x · a + b per channel, with a = rstd · γ and b = β − a · mean, as PyTorch applies it.
+            // y = x · a + b per channel, with a = rstd · γ and b = β − a · mean, as PyTorch applies it:
+            // b and y each in one rounding (fused multiply-adds).
             var a = [Float](repeating: 0, count: channels), b = a
             for c in 0..<channels {
                 let group = image * groups + c / width
                 a[c] = rstd[group] * gamma[c]
-                b[c] = beta[c] - a[c] * mean[group]
+                b[c] = beta[c].addingProduct(-a[c], mean[group])
             }
             let offset = image * pixels * channels
             a.withUnsafeBufferPointer { scale in

@@ -9,10 +9,12 @@ final class ScaleShift: @unchecked Sendable {
         self.shift = shift
     }
 
-    /// From batch-norm statistics: scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+    /// From batch-norm statistics as PyTorch's CPU kernel derives them, bit for bit: scale =
+    /// (1 / sqrt(var + eps)) · gamma, shift = beta − mean · scale in one rounding (a fused
+    /// multiply-add).
     convenience init(gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Float) {
-        let scale = zip(gamma, variance).map { $0 / (Float($1) + eps).squareRoot() }
-        let shift = (0..<gamma.count).map { beta[$0] - mean[$0] * scale[$0] }
+        let scale = zip(gamma, variance).map { (1 / ($1 + eps).squareRoot()) * $0 }
+        let shift = (0..<gamma.count).map { beta[$0].addingProduct(-mean[$0], scale[$0]) }
         self.init(scale: scale, shift: shift)
     }
 
