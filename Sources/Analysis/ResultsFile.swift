@@ -119,13 +119,40 @@ public enum ResultsFile {
     /// `lesion paths -o`: path counts join a results file only if they describe its network: the
     /// model the file's results came from (by SHA-256, hashed only when the file records one),
     /// or with --blocks, its block count. A /paths the file holds is replaced only with `force`.
-    public static func checkPathCountsAddable(_ path: String, model: String?, blocks: Int, force: Bool) throws {
-        guard FileManager.default.fileExists(atPath: path) else { return }
+    /// In a file of several networks (`lesion study` of the bundled ones) the counts join the
+    /// group of the network whose model they come from, whose prefix this returns; a block
+    /// count alone cannot say which network that is.
+    public static func checkPathCountsAddable(_ path: String, model: String?, blocks: Int, force: Bool) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
         let root = try openRoot(path)
-        if root.contains("paths") && !force {
-            throw AnalysisError(.conflict, "\(path) already holds /paths; use --force to replace it")
+        // In the order they were studied, as readers list them.
+        let networks = try root.members().filter { $0.kind == .group && (try? root.group($0.name).contains("model")) == true }
+            .map { member -> (name: String, studied: String) in
+                let info = try root.group(member.name).group("model")
+                return (member.name, info.hasAttribute("studied") ? try info.stringAttribute("studied") : member.name)
+            }
+            .sorted { $0.studied < $1.studied }.map(\.name)
+        var place = root, prefix: String? = nil
+        if !root.contains("model"), !networks.isEmpty {
+            let listed = networks.joined(separator: ", ")
+            guard let model else {
+                throw AnalysisError(.conflict, "\(path) holds several networks (\(listed)); give the MODEL the counts come "
+                                    + "from, not --blocks, so they join its network's group")
+            }
+            let digest = try FileDigest.sha256(file: model)
+            guard let network = try networks.first(where: {
+                let info = try root.group($0).group("model")
+                return try info.hasAttribute("model_sha256") && info.stringAttribute("model_sha256") == digest
+            }) else {
+                throw AnalysisError(.conflict, "\(path) holds the networks \(listed), none of them from \(model); "
+                                    + "write the path counts to another file")
+            }
+            (place, prefix) = (try root.group(network), network)
         }
-        if let model, root.hasAttribute("model_sha256") {
+        if place.contains("paths") && !force {
+            throw AnalysisError(.conflict, "\(path) already holds /\(prefix.map { "\($0)/" } ?? "")paths; use --force to replace it")
+        }
+        if prefix == nil, let model, root.hasAttribute("model_sha256") {
             let held = try root.stringAttribute("model_sha256")
             guard held == (try FileDigest.sha256(file: model)) else {
                 let heldFile = root.hasAttribute("model") ? try root.stringAttribute("model") : "another model"
@@ -138,6 +165,7 @@ public enum ResultsFile {
             throw AnalysisError(.conflict, "\(path) holds results for a network of \(held) blocks, not \(blocks); "
                                 + "give --blocks \(held), or write the path counts to another file")
         }
+        return prefix
     }
 
     /// Results of one model on one dataset per file: a run on another model or other data would

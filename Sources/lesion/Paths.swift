@@ -63,8 +63,9 @@ struct Paths: ParsableCommand {
         let ranges = try self.ranges()
         let tightest = distribution.tightestInterval(holding: 0.95)
         if let output {
-            try ResultsFile.checkPathCountsAddable(output, model: model, blocks: distribution.factors.count, force: force)
-            try ResultsFile.saveGroups(output, [PathCounts(distribution)],
+            let network = try ResultsFile.checkPathCountsAddable(output, model: model, blocks: distribution.factors.count, force: force)
+            let counts = PathCounts(distribution)
+            try ResultsFile.saveGroups(output, [network.map { PrefixedGroup($0, counts) } ?? counts],
                                        commandLine: CommandLine.arguments.joined(separator: " "), toolVersion: UnravelVersion.string)
         }
         let n = distribution.factors.count

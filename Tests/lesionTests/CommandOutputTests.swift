@@ -73,6 +73,24 @@ final class CommandOutputTests: XCTestCase {
         for name in ["resnet56", "preact56", "plain56", "plain20", "highway"] {
             XCTAssertTrue(provenance.contains { $0.contains("models/\(name).h5") }, name)
         }
+
+        // Path counts join the group of the network they come from (they went to the root, which
+        // describes no network), replace its /paths only with --force, and need the model to say
+        // which network that is.
+        let study = path("study.h5")
+        let held = try CLI.run(["paths", models + "/plain20.h5", "-o", study])
+        XCTAssertEqual(held.status, 4, held.stderr)
+        XCTAssertTrue(held.stderr.contains("already holds /plain20/paths; use --force"), held.stderr)
+        XCTAssertEqual(try CLI.run(["paths", models + "/plain20.h5", "-o", study, "--force"]).status, 0)
+        let byCount = try CLI.run(["paths", "--blocks", "9", "-o", study, "--force"])
+        XCTAssertEqual(byCount.status, 4, byCount.stderr)
+        XCTAssertTrue(byCount.stderr.contains("holds several networks (resnet56, preact56, plain56, plain20, highway)"), byCount.stderr)
+        let foreign = try CLI.run(["paths", netsFixture("resnet8_c.model.h5"), "-o", study, "--force"])
+        XCTAssertEqual(foreign.status, 4, foreign.stderr)
+        XCTAssertTrue(foreign.stderr.contains("none of them from"), foreign.stderr)
+        let root = try File.open(study).root
+        XCTAssertFalse(root.contains("paths"), "nothing at the root")
+        XCTAssertEqual(try root.group("plain20").group("paths").attribute("blocks", as: Int64.self), 9)
     }
 
     /// The bundled ResNet-56 is far better than chance on its digits, and nothing warns. Given the
