@@ -226,20 +226,13 @@ class _Lowering:
     def op_convolution(self, node):
         if _arg(node, 6, "transposed", False):
             raise CaptureError(f"{_where(node)}: transposed convolutions are not supported")
-        if len(node.args[1].meta["val"].shape) == 3:
-            args = tuple(node.args)
-            node.args = args[:6] + (args[8],)
-            try:
-                self.op_conv1d(node)
-            finally:
-                node.args = args
-            return
         # aten.convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
-        # read as conv2d's argument list.
+        # read as conv1d's or conv2d's argument list.
+        handler = self.op_conv1d if len(node.args[1].meta["val"].shape) == 3 else self.op_conv2d
         args = tuple(node.args)
         node.args = args[:6] + (args[8],)
         try:
-            self.op_conv2d(node)
+            handler(node)
         finally:
             node.args = args
 

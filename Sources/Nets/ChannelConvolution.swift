@@ -10,38 +10,31 @@ struct ChannelConvolution {
 
     /// [n, c] pooled features to [n, c] logits, each sum in tap order.
     func forward(_ s: Tensor) -> Tensor {
-        let (n, c) = (s.shape[0], s.shape[1])
-        let z = Tensor(shape: [n, c])
-        for b in 0..<n {
-            let row = s.pointer + b * c, out = z.pointer + b * c
-            for k in 0..<c {
-                var sum: Float = 0
-                for (j, w) in taps.enumerated() {
-                    let source = k + j - padding
-                    if source >= 0 && source < c { sum += w * row[source] }
-                }
-                out[k] = bias.map { sum + $0 } ?? sum
-            }
-        }
+        let z = slide(s, direction: 1)
+        if let bias { for i in 0..<z.count { z.pointer[i] += bias } }
         return z
     }
 
     /// The gradient at the pooled features: each logit's gradient sent back along its taps,
     /// dL/ds[i] = Σ_j w[j] · dL/dz[i − j + pad].
-    func backward(_ gz: Tensor) -> Tensor {
-        let (n, c) = (gz.shape[0], gz.shape[1])
-        let gs = Tensor(shape: [n, c])
+    func backward(_ gz: Tensor) -> Tensor { slide(gz, direction: -1) }
+
+    /// out[k] = Σ_j w[j] · v[k + direction · (j − pad)], zero outside the channels: the filter
+    /// forward (direction 1) or mirrored, as its transpose (direction −1).
+    private func slide(_ v: Tensor, direction: Int) -> Tensor {
+        let (n, c) = (v.shape[0], v.shape[1])
+        let out = Tensor(shape: [n, c])
         for b in 0..<n {
-            let row = gz.pointer + b * c, out = gs.pointer + b * c
-            for i in 0..<c {
+            let row = v.pointer + b * c, result = out.pointer + b * c
+            for k in 0..<c {
                 var sum: Float = 0
                 for (j, w) in taps.enumerated() {
-                    let target = i - j + padding
-                    if target >= 0 && target < c { sum += w * row[target] }
+                    let at = k + direction * (j - padding)
+                    if at >= 0 && at < c { sum += w * row[at] }
                 }
-                out[i] = sum
+                result[k] = sum
             }
         }
-        return gs
+        return out
     }
 }

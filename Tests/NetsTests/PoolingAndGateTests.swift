@@ -48,13 +48,19 @@ final class PoolingAndGateTests: XCTestCase {
         // Reference: the formula, from the reference ops.
         let hidden = Reference.relu(Reference.linear(Reference.globalAvgPool(x), weight: reduce.weight, bias: reduce.bias!, out: mid))
         let gate = Reference.linear(hidden, weight: expand.weight, bias: expand.bias!, out: c).values.map { 1 / (1 + exp(-$0)) }
-        let expected = x.values.enumerated().map { index, value in value * gate[(index / (3 * 4 * c)) * c + index % c] }
-        assertClose(try se.forward(x).values, expected, tolerance: 1e-6, "squeeze-excitation")
+        try assertGates(se, x, gate, probe: random.floats(x.count), "squeeze-excitation")
+    }
 
-        let probe = random.floats(x.count)
+    /// `se` multiplies each image's channels of `x` ([n, h, w, c]) by `gate` ([n, c]), and its
+    /// backward agrees with finite differences along `probe`.
+    private func assertGates(_ se: SqueezeExcitation, _ x: Tensor, _ gate: [Float], probe: [Float], _ label: String,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let (c, perImage) = (x.shape[3], x.count / x.shape[0])
+        let expected = x.values.enumerated().map { index, value in value * gate[(index / perImage) * c + index % c] }
+        assertClose(try se.forward(x).values, expected, tolerance: 1e-6, label, file: file, line: line)
         let numeric = try Reference.numericGradient(x, probe: probe) { try se.forward($0) }
         assertClose(try se.backward(Tensor(shape: x.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
-                    "squeeze-excitation backward")
+                    "\(label) backward", file: file, line: line)
     }
 
     /// ECA: the pooled channels as a zero-padded sequence, one filter slid along it, the gate its
@@ -77,13 +83,7 @@ final class PoolingAndGateTests: XCTestCase {
                     gate.append(Float(1 / (1 + Foundation.exp(-z))))
                 }
             }
-            let expected = x.values.enumerated().map { index, value in value * gate[(index / (3 * 4 * c)) * c + index % c] }
-            assertClose(try eca.forward(x).values, expected, tolerance: 1e-6, "ECA, \(taps.count) taps")
-
-            let probe = random.floats(x.count)
-            let numeric = try Reference.numericGradient(x, probe: probe) { try eca.forward($0) }
-            assertClose(try eca.backward(Tensor(shape: x.shape, values: probe), input: x).values, numeric, tolerance: 1e-3,
-                        "ECA backward, \(taps.count) taps")
+            try assertGates(eca, x, gate, probe: random.floats(x.count), "ECA, \(taps.count) taps")
         }
     }
 }
