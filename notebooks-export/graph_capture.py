@@ -89,6 +89,9 @@ class _Lowering:
         self.value = {}  # fx node name -> graph node id holding its value
         self.used = set()
         self.tuples = {}  # fx node name of a multi-output op -> id of its first output
+        # F.pad output -> (its input, (top, left, bottom, right), value): folded into the
+        # convolution or max pooling that reads it.
+        self.pending_pad = {}
 
     def emit(self, node, op, inputs, **fields):
         entry = {"id": node.name, "op": op, "inputs": inputs, "module": _module(node)}
@@ -193,7 +196,7 @@ class _Lowering:
         if b is not None and self.weight(node, b, "bias") != prefix + ".bias":
             raise CaptureError(f"{_where(node)}: its bias is not '{prefix}.bias'")
         source = self.tensor_input(node, x)
-        pad = self.pending_pad.pop(source, None) if hasattr(self, "pending_pad") else None
+        pad = self.pending_pad.pop(source, None)
         if pad is not None:
             source, (top, left, bottom, right), _ = pad
             padding = [top + ph, left + pw, bottom + ph, right + pw]
@@ -308,7 +311,7 @@ class _Lowering:
             if tuple(_shape(node)[2:]) != floor:
                 raise CaptureError(f"{_where(node)}: max pooling in ceil mode changes the size here; not supported")
         source = self.tensor_input(node, node.args[0])
-        pad = self.pending_pad.pop(source, None) if hasattr(self, "pending_pad") else None
+        pad = self.pending_pad.pop(source, None)
         if pad is None:
             self.emit(node, "maxpool", [source], kernel=kernel, stride=stride, padding=[padding])
             return
@@ -472,8 +475,6 @@ class _Lowering:
         if not all(_op_name(c) in readers and c.args[0] is node for c in consumers):
             raise CaptureError(f"{_where(node)}: zero padding of pixels is only supported right before a convolution "
                                "or a max pooling")
-        if not hasattr(self, "pending_pad"):
-            self.pending_pad = {}
         self.value[node.name] = node.name
         self.pending_pad[node.name] = (source, (top, left, bottom, right), value)
 
@@ -518,7 +519,7 @@ def capture(model, input_shape):
                            f"{type(error).__name__}: {first}") from None
     lowering = _Lowering(program)
     nodes = lowering.lower()
-    if getattr(lowering, "pending_pad", None):
+    if lowering.pending_pad:
         raise CaptureError("zero padding was not followed by a convolution")
     return nodes, sorted(lowering.used), program
 
@@ -539,9 +540,9 @@ class _PaddedConv2d(nn.Conv2d):
 def standardized_weights(model):
     """The model with each weight-standardised convolution (Big Transfer's: timm's StdConv2d,
     transformers' WeightStandardizedConv2d, with its 'SAME' padding module if it has one)
-    replaced by a plain convolution holding the weights it standardises at every call, computed by the same
-    batch_norm call. Each replacement must give the module's output bit for bit on a random
-    input. Returns (model, count); a copy only when something was replaced."""
+    replaced by a plain convolution holding the weights it standardises at every call, computed
+    by the same batch_norm call. Each replacement must give the module's output bit for bit on a
+    random input. Returns (model, count); a copy only when something was replaced."""
     import copy
 
     import torch.nn.functional as F

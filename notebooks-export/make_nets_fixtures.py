@@ -548,8 +548,8 @@ def main():
     make(out, "timm_resnext_ts", zoo.narrow_timm_ts(), (3, 64, 64), drops=[(0,), (1,), (2,), (3,)], duplicates=[2],
          scales=[(2, 0.5)])
     torch.manual_seed(4)
-    make(out, "hf_bit_same", zoo.small_hf_bit_same(), (3, 64, 64), drops=[(0,), (1,), (3,)], duplicates=[2],
-         scales=[(2, 0.5)])
+    make(out, "hf_bit_same", AutoModelForImageClassification.from_config(zoo.small_hf_bit_config(same_padding=True)),
+         (3, 64, 64), drops=[(0,), (1,), (3,)], duplicates=[2], scales=[(2, 0.5)])
     torch.manual_seed(5)
     make(out, "timm_ecaresnet", zoo.narrow_timm("ecaresnet18d", channels=(16, 32, 64, 128)), (3, 32, 32),
          drops=[(0,), (3,), (6,)], duplicates=[1, 7])

@@ -176,18 +176,14 @@ def test_torchvision_timm_and_transformers_models(folder):
         path = os.path.join(folder, f"{layer_type}.json")
         config.to_json_file(path)
         export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, f"hf_{layer_type}.h5"))
-    # transformers' Big Transfer: weight-standardised convolutions and group norm, pre-activation.
-    from transformers import BitConfig
-    bit = BitConfig(embedding_size=8, hidden_sizes=[16, 32, 64, 128], depths=[1, 2, 1, 1], layer_type="preactivation",
-                    num_groups=4, num_labels=10)
-    path = os.path.join(folder, "bit.json")
-    bit.to_json_file(path)
-    output = export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf_bit.h5"))
-    assert_in("weight-standardised convolutions written with their standardised weights", output)
-    # ... with 'SAME' padding, as google/bit-50 is configured: padding after an even map only.
-    bit.global_padding, bit.embedding_dynamic_padding = "SAME", True
-    bit.to_json_file(path)
-    export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o", os.path.join(folder, "hf_bit_same.h5"))
+    # transformers' Big Transfer: weight-standardised convolutions and group norm, pre-activation;
+    # then with 'SAME' padding, as google/bit-50 is configured: padding after an even map only.
+    for same_padding in (False, True):
+        path = os.path.join(folder, f"bit_{same_padding}.json")
+        zoo.small_hf_bit_config(same_padding).to_json_file(path)
+        output = export(f"hf:{path}", "--input", "3,64,64", "--preprocess", "imagenet", "-o",
+                        os.path.join(folder, f"hf_bit_{same_padding}.h5"))
+        assert_in("weight-standardised convolutions written with their standardised weights", output)
 
 
 def test_max_pooling_padded_on_one_side(folder):

@@ -15,7 +15,7 @@
 - narrow_timm_bit(): the same with Big Transfer's weight-standardised convolutions, group norm and
   zero-padded stem pooling.
 - narrow_timm_ts(): timm's ByobNet '-ts' ResNeXt (SiLU activations, tiered stem), narrow.
-- small_hf_config(): a transformers ResNetConfig small enough to commit.
+- small_hf_config(), small_hf_bit_config(): transformers ResNet and BitConfig small enough to commit.
 """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -152,7 +152,8 @@ def narrow_timm(name, num_classes=10, channels=(8, 16, 32, 64)):
         "seresnet18": dict(block_args=dict(attn_layer="se")),
         # ecaresnet50d's arguments on basic blocks: ECA's kernel grows with the channels (3 taps
         # up to 64 channels, 5 at 128).
-        "ecaresnet18d": dict(stem_type="deep", stem_width=channels[0] // 2, avg_down=True, block_args=dict(attn_layer="eca")),
+        "ecaresnet18d": dict(stem_type="deep", stem_width=channels[0] // 2, avg_down=True,
+                             block_args=dict(attn_layer="eca")),
     }
     return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, channels=channels,
                   stem_width=kinds[name].pop("stem_width", channels[0]), **kinds[name])
@@ -193,15 +194,18 @@ def narrow_timm_ts(num_classes=10):
                    num_classes=num_classes)
 
 
-def small_hf_bit_same(num_labels=10):
-    """transformers' Big Transfer as google/bit-50 is configured: 'SAME' padding (TensorFlow's:
-    on an even map, a 3x3 stride-2 convolution and the stem's max pooling pad one row and column
-    after it and none before), narrow, with 4 groups where BiT has 32."""
-    from transformers import AutoModelForImageClassification, BitConfig
+def small_hf_bit_config(same_padding=False, num_labels=10):
+    """A transformers BitConfig for a narrow pre-activation Big Transfer, with 4 groups where BiT
+    has 32; `same_padding` as google/bit-50 is configured (TensorFlow's 'SAME': on an even map, a
+    3x3 stride-2 convolution and the stem's max pooling pad one row and column after it and none
+    before)."""
+    from transformers import BitConfig
 
     config = BitConfig(embedding_size=8, hidden_sizes=[16, 32, 64, 128], depths=[1, 2, 1, 1], layer_type="preactivation",
-                       num_groups=4, num_labels=num_labels, global_padding="SAME", embedding_dynamic_padding=True)
-    return AutoModelForImageClassification.from_config(config)
+                       num_groups=4, num_labels=num_labels)
+    if same_padding:
+        config.global_padding, config.embedding_dynamic_padding = "SAME", True
+    return config
 
 
 def small_hf_config(layer_type="basic", num_labels=10):

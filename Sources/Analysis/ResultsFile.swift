@@ -125,15 +125,11 @@ public enum ResultsFile {
     public static func checkPathCountsAddable(_ path: String, model: String?, blocks: Int, force: Bool) throws -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let root = try openRoot(path)
-        // In the order they were studied, as readers list them.
-        let networks = try root.members().filter { $0.kind == .group && (try? root.group($0.name).contains("model")) == true }
-            .map { member -> (name: String, studied: String) in
-                let info = try root.group(member.name).group("model")
-                return (member.name, info.hasAttribute("studied") ? try info.stringAttribute("studied") : member.name)
-            }
-            .sorted { $0.studied < $1.studied }.map(\.name)
         var place = root, prefix: String? = nil
-        if !root.contains("model"), !networks.isEmpty {
+        if !root.contains("model"),
+           case let networks = try inStudyOrder(try root.members().filter { $0.kind == .group && root.contains("\($0.name)/model") }
+                                                    .map(\.name), in: root),
+           !networks.isEmpty {
             let listed = networks.joined(separator: ", ")
             guard let model else {
                 throw AnalysisError(.conflict, "\(path) holds several networks (\(listed)); give the MODEL the counts come "
@@ -166,6 +162,17 @@ public enum ResultsFile {
                                 + "give --blocks \(held), or write the path counts to another file")
         }
         return prefix
+    }
+
+    /// Network groups of a file of several networks, in the order they were studied (each one's
+    /// /<network>/model records when; a group without that sorts by its name), as readers list them.
+    static func inStudyOrder(_ names: [String], in root: Group) throws -> [String] {
+        let when = try Dictionary(uniqueKeysWithValues: names.map { name -> (String, String) in
+            let model = "\(name)/model"
+            guard root.contains(model), try root.group(model).hasAttribute("studied") else { return (name, name) }
+            return (name, try root.group(model).stringAttribute("studied"))
+        })
+        return names.sorted { when[$0]! < when[$1]! }
     }
 
     /// Results of one model on one dataset per file: a run on another model or other data would

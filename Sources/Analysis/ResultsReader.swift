@@ -126,14 +126,9 @@ public struct StudyResults {
         if members.contains(where: { experimentNames.contains($0) }) {
             networks = [try StudyResults.read(root, name: "network", group: nil)]
         } else {
-            // In the order they were studied (each network's model group records when).
-            let read = try members.map { ($0, try StudyResults.read(try root.group($0), name: $0, group: $0)) }
-            let when = try Dictionary(uniqueKeysWithValues: members.map { name -> (String, String) in
-                let model = "\(name)/model"
-                guard root.contains(model), try root.group(model).hasAttribute("studied") else { return (name, name) }
-                return (name, try root.group(model).stringAttribute("studied"))
-            })
-            networks = read.sorted { when[$0.0]! < when[$1.0]! }.map(\.1)
+            networks = try ResultsFile.inStudyOrder(members, in: root).map {
+                try StudyResults.read(try root.group($0), name: $0, group: $0)
+            }
         }
     }
 

@@ -13,10 +13,6 @@ typealias Vector = SIMD16<Float>
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Vector.self)
 }
 
-@inline(__always) private func quad(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD4<Float> {
-    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self)
-}
-
 /// y = max(x, 0), in place allowed. A plain loop: SIMD16's pointwiseMax compiles to one lane at a
 /// time through the stack (it was a quarter of a batch-norm recalibration's samples).
 func reluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {

@@ -9,7 +9,7 @@ import XCTest
 final class SiLUTests: XCTestCase {
     /// Within 1.5 units in the last place of exp in double over the range SiLU uses, and the
     /// limits right: 0 far below, infinity far above, NaN kept.
-    func testExpIsWithinAnUnitAndAHalfInTheLastPlace() {
+    func testExpIsWithinOneAndAHalfUnitsInTheLastPlace() {
         var worst = 0.0
         for step in 0..<200_000 {
             let x = Float(-103 + Double(step) * 191.7 / 200_000)
