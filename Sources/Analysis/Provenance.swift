@@ -13,6 +13,9 @@ public struct Provenance: Sendable {
     public var batchSize: Int
     public var images: Int
     public var started: String
+    /// What decides the results' last digits (`Arithmetic.current`): a file adds, resumes and
+    /// merges only results computed with the same.
+    public var arithmetic = Arithmetic.current
 
     /// `digests` hashes the model and the data files, in that order.
     public init(toolVersion: String, commandLine: String, model: String, data: String, threads: Int, batchSize: Int,

@@ -41,7 +41,7 @@ extension ResultsFile {
     }
 
     /// Shards merge only with shards of the same run: the same model and dataset files (by
-    /// SHA-256), batch size and images. Experiment settings are compared group by group as they
+    /// SHA-256), batch size, images and arithmetic. Experiment settings are compared group by group as they
     /// merge; this catches what the groups do not record, such as a model with the same blocks
     /// and other weights, whose numbers would otherwise be filed under the first shard's model.
     /// A group measured whole comes from one shard, so it must be finished there.
@@ -62,6 +62,11 @@ extension ResultsFile {
                 try same("model_sha256", holder, referenceHolder, what: "model", shard: shard, first: first, remedy: remedy)
             }
             try same("data_sha256", root, reference, what: "dataset", shard: shard, first: first, remedy: remedy)
+            let arithmetic = try [root, reference].map { $0.hasAttribute("arithmetic") ? try $0.stringAttribute("arithmetic") : "an unrecorded arithmetic" }
+            guard arithmetic[0] == arithmetic[1] else {
+                throw AnalysisError(.conflict, "\(shard) was computed with \(arithmetic[0]), \(first) with \(arithmetic[1]); "
+                                    + "their last digits would differ, so merge shards computed by one Unravel on one kind of CPU")
+            }
             for (key, words) in [("batch_size", "batch size"), ("images", "images")] where root.hasAttribute(key) && reference.hasAttribute(key) {
                 let (a, b) = (try root.attribute(key, as: Int64.self), try reference.attribute(key, as: Int64.self))
                 guard a == b else {

@@ -33,6 +33,7 @@ public enum ResultsFile {
             try root.setAttribute("batch_size", Int64(provenance.batchSize))
             try root.setAttribute("images", Int64(provenance.images))
             try root.setAttribute("onednn_version", Compute.oneDNNVersion)
+            try root.setAttribute("arithmetic", provenance.arithmetic)
             let started = try previous.flatMap { $0.hasAttribute("started") ? try $0.stringAttribute("started") : nil }
             try root.setAttribute("started", started ?? provenance.started)
             try root.setAttribute("saved", Provenance.now())
@@ -189,6 +190,16 @@ public enum ResultsFile {
             guard held == hash else {
                 throw AnalysisError(.conflict, "\(path) holds results for the \(what) \(heldFile) (SHA-256 \(held.prefix(12))…), "
                                     + "not \(file) (\(hash.prefix(12))…); write these results to another file")
+            }
+        }
+        // Results computed (a data hash is recorded with them) under another arithmetic would
+        // mix two roundings in one file, and in one experiment on --resume.
+        if previous.hasAttribute("data_sha256") {
+            let held = previous.hasAttribute("arithmetic") ? try previous.stringAttribute("arithmetic") : nil
+            guard held == provenance.arithmetic else {
+                throw AnalysisError(.conflict, "\(path) holds results computed with \(held ?? "an arithmetic the Unravel that made it did not record"); "
+                                    + "this run's is \(provenance.arithmetic), and their last digits would differ; "
+                                    + "finish it with the Unravel and the kind of CPU that began it, or write to another file")
             }
         }
         if previous.hasAttribute("images"), case let held = Int(try previous.attribute("images", as: Int64.self)), held != provenance.images {

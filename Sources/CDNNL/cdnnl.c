@@ -548,3 +548,16 @@ const char *unravel_dnnl_version(void) {
     snprintf(text, sizeof text, "%d.%d.%d", v->major, v->minor, v->patch);
     return text;
 }
+
+// The ISA values are bit masks, each including those it extends, so a machine is named by the
+// widest family it holds whole. Extensions past avx512_core (VNNI, BF16, AMX) and avx2 (VNNI)
+// add integer and half-width kernels only: float32 runs the family's kernels.
+const char *unravel_dnnl_fp32_isa(void) {
+    const unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+    static const struct { unsigned mask; const char *name; } families[] = {
+        {0x27, "avx512_core"}, {0xf, "avx512_mic"}, {0x7, "avx2"}, {0x3, "avx"}, {0x1, "sse41"},
+    };
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+        if ((isa & families[i].mask) == families[i].mask) return families[i].name;
+    return "other";
+}

@@ -38,6 +38,7 @@ struct Predict: ParsableCommand {
             try root.setAttribute("model", model)
             try root.setAttribute("data", data)
             try root.setAttribute("tool_version", UnravelVersion.string)
+            try root.setAttribute("arithmetic", Arithmetic.current)
             let classes = network.architecture.classes
             let (c, h, w) = (dataset.channels, dataset.height, dataset.width)
             let logits = try root.createDataset("logits", shape: [0, classes], values: [Float](), options: .appendable)

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Nets
 import XCTest
 
 /// The experiment commands end to end: interrupted and resumed runs, shards and merges, a
@@ -291,7 +292,10 @@ final class ExperimentCLITests: XCTestCase {
             ("data", [first, try shard(1, model: model, data: otherData)], 4, "made from another dataset file than \(first)"),
             ("batch", [first, try shard(1, model: model, data: data, batch: 2)], 4, "made with batch size 2, \(first) with 4"),
             ("twice", [first, first], 64, "\(first) is given twice"),
+            ("arithmetic", [first, try shard(1, model: model, data: data)], 4,
+             " was computed with Unravel numerics 1, oneDNN 2.6.3, avx2 kernels, \(first) with \(Arithmetic.current)"),
         ]
+        try File.open(cases[4].1[1], .readWrite).root.setAttribute("arithmetic", "Unravel numerics 1, oneDNN 2.6.3, avx2 kernels")
         for (name, parts, status, message) in cases {
             let output = path("merged-\(name).h5")
             let result = try CLI.run(["merge"] + parts + ["-o", output])
@@ -565,6 +569,38 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before)
         XCTAssertEqual(try CLI.run(["reorder", model, data, "-o", out, "--batch-size", "4", "--max-swaps", "1",
                                     "--samples", "1", "--quiet"]).status, 0, "the same model and data add to it")
+    }
+
+    /// Results computed under another arithmetic (an Unravel whose kernels round differently,
+    /// another oneDNN, a CPU whose kernels differ) were resumed and added to: a file then mixed
+    /// two roundings, within one experiment after --resume.
+    func testAResultsFileRefusesResultsOfAnotherArithmetic() throws {
+        let data = try makeData(count: 8)
+        let out = path("results.h5")
+        XCTAssertEqual(try CLI.run(["drop", model, data, "-o", out, "--batch-size", "4", "--quiet"]).status, 0)
+        let recorded = try File.open(out).root.stringAttribute("arithmetic")
+        XCTAssertEqual(recorded, Arithmetic.current)
+        XCTAssertTrue(recorded.hasPrefix("Unravel numerics \(Arithmetic.numericsVersion), oneDNN 2."), recorded)
+        let older = "Unravel numerics 1, oneDNN 2.6.3, avx512_core kernels"
+        let resume = ["drop", model, data, "-o", out, "--batch-size", "4", "--resume", "--quiet"]
+        let add = ["reorder", model, data, "-o", out, "--batch-size", "4", "--max-swaps", "1", "--samples", "1", "--quiet"]
+        for (held, said) in [(older, older), (nil, "an arithmetic the Unravel that made it did not record")] {
+            do {
+                let root = try File.open(out, .readWrite).root
+                if let held { try root.setAttribute("arithmetic", held) } else { try root.removeAttribute("arithmetic") }
+            }
+            let before = try Data(contentsOf: URL(fileURLWithPath: out))
+            for arguments in [resume, add] {
+                let result = try CLI.run(arguments)
+                XCTAssertEqual(result.status, 4, result.stderr)
+                XCTAssertTrue(result.stderr.contains("results.h5 holds results computed with \(said); this run's is \(recorded)"),
+                              result.stderr)
+                XCTAssertTrue(result.stderr.contains("finish it with the Unravel and the kind of CPU that began it"), result.stderr)
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "nothing written")
+        }
+        try File.open(out, .readWrite).root.setAttribute("arithmetic", recorded)
+        XCTAssertEqual(try CLI.run(add).status, 0, "the same arithmetic adds to it")
     }
 
     func testASecondWriterIsRefused() throws {

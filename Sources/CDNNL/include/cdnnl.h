@@ -76,6 +76,10 @@ int unravel_sgemm(char trans_a, char trans_b, long m, long n, long k, float alph
 /// The oneDNN version as "major.minor.patch".
 const char *unravel_dnnl_version(void);
 
+/// The instruction set oneDNN's float32 kernels run with on this machine (after
+/// ONEDNN_MAX_CPU_ISA): "avx512_core", "avx512_mic", "avx2", "avx", "sse41" or "other".
+const char *unravel_dnnl_fp32_isa(void);
+
 #ifdef __cplusplus
 }
 #endif
