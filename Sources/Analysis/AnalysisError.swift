@@ -7,8 +7,6 @@ public struct AnalysisError: KindedError, Equatable, Sendable {
     public enum Remedy: Equatable, Sendable {
         /// The output already holds this experiment: resume it, or replace it.
         case resumeOrReplace
-        /// The output already holds this group, which is measured whole: measure it again.
-        case measureAgain
         /// The output was made with another batch size: resume with that one.
         case useBatchSize(Int)
         /// The output holds results on this many images: add to it only with as many.
@@ -33,7 +31,6 @@ public struct AnalysisError: KindedError, Equatable, Sendable {
         switch remedy {
         case nil: return message
         case .resumeOrReplace: return message + "; resume it (Study.Options.resume) or replace it (.force)"
-        case .measureAgain: return message + "; measure it again and replace it (Study.Options.force or .resume)"
         case .useBatchSize(let size): return message + "; resume with batch size \(size)"
         case .addWithImages(let count): return message + "; use \(count) images (Study.Options.limit), or write to another file"
         case .addWithBatchSize(let size): return message + "; use batch size \(size), or write to another file"

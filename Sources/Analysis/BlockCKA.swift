@@ -11,7 +11,10 @@ import Nets
 /// With `against`, the columns are another network's blocks on the same images (a ResNet and
 /// its plain or lesioned twin, say); without, the matrix compares the network with itself.
 /// Minibatches of fewer than 4 images (a last partial batch) are left out and counted.
-public final class BlockCKA: Probe, ResultsGroup {
+///
+/// The HSIC sums are saved as the run goes (`raw/rows`), so an interrupted run resumes from the
+/// last batch they include and adds the rest in the order an uninterrupted run does.
+public final class BlockCKA: Probe, ResumableGroup {
     public let network: Network
     public let other: Network?
     /// The data the other network reads when its preprocessing differs from this one's.
@@ -24,8 +27,11 @@ public final class BlockCKA: Probe, ResultsGroup {
     public private(set) var minibatches = 0
     public private(set) var imagesUsed = 0
     public private(set) var imagesLeftOut = 0
+    private var batches: RunningBatches
 
-    public init(network: Network, against other: Network? = nil, data: DatasetFile? = nil, batchSize: Int) throws {
+    /// `batchCount`: the dataset's batches, all measured, when known: with it, a save part-way is
+    /// marked partial and a resumed run skips the batches saved.
+    public init(network: Network, against other: Network? = nil, data: DatasetFile? = nil, batchSize: Int, batchCount: Int? = nil) throws {
         if let refusal = poolingRefusal(network) { throw NetsError("CKA: \(refusal)") }
         guard batchSize >= HSIC.minimumImages else {
             throw NetsError(.badUsage, "CKA's unbiased estimator needs at least \(HSIC.minimumImages) images per minibatch; "
@@ -48,6 +54,7 @@ public final class BlockCKA: Probe, ResultsGroup {
         cross = [Double](repeating: 0, count: network.blockCount * (other ?? network).blockCount)
         selfRows = [Double](repeating: 0, count: network.blockCount)
         selfColumns = [Double](repeating: 0, count: (other ?? network).blockCount)
+        batches = RunningBatches(count: batchCount)
     }
 
     /// The results group it writes.
@@ -57,8 +64,11 @@ public final class BlockCKA: Probe, ResultsGroup {
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
     public var rowsCount: Int { network.blockCount }
     public var columnsCount: Int { (other ?? network).blockCount }
+    public var isComplete: Bool { batches.isComplete }
+    public func wants(batch index: Int) -> Bool { batches.wants(index) }
 
     public func observe(_ batch: Batch) throws {
+        defer { batches.added(batch.index) }
         let n = batch.labels.count
         guard n >= HSIC.minimumImages else {
             imagesLeftOut += n
@@ -111,17 +121,46 @@ public final class BlockCKA: Probe, ResultsGroup {
         }
     }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String {
+        ExperimentRun.encode(["batches": batches.count.map(String.init) ?? "all",
+                              "against": other.map { "\($0.architecture.name), \($0.blockCount) blocks" } ?? "itself"])
+    }
+
+    /// Row i: block i's HSIC with every column block, then with itself; the last row: each column
+    /// block's HSIC with itself.
+    private var rowColumns: [String] { (0..<columnsCount).map { "hsic_\($0)" } + ["hsic_self"] }
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "linear CKA, minibatch estimator with unbiased HSIC (Nguyen, Raghu & Kornblith 2021)")
         try group.setAttribute("minibatches", Int64(minibatches))
         try group.setAttribute("images", Int64(imagesUsed))
         try group.setAttribute("images_left_out", Int64(imagesLeftOut))
+        var sums: [Double] = []
+        for i in 0..<rowsCount { sums += cross[(i * columnsCount)..<((i + 1) * columnsCount)] + [selfRows[i]] }
+        sums += selfColumns + [0]
+        try batches.writeProgress(group, settings: settings, rows: sums, columns: rowColumns)
+        guard isComplete else { return }
         try group.setAttribute("rows", network.architecture.name)
         try group.setAttribute("columns", (other ?? network).architecture.name)
         try group.setAttribute("row_downsampling_blocks", network.downsamplingBlocks.map { Int64($0) })
         try group.setAttribute("column_downsampling_blocks", (other ?? network).downsamplingBlocks.map { Int64($0) })
         try group.createDataset("matrix", shape: [rowsCount, columnsCount], values: matrix, options: .checksummed)
             .setAttribute("units", "linear CKA between block i's output (row) and block j's (column), in [0, 1]")
+    }
+
+    /// Takes up the sums an earlier run saved in `group`.
+    public func resume(from group: Group, path: String) throws {
+        guard let table = try batches.resume(from: group, settings: settings, columns: rowColumns, rows: rowsCount + 1, path: path)
+        else { return }
+        for i in 0..<rowsCount {
+            cross.replaceSubrange((i * columnsCount)..<((i + 1) * columnsCount), with: table[i].prefix(columnsCount))
+            selfRows[i] = table[i][columnsCount]
+        }
+        selfColumns = Array(table[rowsCount].prefix(columnsCount))
+        minibatches = Int(try group.attribute("minibatches", as: Int64.self))
+        imagesUsed = Int(try group.attribute("images", as: Int64.self))
+        imagesLeftOut = Int(try group.attribute("images_left_out", as: Int64.self))
     }
 }

@@ -10,17 +10,16 @@ public final class HighwayGates: Probe, ResumableGroup {
     public let network: Network
     public let layers: [Int]
     public static let bins = 20
-    /// The dataset's batches, all measured, when known: with it, a save part-way is marked partial.
-    public let batchCount: Int?
     private var sums: [Double]
     private var counts: [Double]
     private var histograms: [[Double]]
-    /// The last batch the sums include (-1 before the first).
-    private var lastBatch = -1
+    private var batches: RunningBatches
+    /// The dataset's batches, all measured, when known: with it, a save part-way is marked partial.
+    public var batchCount: Int? { batches.count }
 
     public init(network: Network, batchCount: Int? = nil) throws {
         self.network = network
-        self.batchCount = batchCount
+        batches = RunningBatches(count: batchCount)
         layers = (0..<network.blockCount).filter { network.architecture.blocks[$0].kind == .highway }
         guard !layers.isEmpty else { throw NetsError("the network has no highway layers") }
         sums = [Double](repeating: 0, count: layers.count)
@@ -31,14 +30,11 @@ public final class HighwayGates: Probe, ResumableGroup {
     public var name: String { "highway_gates" }
     public var id: String { name }
     public var reads: [HookPoint] { layers.map { .blockGate($0) } }
-    public var isComplete: Bool { batchCount.map { lastBatch >= $0 - 1 } ?? true }
-
-    /// Batches already in the sums are not measured again. Without a batch count (a library
-    /// caller's probe, never resumed) every batch is, so one probe can add up several runs.
-    public func wants(batch index: Int) -> Bool { batchCount == nil || index > lastBatch }
+    public var isComplete: Bool { batches.isComplete }
+    public func wants(batch index: Int) -> Bool { batches.wants(index) }
 
     public func observe(_ batch: Batch) throws {
-        defer { lastBatch = batch.index }
+        defer { batches.added(batch.index) }
         for (row, layer) in layers.enumerated() {
             let gate = try batch.activation(.blockGate(layer))
             for i in 0..<gate.count {
@@ -65,9 +61,8 @@ public final class HighwayGates: Probe, ResumableGroup {
 
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
-        try group.writeProgress(complete: isComplete, settings: settings, unitsTotal: batchCount ?? lastBatch + 1, unitsDone: lastBatch + 1,
-                                rows: layers.indices.flatMap { [sums[$0], counts[$0]] + histograms[$0] }, columns: HighwayGates.rowColumns)
-        try group.setAttribute("last_batch", Int64(lastBatch))
+        try batches.writeProgress(group, settings: settings, rows: layers.indices.flatMap { [sums[$0], counts[$0]] + histograms[$0] },
+                                  columns: HighwayGates.rowColumns)
         guard isComplete else { return }
         let distribution = weightedDistribution
         try group.setAttribute("expected_path_length", distribution.mean)
@@ -82,15 +77,8 @@ public final class HighwayGates: Probe, ResumableGroup {
     /// Takes up the running sums an earlier run saved in `group`. A group an earlier Unravel
     /// wrote whole, without them, is measured again and replaced, as that Unravel did.
     public func resume(from group: Group, path: String) throws {
-        let width = HighwayGates.rowColumns.count
-        guard let table = try group.resumableRows(width: width, settings: settings, path: path) else { return }
-        guard table.count == layers.count * width else {
-            throw AnalysisError(.badInput, "\(path): \(group.path)/raw/rows holds \(table.count / width) layers, the network \(layers.count)")
-        }
-        for row in layers.indices {
-            let values = table[(row * width)..<((row + 1) * width)]
-            (sums[row], counts[row], histograms[row]) = (values[values.startIndex], values[values.startIndex + 1], Array(values.dropFirst(2)))
-        }
-        lastBatch = Int(try group.attribute("last_batch", as: Int64.self))
+        guard let table = try batches.resume(from: group, settings: settings, columns: HighwayGates.rowColumns, rows: layers.count,
+                                             path: path) else { return }
+        for (row, values) in table.enumerated() { (sums[row], counts[row], histograms[row]) = (values[0], values[1], Array(values.dropFirst(2))) }
     }
 }

@@ -9,19 +9,26 @@ import Nets
 /// The loss is each image's cross-entropy, the same as the gradient by path length, and the
 /// batches are the same first batches, so the two readings sit side by side. Blocks whose branch
 /// changes the shape (downsampling) have no cosine (NaN).
-public final class IterativeInference: Probe, ResultsGroup {
+///
+/// Its sums are saved as the run goes (`raw/rows`), so an interrupted run resumes from the last
+/// batch they include.
+public final class IterativeInference: Probe, ResumableGroup {
     public let network: Network
-    public let batchLimit: Int?
     private var cosineSums: [Double]
     private var ratioSums: [Double]
     public private(set) var images = 0
+    private var batches: RunningBatches
+    /// Batches measured: all, or the first `batches`.
+    public var batchLimit: Int? { batches.limit }
 
-    public init(network: Network, batches: Int? = nil) throws {
+    /// `batchCount`: the dataset's batches, when known: with it, a save part-way is marked
+    /// partial and a resumed run skips the batches saved.
+    public init(network: Network, batches: Int? = nil, batchCount: Int? = nil) throws {
         guard network.blockCount > 0 else {
             throw NetsError("iterative inference: '\(network.architecture.name)' has no residual blocks")
         }
         self.network = network
-        batchLimit = batches
+        self.batches = RunningBatches(count: batchCount, limit: batches)
         cosineSums = [Double](repeating: 0, count: network.blockCount)
         ratioSums = cosineSums
     }
@@ -34,7 +41,8 @@ public final class IterativeInference: Probe, ResultsGroup {
     /// from the residual add and change the other probes' logits in their last bits. The probe
     /// reads branches in a pass of its own, on the gradient batches only.
     public var reads: [HookPoint] { [] }
-    public func wants(batch index: Int) -> Bool { batchLimit.map { index < $0 } ?? true }
+    public func wants(batch index: Int) -> Bool { batches.wants(index) }
+    public var isComplete: Bool { batches.isComplete }
 
     /// Blocks whose branch output has the input's shape.
     public var comparable: [Int] {
@@ -42,6 +50,7 @@ public final class IterativeInference: Probe, ResultsGroup {
     }
 
     public func observe(_ batch: Batch) throws {
+        defer { batches.added(batch.index) }
         var branches: [Int: Tensor] = [:], inputs: [Int: Tensor] = [:]
         var hooks = Hooks()
         for block in 0..<network.blockCount {
@@ -74,13 +83,28 @@ public final class IterativeInference: Probe, ResultsGroup {
     }
     public var relativeNorm: [Double] { ratioSums.map { $0 / Double(max(images, 1)) } }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String { ExperimentRun.encode(["batches": batchLimit.map(String.init) ?? "all"]) }
+    static let rowColumns = ["cosine_sum", "relative_norm_sum"]
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "Jastrzebski et al. 2018: cosine of each branch output with −∂L/∂h at the block input")
         try group.setAttribute("loss", "per-image cross-entropy; cosines and ratios per image, averaged over images")
         try group.setAttribute("images", Int64(images))
+        try batches.writeProgress(group, settings: settings, rows: zip(cosineSums, ratioSums).flatMap { [$0, $1] },
+                                  columns: Self.rowColumns)
+        guard isComplete else { return }
         try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
         try group.column("cosine", cosine, units: "mean cos(f_i(h), −∂L/∂h) (NaN: the branch changes the shape)")
         try group.column("relative_norm", relativeNorm, units: "mean ‖f_i(h)‖ / ‖h‖")
+    }
+
+    /// Takes up the sums an earlier run saved in `group`.
+    public func resume(from group: Group, path: String) throws {
+        guard let table = try batches.resume(from: group, settings: settings, columns: Self.rowColumns, rows: network.blockCount,
+                                             path: path) else { return }
+        (cosineSums, ratioSums) = (table.map { $0[0] }, table.map { $0[1] })
+        images = Int(try group.attribute("images", as: Int64.self))
     }
 }

@@ -11,8 +11,10 @@ import Nets
 /// reproduces; least-squares classifiers rank linear separability much as logistic ones do.
 ///
 /// Two passes: `fit(using:)` over the fitting images, then the probe runs as any other over the
-/// data, scoring the held-out images.
-public final class LinearProbes: FittedProbe, ResultsGroup {
+/// data, scoring the held-out images. The scoring pass's tallies are saved as it goes; a resumed
+/// run fits again (the same images in the same order give the same fit, bit for bit) and takes
+/// them up.
+public final class LinearProbes: FittedProbe, ResumableGroup {
     public let network: Network
     public let split: ProbeSplit
     /// Relative ridge α (see `RidgeRegression`).
@@ -24,8 +26,15 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
     public private(set) var evaluated = 0
     /// Held-out images the network itself classifies correctly, for reference.
     public private(set) var networkCorrect = 0
+    /// The scoring pass's batches.
+    private var batches: RunningBatches
+    /// The file the fitting images come from, when they are not the data's: part of the settings
+    /// a resumed run must share, since another fit would score differently.
+    public let fittingData: String?
 
-    public init(network: Network, split: ProbeSplit, alpha: Double = 1e-3) throws {
+    /// `batchCount`: the data's batches, when known: with it, a save part-way is marked partial
+    /// and a resumed run skips the batches saved.
+    public init(network: Network, split: ProbeSplit, alpha: Double = 1e-3, batchCount: Int? = nil, fittingData: String? = nil) throws {
         if let refusal = poolingRefusal(network) { throw NetsError("linear probes: \(refusal)") }
         guard alpha >= 0, alpha.isFinite else { throw NetsError(.badUsage, "the ridge regularisation must be finite and ≥ 0, not \(alpha)") }
         try split.check()
@@ -35,6 +44,8 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
         let classes = network.architecture.classes
         accumulators = (0..<network.blockCount).map { RidgeRegression(features: network.blockShapes($0).output[2], targets: classes) }
         correct = [Int](repeating: 0, count: network.blockCount)
+        batches = RunningBatches(count: batchCount)
+        self.fittingData = fittingData
     }
 
     /// The results group it writes.
@@ -42,6 +53,9 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
     public var name: String { Self.groupID }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
+    public var isComplete: Bool { batches.isComplete }
+    /// The fitting pass reads every batch of its images; the scoring pass those not yet scored.
+    public func wants(batch index: Int) -> Bool { fitting || batches.wants(index) }
 
     /// The fitting pass: over every image of `runner` for separate training data, or over the
     /// fitting share of the data. Then solves each block's ridge system.
@@ -61,6 +75,7 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
     }
 
     public func observe(_ batch: Batch) throws {
+        defer { if !fitting { batches.added(batch.index) } }
         let used = batch.labels.indices.filter { split.uses(batch.range.lowerBound + $0, fitting: fitting) }
         guard !used.isEmpty else { return }
         let classes = network.architecture.classes
@@ -95,6 +110,12 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
     public var accuracy: [Double] { correct.map { Double($0) / Double(max(evaluated, 1)) } }
     public var fittingImages: Int { accumulators.first?.count ?? 0 }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String {
+        ExperimentRun.encode(["batches": batches.count.map(String.init) ?? "all", "split": split.summary, "alpha": "\(alpha)",
+                              "fitting_data": fittingData ?? "the data"])
+    }
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "ridge regression on one-hot targets over globally pooled block outputs, closed form")
@@ -102,6 +123,9 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
         try group.setAttribute("split", split.summary)
         try group.setAttribute("fitting_images", Int64(fittingImages))
         try group.setAttribute("evaluated_images", Int64(evaluated))
+        try group.setAttribute("network_correct", Int64(networkCorrect))
+        try batches.writeProgress(group, settings: settings, rows: correct.map(Double.init), columns: ["correct"])
+        guard isComplete else { return }
         try group.setAttribute("network_accuracy", Double(networkCorrect) / Double(max(evaluated, 1)))
         try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
         try group.column("accuracy", accuracy, units: "share of held-out images the probe classifies correctly")
@@ -113,6 +137,17 @@ public final class LinearProbes: FittedProbe, ResultsGroup {
             try weights.createDataset("block_\(block)", shape: [fit.features + 1, fit.targets], values: fit.weights + fit.bias,
                                        options: .checksummed)
         }
+    }
+}
+
+extension LinearProbes {
+    /// Takes up the scoring tallies an earlier run saved in `group` (the fit is made again).
+    public func resume(from group: Group, path: String) throws {
+        guard let table = try batches.resume(from: group, settings: settings, columns: ["correct"], rows: network.blockCount,
+                                             path: path) else { return }
+        correct = table.map { Int($0[0]) }
+        evaluated = Int(try group.attribute("evaluated_images", as: Int64.self))
+        networkCorrect = Int(try group.attribute("network_correct", as: Int64.self))
     }
 }
 

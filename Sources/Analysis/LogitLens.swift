@@ -13,7 +13,10 @@ import Nets
 /// map (a "tuned lens": exact in form for a pooling-then-linear head; a head that normalises
 /// per pixel first normalises the pooled value instead). The projected curve compares all
 /// blocks on one footing; the direct one shows what the head itself makes of them.
-public final class LogitLens: FittedProbe, ResultsGroup {
+///
+/// The tallies are saved as the scoring pass goes; a resumed run fits the projections again (the
+/// same images in the same order give the same maps, bit for bit) and takes them up.
+public final class LogitLens: FittedProbe, ResumableGroup {
     /// Errors, losses and agreements summed over images, per block.
     struct Tally {
         var errors: [Int], agreements: [Int], losses: [Double]
@@ -48,8 +51,16 @@ public final class LogitLens: FittedProbe, ResultsGroup {
     private var directTally: Tally
     private var projectedTally: Tally
     public private(set) var evaluated = 0
+    /// The scoring pass's batches.
+    private var batches: RunningBatches
+    /// The file the projections' fitting images come from, when they are not the data's: part
+    /// of the settings a resumed run must share.
+    public let fittingData: String?
 
-    public init(network: Network, projection: ProbeSplit? = nil, alpha: Double = 1e-3) throws {
+    /// `batchCount`: the data's batches, when known: with it, a save part-way is marked partial
+    /// and a resumed run skips the batches saved.
+    public init(network: Network, projection: ProbeSplit? = nil, alpha: Double = 1e-3, batchCount: Int? = nil,
+                fittingData: String? = nil) throws {
         if let refusal = poolingRefusal(network) { throw NetsError("logit lens: \(refusal)") }
         try projection?.check()
         self.network = network
@@ -67,6 +78,8 @@ public final class LogitLens: FittedProbe, ResultsGroup {
         }
         directTally = Tally(blocks: network.blockCount)
         projectedTally = directTally
+        batches = RunningBatches(count: batchCount)
+        self.fittingData = fittingData
     }
 
     /// The results group it writes.
@@ -74,6 +87,9 @@ public final class LogitLens: FittedProbe, ResultsGroup {
     public var name: String { Self.groupID }
     public var id: String { name }
     public var reads: [HookPoint] { (0..<network.blockCount).map { .blockOutput($0) } }
+    public var isComplete: Bool { batches.isComplete }
+    /// The fitting pass reads every batch of its images; the scoring pass those not yet scored.
+    public func wants(batch index: Int) -> Bool { fitting || batches.wants(index) }
 
     /// The projections' fitting pass (only with `projection`).
     public func fit(using runner: Runner, afterBatch: ((Int, Range<Int>) throws -> Void)? = nil) throws {
@@ -92,6 +108,7 @@ public final class LogitLens: FittedProbe, ResultsGroup {
     }
 
     public func observe(_ batch: Batch) throws {
+        defer { if !fitting { batches.added(batch.index) } }
         // Without projections every image is scored; with them, the split says which.
         let used = batch.labels.indices.filter { projection?.uses(batch.range.lowerBound + $0, fitting: fitting) ?? !fitting }
         guard !used.isEmpty else { return }
@@ -144,24 +161,62 @@ public final class LogitLens: FittedProbe, ResultsGroup {
         sums.indices.map { defined($0) ? sums[$0] / Double(max(evaluated, 1)) : .nan }
     }
 
+    /// What determines the numbers, checked on resume.
+    var settings: String {
+        ExperimentRun.encode(["batches": batches.count.map(String.init) ?? "all", "projection": projection?.summary ?? "none",
+                              "alpha": "\(alpha)", "fitting_data": fittingData ?? "the data"])
+    }
+
+    static let rowColumns = ["errors", "agreements", "loss_sum", "projected_errors", "projected_agreements", "projected_loss_sum"]
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "the network's own head applied to each block's output")
         try group.setAttribute("head_channels", Int64(headChannels))
         try group.setAttribute("evaluated_images", Int64(evaluated))
+        if !skipped.isEmpty {
+            try group.setAttribute("skipped", skipped.keys.sorted().map { "block \($0): \(skipped[$0]!)" })
+            try group.setAttribute("skipped_blocks", skipped.keys.sorted().map { Int64($0) })
+        }
+        let rows = (0..<network.blockCount).flatMap { block -> [Double] in
+            [Double(directTally.errors[block]), Double(directTally.agreements[block]), directTally.losses[block],
+             Double(projectedTally.errors[block]), Double(projectedTally.agreements[block]), projectedTally.losses[block]]
+        }
+        try batches.writeProgress(group, settings: settings, rows: rows, columns: Self.rowColumns)
+        guard isComplete else { return }
         try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
         try group.column("error", error, units: "top-1 error of the head on this block's output (NaN: channels not the head's)")
         try group.column("loss", loss, units: "mean cross-entropy (nats)")
         try group.column("agreement", agreement, units: "share of images where it predicts what the whole network predicts")
         try group.column("direct", (0..<network.blockCount).map { skipped[$0] == nil ? 1 : 0 },
                          units: "1 the head reads the output directly, 0 its channels are not the head's")
-        if !skipped.isEmpty { try group.setAttribute("skipped", skipped.keys.sorted().map { "block \($0): \(skipped[$0]!)" }) }
         if let projection {
             try group.setAttribute("projection", "ridge map from each block's pooled output to the last block's pooled output, "
                                    + "read by the head as a 1×1 map; split: \(projection.summary); alpha \(alpha)")
             try group.column("projected_error", projectedError, units: "top-1 error through the fitted projection")
             try group.column("projected_loss", projectedLoss, units: "mean cross-entropy (nats) through the projection")
             try group.column("projected_agreement", projectedAgreement, units: "agreement with the whole network through the projection")
+        }
+    }
+
+    /// Takes up the tallies an earlier run saved in `group`, and the blocks it found the head
+    /// cannot read (the projections are fitted again).
+    public func resume(from group: Group, path: String) throws {
+        guard let table = try batches.resume(from: group, settings: settings, columns: Self.rowColumns, rows: network.blockCount,
+                                             path: path) else { return }
+        directTally.errors = table.map { Int($0[0]) }
+        directTally.agreements = table.map { Int($0[1]) }
+        directTally.losses = table.map { $0[2] }
+        projectedTally.errors = table.map { Int($0[3]) }
+        projectedTally.agreements = table.map { Int($0[4]) }
+        projectedTally.losses = table.map { $0[5] }
+        evaluated = Int(try group.attribute("evaluated_images", as: Int64.self))
+        if group.hasAttribute("skipped_blocks") {
+            let blocks = try group.attributeArray("skipped_blocks", as: Int64.self).map { Int($0) }
+            let reasons = try group.stringArrayAttribute("skipped")
+            skipped = Dictionary(uniqueKeysWithValues: zip(blocks, reasons).map { block, text in
+                (block, String(text.dropFirst("block \(block): ".count)))
+            })
         }
     }
 }

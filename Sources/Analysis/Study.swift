@@ -74,8 +74,8 @@ public final class Study {
     }
 
     /// Takes up, with --resume, what the file holds of groups that resume (`ResumableGroup`).
-    /// A group the file holds that does not resume (the representation probes, written whole at
-    /// the end) is measured again and replaced with --resume or --force, and refused otherwise.
+    /// A group the file holds that does not resume (a library caller's probe written whole at the
+    /// end) is measured again and replaced with --resume or --force, and refused otherwise.
     public func prepare(groups: [Probe & ResultsGroup]) throws {
         try checkAddable(groupIDs: groups.filter { !($0 is ResumableGroup) }.map(\.id))
         for case let group as ResumableGroup in groups {
@@ -84,16 +84,10 @@ public final class Study {
         }
     }
 
-    /// Refuses groups measured whole (not `ResumableGroup`s) that the file already holds, unless
-    /// --resume or --force: called before probes are made too, so that a refusal does not come
-    /// after their fitting pass.
+    /// Refuses groups that the file already holds, unless --resume or --force: called before
+    /// probes are made too, so that a refusal does not come after their fitting pass.
     public func checkAddable(groupIDs: [String]) throws {
-        for id in groupIDs {
-            let placed = options.prefix.map { "\($0)/\(id)" } ?? id
-            if try ResultsFile.holds(output, experiment: placed), !options.resume, !options.force {
-                throw AnalysisError(.conflict, "\(output) already holds /\(placed)", remedy: .measureAgain)
-            }
-        }
+        for id in groupIDs { _ = try holdsToResume(options.prefix.map { "\($0)/\(id)" } ?? id) }
     }
 
     /// Whether the file holds `id` for --resume to take up. Without --resume, a group the file

@@ -261,7 +261,7 @@ struct StudyCommand: ParsableCommand {
                 probes.append(try HighwayGates(network: network, batchCount: batches))
             }
             return probes + (try probeOptions.make(representation, network: network, model: target.model, data: target.data,
-                                                   study: study, gradientBatches: gradientBatches))
+                                                   study: study, batchCount: batches, gradientBatches: gradientBatches))
         } }
         var targets: [(model: String, data: String, prefix: String?)] = []
         if let model = study.model, let data = study.data {

@@ -30,7 +30,6 @@ enum Exit {
             switch analysis.remedy {
             case nil: break
             case .resumeOrReplace: text = analysis.message + "; use --resume to continue it or --force to replace it"
-            case .measureAgain: text = analysis.message + "; it is measured whole, so --force or --resume measures it again and replaces it"
             case .useBatchSize(let size): text = analysis.message + "; resume with --batch-size \(size)"
             case .addWithImages(let count): text = analysis.message + "; give --limit \(count), or write to another file"
             case .addWithBatchSize(let size): text = analysis.message + "; give --batch-size \(size), or write to another file"

@@ -46,7 +46,8 @@ struct Lesion: ParsableCommand {
 
     /// The commands whose results file keeps every finished work unit, so --resume goes on.
     private static let resumable: Set<String> = Set([StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self,
-        DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Grads.self]
+        DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Grads.self, LensCommand.self,
+        ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self]
         .map { ($0 as any ParsableCommand.Type)._commandName })
 
     /// ArgumentParser's own `main`, except that the library's errors become one line and the

@@ -4,19 +4,19 @@ import Foundation
 import Nets
 
 /// Runs representation probes as one command: the study's checks, one pass over DATA (after
-/// the fitting pass of the probes that need one), the groups written whole at the end.
+/// the fitting pass of the probes that need one), their progress saved as it goes.
 func runProbes(_ kinds: [ProbeKind], study: StudyOptions, options: ProbeOptions, against: String? = nil, gradientImages: Int? = nil, label: String) throws {
     guard study.shard == nil else {
         throw ValidationError("--shard splits lesion experiments into work units; the probes run whole (leave it out)")
     }
-    let (opened, _, probes) = try study.run([], label: label, groupIDs: kinds.map(\.groupID)) { network, _ in
+    let (opened, _, probes) = try study.run([], label: label, groupIDs: kinds.map(\.groupID)) { network, batchCount in
         let other = try against.map { path -> Network in
             let other = try ModelFile.load(path)
             if let refusal = poolingRefusal(other) { throw NetsError("\(path): CKA: \(refusal)") }
             return other
         }
         let batches = gradientImages.map { ($0 + study.batchSize - 1) / study.batchSize }
-        return try options.make(kinds, network: network, model: study.model!, data: study.data!, study: study,
+        return try options.make(kinds, network: network, model: study.model!, data: study.data!, study: study, batchCount: batchCount,
                                 against: other, gradientBatches: batches)
     }
     if study.json { return try printJSON(ProbeReport(probes)) }

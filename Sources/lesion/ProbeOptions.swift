@@ -51,19 +51,28 @@ struct ProbeOptions: ParsableArguments {
 
     /// The probes asked for on `network`, fitted where they need it (with a progress bar).
     /// `gradientBatches` are the batches iterative inference reads: the gradient experiment's.
-    func make(_ kinds: [ProbeKind], network: Network, model: String, data: String, study: StudyOptions,
+    /// `batchCount`: the batches of DATA the study runs, which the probes save their progress in.
+    func make(_ kinds: [ProbeKind], network: Network, model: String, data: String, study: StudyOptions, batchCount: Int,
               against: Network? = nil, gradientBatches: Int?) throws -> [Probe & ResultsGroup] {
         let probes = try kinds.map { kind -> Probe & ResultsGroup in
             switch kind {
             case .lens:
-                return try naming(model) { try LogitLens(network: network, projection: project ? split(seed: study.seed) : nil, alpha: ridge) }
+                return try naming(model) {
+                    try LogitLens(network: network, projection: project ? split(seed: study.seed) : nil, alpha: ridge, batchCount: batchCount,
+                                  fittingData: trainData)
+                }
             case .linear:
-                return try naming(model) { try LinearProbes(network: network, split: split(seed: study.seed), alpha: ridge) }
+                return try naming(model) {
+                    try LinearProbes(network: network, split: split(seed: study.seed), alpha: ridge, batchCount: batchCount,
+                                     fittingData: trainData)
+                }
             case .cka:
                 let dataset = try DatasetFile(data)
-                return try naming(model) { try BlockCKA(network: network, against: against, data: dataset, batchSize: study.batchSize) }
+                return try naming(model) {
+                    try BlockCKA(network: network, against: against, data: dataset, batchSize: study.batchSize, batchCount: batchCount)
+                }
             case .inference:
-                return try naming(model) { try IterativeInference(network: network, batches: gradientBatches) }
+                return try naming(model) { try IterativeInference(network: network, batches: gradientBatches, batchCount: batchCount) }
             }
         }
         // One fitting pass serves the lens's projections and the linear probes together.

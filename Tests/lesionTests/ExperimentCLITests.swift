@@ -202,6 +202,37 @@ final class ExperimentCLITests: XCTestCase {
         }
     }
 
+    /// The representation probes were written whole at the end: a kill lost every batch they had
+    /// scored, and --resume ran them again over the whole data. Their sums are now saved as they
+    /// go; the fitted ones fit again on resume and take up their tallies.
+    func testAKilledStudyResumesItsProbesToTheUninterruptedResults() throws {
+        let data = try makeData(count: 16)
+        let arguments = [model, data, "--batch-size", "4", "--max-k", "2", "--samples", "2", "--max-swaps", "1", "--orders", "1",
+                         "--gradient-images", "8", "--probes", "lens,linear,cka,inference", "--project", "--quiet"]
+        let killed = try assertAKilledRunResumes("study", arguments, group: "cka", units: 2, pause: 0.3) { killed in
+            let root = try File.open(killed).root
+            XCTAssertFalse(root.contains("cka/matrix"), "no matrix of a part of the data")
+            XCTAssertEqual(try root.group("cka").attribute("units_total", as: Int64.self), 4)
+            for group in ["lens", "linear_probes", "inference"] { XCTAssertTrue(root.contains("\(group)/raw/rows"), group) }
+        }
+        for group in ["lens", "linear_probes", "inference"] {
+            XCTAssertEqual(try status(killed, group), "complete", group)
+            try assertSameResults(path("whole.h5"), killed, group: group)
+        }
+        let other = try CLI.run(["study", "-o", killed, "--resume"] + arguments.map { $0 == "--project" ? "--ridge=0.5" : $0 })
+        XCTAssertEqual(other.status, 4, other.stderr)
+        XCTAssertTrue(other.stderr.contains("/lens was made with other settings"), other.stderr)
+    }
+
+    /// A probe command's fitting pass runs again on resume, and its scores go on from the save.
+    func testAKilledLensWithProjectionsResumesToTheUninterruptedResults() throws {
+        let data = try makeData(count: 16)
+        _ = try assertAKilledRunResumes("lens", [model, data, "--batch-size", "2", "--project", "--quiet"], group: "lens", units: 3,
+                                        pause: 0.3) { killed in
+            XCTAssertFalse(try File.open(killed).root.contains("lens/error"), "no errors of a part of the data")
+        }
+    }
+
     /// Ctrl-C said nothing: the run just ended. It now says what was kept and how to go on, exits
     /// 130 as shells report an interrupt, and leaves no staging file.
     func testAnInterruptSaysHowToGoOn() throws {

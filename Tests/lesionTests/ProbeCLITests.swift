@@ -81,7 +81,7 @@ final class ProbeCLITests: XCTestCase {
     }
 
     /// A probe group the file already holds is not replaced without --force or --resume (it was,
-    /// silently), and the refusal comes before the fitting pass; --resume measures it again.
+    /// silently), and the refusal comes before the fitting pass; --resume takes it up as it is.
     func testAProbeTheFileHoldsIsRefusedWithoutForceOrResume() throws {
         let out = path("probes.h5")
         let arguments = ["probe-linear", fixtureModel, fixtureData, "-o", out, "--quiet"]
@@ -89,8 +89,8 @@ final class ProbeCLITests: XCTestCase {
         let first = try File.open(out).root.group("linear_probes").dataset("accuracy").read(as: Double.self)
         let again = try CLI.run(arguments)
         XCTAssertEqual(again.status, 4, again.stderr)
-        XCTAssertTrue(again.stderr.contains("\(out) already holds /linear_probes; it is measured whole, so --force or --resume "
-                                            + "measures it again and replaces it"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("\(out) already holds /linear_probes; use --resume to continue it or --force to replace it"),
+                      again.stderr)
         // Before the probe is made: training data that does not fit the model would fail it (exit 3).
         let early = try CLI.run(arguments + ["--train-data", try misfitData()])
         XCTAssertEqual(early.status, 4, early.stderr)
