@@ -8,7 +8,12 @@ residual blocks in it when it loads the file, by the same rule (docs/architectur
 of two computed tensors is a residual merge. Mapped: Conv, BatchNormalization, Relu, MaxPool,
 AveragePool, GlobalAveragePool, ReduceMean over H and W, Flatten, Reshape/Squeeze to (N, C) after
 pooling, Gemm, MatMul (+ Add of a constant), Pad (zeros, merged into the next convolution or
-pooling), Sigmoid and Mul (squeeze-excitation), Identity, Dropout and a final Softmax. Any other
+pooling), Sigmoid and Mul (squeeze-excitation), Identity, Dropout and a final Softmax. Group norm
+as both torch exporters write it (Reshape to (N, groups, -1), InstanceNormalization with unit
+scale and zero shift, Reshape back, Mul and Add of the per-channel affine) becomes one group
+norm, and so does an InstanceNormalization of the map itself (a group per channel). Nodes whose
+inputs are all constants (weights computed in the graph, as Big Transfer's standardised ones are)
+are evaluated once, by onnx's reference evaluator, and their outputs become constants. Any other
 operator stops the export, naming the node and its op type. Initializers become the weights.
 
 ONNX exports usually fold batch norm into the convolutions (torch.onnx.export in eval mode does,
@@ -56,8 +61,10 @@ def attributes(node):
 def module_path(node):
     """The module a node belongs to, for block names and messages: torch.onnx's dynamo exporter
     records it ("pkg.torch.onnx.name_scopes": ['', 'layer1', 'layer1.0', 'add']); the TorchScript
-    exporter puts it in the node name ('/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1', each
-    part either the full dotted path or a child of the part before); other names are kept whole."""
+    exporter puts it in the node name ('/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'; each
+    part is the full dotted path, or a Sequential's child named after it as timm's are, as in
+    '/stages/stages.0/blocks/blocks.0/Add' -> 'stages.0.blocks.0', or a child of the part
+    before); other names are kept whole."""
     for prop in node.metadata_props:
         if prop.key == "pkg.torch.onnx.name_scopes":
             try:
@@ -72,8 +79,27 @@ def module_path(node):
         return node_name
     path = ""
     for part in parts[:-1]:
-        path = part if not path or part.startswith(path + ".") else f"{path}.{part}"
+        parent, _, last = path.rpartition(".")
+        if not path or part.startswith(path + "."):
+            path = part
+        elif part.startswith(last + "."):
+            path = f"{parent}.{part}" if parent else part
+        else:
+            path = f"{path}.{part}"
     return path
+
+
+class GroupNormParts:
+    """The nodes of one group norm read so far: its input, groups and epsilon, the stage reached
+    (grouped, normalized, restored, scaled) and the per-channel affine once read."""
+
+    def __init__(self, x, groups, stage, eps=1e-5, node=None):
+        self.x, self.groups, self.stage, self.eps, self.node = x, groups, stage, eps, node
+        self.gamma, self.beta, self.map_channels = None, None, None
+
+    @property
+    def channels(self):
+        return None if self.gamma is None else self.gamma.size
 
 
 class Lowering:
@@ -89,8 +115,10 @@ class Lowering:
         self.writer = {}          # tensor name -> graph node id
         self.pending_pad = {}     # tensor name -> (source tensor, [top, left, bottom, right])
         self.pending_matmul = {}  # tensor name -> (source tensor, weight [out, in], module)
+        self.pending_group = {}   # tensor name -> GroupNormParts, a group norm's nodes read so far
+        self.shape_of = {}        # tensor name -> the tensor a Shape node reads
         self.names = set()
-        self.conv_biases, self.folded_names, self.batchnorms = 0, 0, 0
+        self.conv_biases, self.folded_names, self.batchnorms, self.group_norms = 0, 0, 0, 0
         inputs = [i for i in graph.input if i.name not in self.constants]
         if len(inputs) != 1:
             raise ExportError(f"{source}: the graph has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
@@ -102,12 +130,14 @@ class Lowering:
         self.writer[self.input.name] = "input"
         self.graph = graph
         self.onnx = onnx
+        self.opsets = {o.domain: o.version for o in model.opset_import}
 
     def folded(self):
-        """Whether batch norm was folded into the convolutions: no batch norm left and biased
+        """Whether batch norm was folded into the convolutions: no norm left and biased
         convolutions, or (torch.onnx, which folds only where a convolution comes first, so a
-        pre-activation network keeps some) a bias that the folding made."""
-        return (self.batchnorms == 0 and self.conv_biases > 0) or self.folded_names > 0
+        pre-activation network keeps some) a bias that the folding made. A network normalised by
+        group norms alone keeps no statistics to fold, so its biases are its own."""
+        return (self.batchnorms == 0 and self.group_norms == 0 and self.conv_biases > 0) or self.folded_names > 0
 
     # --- helpers ---
 
@@ -124,6 +154,12 @@ class Lowering:
             self.fail(node, "reads a Pad output; only a convolution or pooling can absorb a Pad")
         if tensor in self.pending_matmul:
             self.fail(node, "reads a MatMul output; only an Add of a constant bias may follow a MatMul")
+        if tensor in self.pending_group:
+            parts = self.pending_group[tensor]
+            if parts.stage in ("grouped", "normalized"):
+                self.fail(node, f"reads '{tensor}', a reshape to (N, groups, -1) that only a group norm's "
+                                "InstanceNormalization and reshape back may follow")
+            self.settle_group_norm(tensor)   # a group norm without its Add (or without an affine at all)
         if tensor not in self.writer:
             self.fail(node, f"reads '{tensor}', which no mapped node writes")
         return self.writer[tensor]
@@ -144,12 +180,13 @@ class Lowering:
             return self.unique(weight_input[: -len(".weight")])
         return self.unique(module_path(node))
 
-    def emit(self, node, op, inputs, **fields):
+    def emit(self, node, op, inputs, output=None, **fields):
+        """`output`: the tensor the layer writes, when not `node`'s first output."""
         node_id = self.unique(node.name or node.output[0]) if node.name or node.output else self.unique(op)
         entry = {"id": node_id, "op": op, "inputs": inputs, "module": module_path(node)}
         entry.update({k: v for k, v in fields.items() if v is not None})
         self.nodes.append(entry)
-        self.writer[node.output[0]] = node_id
+        self.writer[output or node.output[0]] = node_id
         return node_id
 
     def spatial(self, node, values, what):
@@ -177,23 +214,44 @@ class Lowering:
             "Conv": self.conv, "BatchNormalization": self.batchnorm, "Relu": self.simple("relu"),
             "Sigmoid": self.simple("sigmoid"), "Identity": self.identity, "Dropout": self.identity,
             "MaxPool": self.maxpool, "AveragePool": self.avgpool, "GlobalAveragePool": self.simple("global_avg_pool"),
-            "ReduceMean": self.reduce_mean, "Flatten": self.flatten, "Reshape": self.flatten, "Squeeze": self.flatten,
+            "ReduceMean": self.reduce_mean, "Flatten": self.flatten, "Reshape": self.reshape, "Squeeze": self.flatten,
             "Gemm": self.gemm, "MatMul": self.matmul, "Add": self.add, "Mul": self.mul, "Pad": self.pad,
-            "Constant": self.constant_node, "Softmax": self.softmax,
+            "Constant": self.constant_node, "Softmax": self.softmax, "Shape": self.shape,
+            "InstanceNormalization": self.instance_norm,
         }
         for node in self.graph.node:
             if node.domain not in ("", "ai.onnx"):
                 self.fail(node, f"operator domain '{node.domain}' is not the standard ONNX one")
+            if self.fold(node):
+                continue
             handler = handlers.get(node.op_type)
             if handler is None:
                 self.fail(node, "this operator cannot be mapped to Unravel's engine")
             handler(node)
-        for tensor in list(self.pending_pad) + list(self.pending_matmul):
-            raise ExportError(f"{self.source}: '{tensor}' (a Pad or MatMul output) is never absorbed by the layer after it")
+        for tensor in [t for t, parts in self.pending_group.items() if parts.stage in ("restored", "scaled")]:
+            self.settle_group_norm(tensor)
+        for tensor in list(self.pending_pad) + list(self.pending_matmul) + list(self.pending_group):
+            raise ExportError(f"{self.source}: '{tensor}' (a Pad, MatMul or group-norm reshape output) is never absorbed "
+                              "by the layer after it")
         outputs = [o.name for o in self.graph.output]
         if len(outputs) != 1 or outputs[0] not in self.writer:
             raise ExportError(f"{self.source}: the graph has {len(outputs)} outputs; one logits output is expected")
         return self.nodes
+
+    def fold(self, node):
+        """Evaluates a node whose inputs are all constants (onnx's reference evaluator) and keeps
+        its outputs as constants: weights computed in the graph, such as Big Transfer's
+        standardised convolution weights, which neither torch exporter folds."""
+        inputs = [i for i in node.input if i]
+        if node.op_type == "Constant" or not inputs or any(i not in self.constants for i in inputs):
+            return False
+        from onnx.reference import ReferenceEvaluator
+        try:
+            outputs = ReferenceEvaluator(node, opsets=self.opsets).run(None, {i: self.constants[i] for i in inputs})
+        except Exception as error:   # the evaluator raises many kinds; each means it cannot compute the node
+            self.fail(node, f"its inputs are constants, but it could not be evaluated: {str(error).strip().splitlines()[0]}")
+        self.constants.update(zip(node.output, (np.asarray(o) for o in outputs)))
+        return True
 
     def constant_node(self, node):
         from onnx import numpy_helper
@@ -310,6 +368,77 @@ class Lowering:
         # Unravel's flatten is a no-op on pooled features and on a 1x1 map; anything else fails when it loads.
         self.emit(node, "flatten", [self.source_of(node, node.input[0])])
 
+    def reshape(self, node):
+        """A group norm's reshapes, to (N, groups, -1) and back; else a flatten after pooling."""
+        x = node.input[0]
+        if x in self.pending_group and self.pending_group[x].stage == "normalized":
+            parts = self.pending_group.pop(x)
+            shape = node.input[1]
+            # Back to the map: the Shape of the group norm's input (TorchScript exporter) or its
+            # shape as a constant (dynamo exporter), whose channels the affine must then match.
+            if shape in self.constants and len(self.constants[shape]) == 4:
+                parts.map_channels = int(self.constants[shape][1]) or None
+            elif self.shape_of.get(shape) != parts.x:
+                self.fail(node, "reshapes a group norm's normalized values to something other than the map they came from")
+            parts.stage = "restored"
+            self.pending_group[node.output[0]] = parts
+            return
+        shape = self.constants.get(node.input[1])
+        if shape is not None and len(shape) == 3 and int(shape[0]) in (0, 1) and int(shape[2]) == -1 and x in self.writer:
+            self.pending_group[node.output[0]] = GroupNormParts(x, groups=int(shape[1]), stage="grouped")
+            return
+        self.flatten(node)
+
+    def shape(self, node):
+        self.shape_of[node.output[0]] = node.input[0]
+
+    def instance_norm(self, node):
+        """Normalisation over each (image, group) of a Reshape to (N, groups, -1), or over each
+        channel of the map itself, with the InstanceNormalization's own scale and shift."""
+        x = node.input[0]
+        eps = float(attributes(node).get("epsilon", 1e-5))
+        scale, shift = (self.constant(node, node.input[i], what).astype(np.float32).reshape(-1)
+                        for i, what in ((1, "scale"), (2, "shift")))
+        if x in self.pending_group and self.pending_group[x].stage == "grouped":
+            parts = self.pending_group.pop(x)
+            if scale.size != parts.groups or not (np.all(scale == 1) and np.all(shift == 0)):
+                self.fail(node, f"a group norm's normalisation of {parts.groups} groups with a scale or shift of its own "
+                                "(the per-channel affine comes after the reshape back)")
+            parts.eps, parts.stage, parts.node = eps, "normalized", node
+            self.pending_group[node.output[0]] = parts
+            return
+        parts = GroupNormParts(x, groups=scale.size, stage="scaled", eps=eps, node=node)
+        parts.gamma, parts.beta = scale, shift
+        self.pending_group[node.output[0]] = parts
+        self.settle_group_norm(node.output[0])
+
+    def affine(self, node, tensor, channels):
+        """A group norm's per-channel scale or shift, (C, 1, 1) or (1, C, 1, 1) as exporters write it."""
+        values = np.asarray(self.constants[tensor], dtype=np.float32)
+        if values.ndim < 3 or any(d != 1 for i, d in enumerate(values.shape) if i != values.ndim - 3):
+            self.fail(node, f"a group norm's affine of shape {list(values.shape)}; one value per channel is expected")
+        values = values.reshape(-1)
+        if channels is not None and values.size != channels:
+            self.fail(node, f"a group norm's affine of {values.size} values after {channels}")
+        return values
+
+    def settle_group_norm(self, tensor, output=None):
+        """Emits the group norm whose nodes end at `tensor` (written as `output`, the Add's, when
+        given): a missing scale is 1 and a missing shift 0."""
+        parts = self.pending_group.pop(tensor)
+        gamma = parts.gamma if parts.gamma is not None else np.ones(parts.channels or 0, np.float32)
+        beta = parts.beta if parts.beta is not None else np.zeros_like(gamma)
+        if gamma.size == 0:
+            self.fail(parts.node, "a group norm without a per-channel affine, whose channel count the graph does not give")
+        if gamma.size % parts.groups or parts.map_channels not in (None, gamma.size):
+            self.fail(parts.node, f"a group norm of {parts.groups} groups with an affine of {gamma.size} channels "
+                                  f"on a map of {parts.map_channels or 'unknown'}")
+        self.group_norms += 1
+        name = self.unique(module_path(parts.node))
+        self.weights[f"{name}.weight"], self.weights[f"{name}.bias"] = gamma, beta
+        self.emit(parts.node, "groupnorm", [self.source_of(parts.node, parts.x)], output=output or tensor, name=name,
+                  groups=parts.groups, eps=parts.eps)
+
     def linear(self, node, x, weight, bias, module):
         name = self.unique(module)
         self.weights[f"{name}.weight"] = np.ascontiguousarray(weight, dtype=np.float32)
@@ -346,6 +475,10 @@ class Lowering:
                 source, weight, module = self.pending_matmul.pop(x)
                 self.linear(node, source, weight, self.constants[c], module)
                 return
+            if x in self.pending_group and self.pending_group[x].stage in ("restored", "scaled") and c in self.constants:
+                self.pending_group[x].beta = self.affine(node, c, self.pending_group[x].channels)
+                self.settle_group_norm(x, output=node.output[0])
+                return
         if a in self.constants or b in self.constants:
             self.fail(node, "adds a constant that is not the bias of a MatMul")
         self.finish_matmuls(node)
@@ -357,6 +490,12 @@ class Lowering:
             self.linear(node, source, weight, None, module)
 
     def mul(self, node):
+        for x, c in ((node.input[0], node.input[1]), (node.input[1], node.input[0])):
+            if x in self.pending_group and self.pending_group[x].stage == "restored" and c in self.constants:
+                parts = self.pending_group.pop(x)
+                parts.gamma, parts.stage = self.affine(node, c, parts.channels), "scaled"
+                self.pending_group[node.output[0]] = parts
+                return
         if node.input[0] in self.constants or node.input[1] in self.constants:
             self.fail(node, "multiplies by a constant; only a gate (squeeze-excitation) maps")
         self.emit(node, "mul", [self.source_of(node, node.input[0]), self.source_of(node, node.input[1])])

@@ -1,6 +1,8 @@
 """Tests export_onnx.py as a user runs it, on networks too large to commit: torchvision's
 ResNet-18 and a narrow ResNet-50 exported by torch.onnx.export with batch norm folded (eval mode)
-and kept (do_constant_folding=False, training=TrainingMode.PRESERVE), ResNet-18 through the newer
+and kept (do_constant_folding=False, training=TrainingMode.PRESERVE), ResNet-18 with group norm, a
+block of instance norms and timm's Big Transfer (weights standardised in the graph), ResNet-18 and
+both group-norm networks through the newer
 dynamo exporter when onnxscript is installed (it folds batch norm too), and every error (a clear message naming the node,
 exit status 1, nothing written). Each export checks itself against onnxruntime through `lesion
 predict` (logits within 1e-4). `make test-interop` runs it.
@@ -23,6 +25,7 @@ SCRIPT = os.path.join(HERE, "export_onnx.py")
 sys.path.insert(0, HERE)
 import model_file  # noqa: E402
 import unravel_models as um  # noqa: E402
+import zoo_layouts  # noqa: E402
 
 PRESERVE = dict(do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
 failures = []
@@ -107,6 +110,25 @@ class PaddedAfterPool(nn.Module):
         return self.fc(self.layer1(x).mean((2, 3)))
 
 
+class InstanceNormed(nn.Module):
+    """A basic block whose norms are instance norms with their own affine (group norm with a
+    group per channel), which ONNX writes as one InstanceNormalization each."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, padding=1), nn.InstanceNorm2d(8, affine=True)
+        self.layer1 = nn.Sequential(torchvision.models.resnet.BasicBlock(8, 8, norm_layer=lambda c: nn.InstanceNorm2d(c, affine=True)))
+        self.fc = nn.Linear(8, 10)
+        with torch.no_grad():
+            for module in self.modules():
+                if isinstance(module, nn.InstanceNorm2d):
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.normal_(0, 0.1)
+
+    def forward(self, x):
+        return self.fc(self.layer1(torch.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
+
+
 def main():
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
@@ -118,8 +140,20 @@ def main():
     converts("torchvision resnet18, batch norm kept", resnet18, 224, folded=False, **PRESERVE)
     converts("narrow torchvision resnet50, batch norm folded", narrow50, 224, folded=True)
     converts("narrow torchvision resnet50, batch norm kept", narrow50, 224, folded=False, **PRESERVE)
+    # Group norm: both exporters write Reshape, InstanceNormalization, Reshape, Mul and Add.
+    grouped = torchvision.models.resnet18(norm_layer=lambda c: nn.GroupNorm(8, c))
+    um.randomize_batchnorm(grouped, generator)
+    converts("torchvision resnet18 with group norm (8 groups)", grouped, 64, folded=False)
+    converts("instance norms with an affine (a group per channel)", InstanceNormed(), 16, folded=False)
+    # timm's Big Transfer: group norm, and weights standardised in the graph, which neither
+    # exporter folds (the importer evaluates them); its Sequential children name the blocks.
+    bit = zoo_layouts.narrow_timm_bit()
+    um.randomize_batchnorm(bit, generator)
+    converts("timm Big Transfer (weights standardised in the graph)", bit, 64, folded=False, blocks="stages.1.blocks.1")
     try:
         import onnxscript  # noqa: F401
+        converts("torchvision resnet18 with group norm through the dynamo exporter", grouped, 64, folded=False, dynamo=True)
+        converts("timm Big Transfer through the dynamo exporter", bit, 64, folded=False, dynamo=True, blocks="stages.1.blocks.1")
         converts("torchvision resnet18 through the dynamo exporter (which folds batch norm)", resnet18, 224, folded=True,
                  dynamo=True, blocks="layer1.0")
         # The dynamo exporter writes F.pad as one Pad with constant pads (the legacy one computes
