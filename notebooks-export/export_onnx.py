@@ -13,7 +13,9 @@ as both torch exporters write it (Reshape to (N, groups, -1), InstanceNormalizat
 scale and zero shift, Reshape back, Mul and Add of the per-channel affine) becomes one group
 norm, and so does an InstanceNormalization of the map itself (a group per channel). Nodes whose
 inputs are all constants (weights computed in the graph, as Big Transfer's standardised ones are)
-are evaluated once, by onnx's reference evaluator, and their outputs become constants. Any other
+are evaluated once, by onnx's reference evaluator, and their outputs become constants. ECA's
+excitation (Reshape of the pooled channels to (N, 1, C), a 1-D Conv of one odd filter, Sigmoid,
+Reshape to (N, C, 1, 1), Expand) becomes a channel_conv gate. Any other
 operator stops the export, naming the node and its op type. Initializers become the weights.
 
 ONNX exports usually fold batch norm into the convolutions (torch.onnx.export in eval mode does,
@@ -216,7 +218,7 @@ class Lowering:
             "MaxPool": self.maxpool, "AveragePool": self.avgpool, "GlobalAveragePool": self.simple("global_avg_pool"),
             "ReduceMean": self.reduce_mean, "Flatten": self.flatten, "Reshape": self.reshape, "Squeeze": self.flatten,
             "Gemm": self.gemm, "MatMul": self.matmul, "Add": self.add, "Mul": self.mul, "Pad": self.pad,
-            "Constant": self.constant_node, "Softmax": self.softmax, "Shape": self.shape,
+            "Constant": self.constant_node, "Softmax": self.softmax, "Shape": self.shape, "Expand": self.expand,
             "InstanceNormalization": self.instance_norm,
         }
         for node in self.graph.node:
@@ -275,8 +277,10 @@ class Lowering:
 
     def conv(self, node):
         attrs = attributes(node)
-        x, pad = self.absorb_pad(node, node.input[0])
         weight = self.constant(node, node.input[1], "weight")
+        if weight.ndim == 3:
+            return self.channel_conv(node, attrs, weight)
+        x, pad = self.absorb_pad(node, node.input[0])
         if weight.ndim != 4:
             self.fail(node, f"a {weight.ndim - 2}-D convolution; only 2-D ones are supported")
         if any(d != 1 for d in attrs.get("dilations", [1, 1])):
@@ -298,6 +302,31 @@ class Lowering:
         self.emit(node, "conv", [self.source_of(node, x)], name=name, out=int(weight.shape[0]), kernel=kernel,
                   stride=stride, padding=pads if len(set(pads)) > 1 else [pads[0]], groups=int(attrs.get("group", 1)),
                   bias=bias)
+
+    def channel_conv(self, node, attrs, weight):
+        """ECA's excitation: one filter of odd width k across the pooled channels, viewed as a
+        sequence (N, 1, C) by the Reshape before it, zero-padded to keep their number."""
+        k = int(weight.shape[2])
+        pads = [int(p) for p in attrs.get("pads", [0, 0])]
+        if weight.shape[:2] != (1, 1) or k % 2 == 0 or pads != [k // 2] * 2 or attrs.get("group", 1) != 1 \
+                or any(int(v) != 1 for v in list(attrs.get("strides", [1])) + list(attrs.get("dilations", [1]))):
+            self.fail(node, "a 1-D convolution maps only as ECA's: one filter of an odd width across the pooled channels, "
+                            f"zero-padded to keep their number (weight {list(weight.shape)}, pads {pads})")
+        x = node.input[0]
+        if x in self.pending_group and self.pending_group[x].stage == "grouped" and self.pending_group[x].groups == 1:
+            x = self.pending_group.pop(x).x   # the view (N, 1, C) of the pooled channels
+        name = self.layer_name(node, node.input[1])
+        self.weights[f"{name}.weight"] = weight
+        bias = len(node.input) > 2 and node.input[2] != ""
+        if bias:
+            self.weights[f"{name}.bias"] = self.constant(node, node.input[2], "bias")
+        self.emit(node, "channel_conv", [self.source_of(node, x)], name=name, kernel=k, padding=[k // 2], bias=bias)
+
+    def expand(self, node):
+        """A gate broadcast to its map's shape before the Mul, which broadcasts it anyway."""
+        if self.shape_of.get(node.input[1]) is None and node.input[1] not in self.constants:
+            self.fail(node, "an Expand to a computed shape that is not a map's")
+        self.emit(node, "identity", [self.source_of(node, node.input[0])])
 
     def batchnorm(self, node):
         attrs = attributes(node)
@@ -384,8 +413,12 @@ class Lowering:
             self.pending_group[node.output[0]] = parts
             return
         shape = self.constants.get(node.input[1])
-        if shape is not None and len(shape) == 3 and int(shape[0]) in (0, 1) and int(shape[2]) == -1 and x in self.writer:
+        if shape is not None and len(shape) == 3 and int(shape[2]) == -1 and x in self.writer:
+            # (N, groups, -1): a group norm's, or with one group ECA's view of pooled channels.
             self.pending_group[node.output[0]] = GroupNormParts(x, groups=int(shape[1]), stage="grouped")
+            return
+        if shape is not None and len(shape) == 4 and [int(v) for v in shape[2:]] == [1, 1]:
+            self.emit(node, "identity", [self.source_of(node, x)])   # pooled features viewed as a 1x1 map
             return
         self.flatten(node)
 

@@ -1,8 +1,8 @@
 """Tests export_onnx.py as a user runs it, on networks too large to commit: torchvision's
 ResNet-18 and a narrow ResNet-50 exported by torch.onnx.export with batch norm folded (eval mode)
 and kept (do_constant_folding=False, training=TrainingMode.PRESERVE), ResNet-18 with group norm, a
-block of instance norms and timm's Big Transfer (weights standardised in the graph), ResNet-18 and
-both group-norm networks through the newer
+block of instance norms, timm's Big Transfer (weights standardised in the graph) and ECA-ResNet,
+ResNet-18, both group-norm networks and the ECA-ResNet through the newer
 dynamo exporter when onnxscript is installed (it folds batch norm too), and every error (a clear message naming the node,
 exit status 1, nothing written). Each export checks itself against onnxruntime through `lesion
 predict` (logits within 1e-4). `make test-interop` runs it.
@@ -150,10 +150,16 @@ def main():
     bit = zoo_layouts.narrow_timm_bit()
     um.randomize_batchnorm(bit, generator)
     converts("timm Big Transfer (weights standardised in the graph)", bit, 64, folded=False, blocks="stages.1.blocks.1")
+    # ECA: the pooled channels viewed as a sequence (Reshape), a 1-D Conv across them, the gate
+    # viewed back and expanded to the map.
+    eca = zoo_layouts.narrow_timm("ecaresnet18d")
+    um.randomize_batchnorm(eca, generator)
+    converts("timm ECA-ResNet (a 1-D convolution across the channels)", eca, 64, folded=True)
     try:
         import onnxscript  # noqa: F401
         converts("torchvision resnet18 with group norm through the dynamo exporter", grouped, 64, folded=False, dynamo=True)
         converts("timm Big Transfer through the dynamo exporter", bit, 64, folded=False, dynamo=True, blocks="stages.1.blocks.1")
+        converts("timm ECA-ResNet through the dynamo exporter", eca, 64, folded=True, dynamo=True)
         converts("torchvision resnet18 through the dynamo exporter (which folds batch norm)", resnet18, 224, folded=True,
                  dynamo=True, blocks="layer1.0")
         # The dynamo exporter writes F.pad as one Pad with constant pads (the legacy one computes
