@@ -27,7 +27,7 @@ struct Lesion: ParsableCommand {
             4 an output in use by another process or already holding something (see --resume and \
             --force), 64 bad usage, 130, 143 and 129 interrupted (Ctrl-C, kill, a closed terminal).
             """,
-        version: UnravelVersion.string,
+        version: UnravelVersion.string + " (" + Arithmetic.current + ")",
         subcommands: [StudyCommand.self, Drop.self, DropMany.self, ReorderCommand.self, DuplicateCommand.self, ScaleCommand.self, ReinitCommand.self, AblateCommand.self, Paths.self, Grads.self,
                       LensCommand.self, ProbeLinearCommand.self, CKACommand.self, InferenceCommand.self, Report.self, Merge.self,
                       Info.self, Eval.self, Predict.self, Convert.self, Bench.self, CheckStructure.self]

@@ -1,6 +1,7 @@
 import Foundation
 import Analysis
 import HDF5
+import Nets
 import XCTest
 
 final class CLITests: XCTestCase {
@@ -27,6 +28,15 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         try assertGolden(result.stdout, "help.txt")
         try assertGolden(try CLI.run(["info", "--help"]).stdout, "info-help.txt")
+    }
+
+    /// --version names the arithmetic too, which decides the last digits of every result (a bug
+    /// report about a number needs it) and which results files record.
+    func testVersionNamesTheArithmetic() throws {
+        let result = try CLI.run(["--version"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0-dev (\(Arithmetic.current))")
+        XCTAssertTrue(Arithmetic.current.hasSuffix(" kernels") && Arithmetic.current.contains(", oneDNN "), Arithmetic.current)
     }
 
     func testInfoMatchesGoldenText() throws {
