@@ -8,8 +8,8 @@ replacing the block in PyTorch with what its layout leaves when the branch is go
 independent oracle for lesions. Besides the reference families (unravel_models.py), the
 networks include the layouts users bring (zoo_layouts.py): kuangliu's CIFAR ResNet-18 and
 PreActResNet-18, timm's resnet18d, seresnet18, an ECA-ResNet, resnetv2_50d, a Big Transfer
-ResNetV2 and a '-ts' ByobNet (SiLU), and a transformers ResNet and Big Transfer (with 'SAME'
-padding), all narrow.
+ResNetV2 and a '-ts' ByobNet (SiLU), a transformers ResNet and Big Transfer (with 'SAME'
+padding), and senet.pytorch's CIFAR SE-ResNet (squeeze-excitation of Linear layers), all narrow.
 
     python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
     ONLY=timm_resnetv2_50d python3 notebooks-export/make_nets_fixtures.py Tests/NetsTests/Fixtures
@@ -58,7 +58,7 @@ class Lesioned(nn.Module):
         if kind in ("PreActBasic", "PreActBottleneck", "BitPreActivationBottleneckLayer"):
             # timm's ResNetV2 and transformers' Big Transfer: downsample(norm1(x)) or x
             return b.downsample(b.norm1(x)) if b.downsample is not None else x
-        if kind in ("BasicBlock", "Bottleneck"):   # torchvision and timm: relu(downsample(x) or x)
+        if kind in ("BasicBlock", "Bottleneck", "_SenetBlock"):   # torchvision, timm, senet.pytorch: relu(downsample(x) or x)
             return torch.relu(b.downsample(x) if b.downsample is not None else x)
         raise TypeError(type(b))
 
@@ -84,6 +84,9 @@ class Scaled(nn.Module):
         if type(b).__name__ == "Bottleneck":   # torchvision
             out = torch.relu(b.bn1(b.conv1(x)))
             out = b.bn3(b.conv3(torch.relu(b.bn2(b.conv2(out)))))
+            return torch.relu(a * out + (b.downsample(x) if b.downsample is not None else x))
+        if type(b).__name__ == "_SenetBlock":   # senet.pytorch, as its forward writes it
+            out = b.se(b.bn2(b.conv2(b.relu(b.bn1(b.conv1(x))))))
             return torch.relu(a * out + (b.downsample(x) if b.downsample is not None else x))
         if type(b).__name__ == "BottleneckBlock":   # timm's ByobNet, as its forward writes it
             h = b.attn_last(b.conv3_1x1(b.attn(b.conv2b_kxk(b.conv2_kxk(b.conv1_1x1(x))))))
@@ -190,7 +193,7 @@ def reinitialized_logits(model, x, index, seed):
 
 BLOCK_KINDS = {"BasicBlock", "PreActBlock", "HighwayLayer", "Transition", "Bottleneck", "_KuangliuBlock",
                "_KuangliuPreActBlock", "ResNetBasicLayer", "ResNetBottleNeckLayer", "PreActBasic", "PreActBottleneck",
-               "BottleneckBlock", "BitPreActivationBottleneckLayer"}
+               "BottleneckBlock", "BitPreActivationBottleneckLayer", "_SenetBlock"}
 
 
 def blocks_in_order(model):
@@ -553,6 +556,9 @@ def main():
     torch.manual_seed(5)
     make(out, "timm_ecaresnet", zoo.narrow_timm("ecaresnet18d", channels=(16, 32, 64, 128)), (3, 32, 32),
          drops=[(0,), (3,), (6,)], duplicates=[1, 7])
+    torch.manual_seed(6)
+    make(out, "senet_cifar", zoo.SenetCifarResNet(blocks_per_stage=2, width=8, reduction=2), (3, 32, 32), drops=[(0,), (2,), (5,)],
+         duplicates=[1], scales=[(3, 0.5)])
 
 
 if __name__ == "__main__":

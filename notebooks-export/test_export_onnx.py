@@ -155,6 +155,11 @@ def main():
     eca = zoo_layouts.narrow_timm("ecaresnet18d")
     um.randomize_batchnorm(eca, generator)
     converts("timm ECA-ResNet (a 1-D convolution across the channels)", eca, 64, folded=True)
+    # The squeeze-excitation users write themselves: Gemm layers on the pooled channels, the gate
+    # reshaped back to (N, C, 1, 1) and expanded.
+    senet = zoo_layouts.SenetCifarResNet(width=8, reduction=2)
+    um.randomize_batchnorm(senet, generator)
+    converts("senet.pytorch's SE-ResNet (squeeze-excitation of Linear layers)", senet, 32, folded=True)
     try:
         import onnxscript  # noqa: F401
         converts("torchvision resnet18 with group norm through the dynamo exporter", grouped, 64, folded=False, dynamo=True)

@@ -16,6 +16,10 @@
   zero-padded stem pooling.
 - narrow_timm_ts(): timm's ByobNet '-ts' ResNeXt (SiLU activations, tiered stem), narrow.
 - small_hf_config(), small_hf_bit_config(): transformers ResNet and BitConfig small enough to commit.
+- SenetCifarResNet: the layout of moskomule/senet.pytorch's CIFAR SE-ResNets (se_resnet20 and
+  kin), the squeeze-excitation most users write themselves: `se.fc` a Sequential of Linear
+  layers without biases, on pooled channels viewed as (N, C), the gate viewed back as
+  (N, C, 1, 1) and expanded; `downsample` a 1x1 convolution and batch norm.
 """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -132,6 +136,58 @@ class _Kuangliu(nn.Module):
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
         out = F.avg_pool2d(out, 4)
         return self.linear(out.view(out.size(0), -1))
+
+
+class _SenetSELayer(nn.Module):
+    def __init__(self, channels, reduction):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(channels, channels // reduction, bias=False), nn.ReLU(inplace=True),
+                                nn.Linear(channels // reduction, channels, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        gate = self.fc(self.avg_pool(x).view(n, c)).view(n, c, 1, 1)
+        return x * gate.expand_as(x)
+
+
+class _SenetBlock(nn.Module):
+    def __init__(self, inputs, planes, stride, reduction):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(inputs, planes, 3, stride, 1, bias=False), nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False), nn.BatchNorm2d(planes)
+        self.se = _SenetSELayer(planes, reduction)
+        self.downsample = None
+        if stride != 1 or inputs != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(inputs, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        residual = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.se(self.bn2(self.conv2(out)))
+        return self.relu(out + residual)
+
+
+class SenetCifarResNet(nn.Module):
+    def __init__(self, blocks_per_stage=1, width=16, reduction=4, num_classes=10):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width)
+        self.relu = nn.ReLU(inplace=True)
+        inputs = width
+        for stage in range(3):
+            planes = width * 2 ** stage
+            blocks = [_SenetBlock(inputs, planes, 1 if stage == 0 else 2, reduction)]
+            blocks += [_SenetBlock(planes, planes, 1, reduction) for _ in range(blocks_per_stage - 1)]
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+            inputs = planes
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(inputs, num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(self.avgpool(x).view(x.size(0), -1))
 
 
 def KuangliuResNet18(width=64, num_classes=10):

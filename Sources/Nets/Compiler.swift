@@ -169,15 +169,17 @@ struct Compiler {
     }
 
     /// reduce (1x1 conv with bias, optionally a batch norm), ReLU, expand (1x1 conv with bias),
-    /// read as linear layers over the pooled channels.
+    /// read as linear layers over the pooled channels. Users' own squeeze-excitation often pools,
+    /// flattens and uses linear layers (senet.pytorch's SELayer): the same map, read the same way.
     func squeezeExcitation(_ layer: Layer, at where_: String) throws -> SqueezeExcitation {
         guard features == nil else { throw NetsError("\(where_): squeeze-excitation needs an image") }
-        let inner = layer.layers ?? []
-        let ops = inner.map(\.op)
+        var inner = layer.layers ?? []
+        if inner.first?.op == .flatten { inner.removeFirst() }
+        let ops = inner.map { $0.op == .linear ? .conv : $0.op }
         if ops == [.channelConv] { return SqueezeExcitation(excitation: .channelConvolution(try channelConvolution(inner[0], at: where_))) }
         guard ops == [.conv, .relu, .conv] || ops == [.conv, .batchnorm, .relu, .conv] else {
-            throw NetsError("\(where_): squeeze-excitation must be conv, [batchnorm,] relu, conv, or one channel_conv (ECA); "
-                            + "found \(ops.map(\.rawValue))")
+            throw NetsError("\(where_): squeeze-excitation must be conv (or linear), [batchnorm,] relu, conv (or linear), "
+                            + "or one channel_conv (ECA); found \((layer.layers ?? []).map(\.op.rawValue))")
         }
         let part = "squeeze-excitation's convolutions"
         let reduce = try pointwiseLinear(inner[0], in: channels, foldingIn: inner.count == 4 ? inner[1] : nil, part: part, at: where_)
@@ -203,14 +205,18 @@ struct Compiler {
     }
 
     /// A 1x1 convolution on pooled features, read as the linear layer it is: the weights laid
-    /// out [out, in, 1, 1] are those of [out, in]. `bn`, a batch norm after it, is folded in.
+    /// out [out, in, 1, 1] are those of [out, in]. A linear layer is taken as it is (biased
+    /// unless it says not, as the model format's linear layers are). `bn`, a batch norm after
+    /// it, is folded in.
     func pointwiseLinear(_ conv: Layer, in inFeatures: Int, foldingIn bn: Layer?, part: String, at where_: String) throws -> Linear {
-        guard let name = conv.name, let out = conv.out, conv.kernel == 1, (conv.groups ?? 1) == 1,
-              (conv.stride ?? 1) == 1, (conv.padding ?? [0]).allSatisfy({ $0 == 0 }) else {
+        let isLinear = conv.op == .linear
+        guard let name = conv.name, let out = conv.out, isLinear || (conv.kernel == 1 && (conv.groups ?? 1) == 1
+              && (conv.stride ?? 1) == 1 && (conv.padding ?? [0]).allSatisfy({ $0 == 0 })) else {
             throw NetsError("\(where_): \(part) must be 1x1, ungrouped and unpadded")
         }
-        var weight = try reader.take("\(name).weight", shape: [out, inFeatures, 1, 1])
-        var bias = conv.bias == true ? try reader.take("\(name).bias", shape: [out]) : [Float](repeating: 0, count: out)
+        var weight = try reader.take("\(name).weight", shape: isLinear ? [out, inFeatures] : [out, inFeatures, 1, 1])
+        let biased = isLinear ? conv.bias != false : conv.bias == true
+        var bias = biased ? try reader.take("\(name).bias", shape: [out]) : [Float](repeating: 0, count: out)
         if let bn {
             let norm = try batchNorm(bn, features: out, at: where_)
             for o in 0..<out {

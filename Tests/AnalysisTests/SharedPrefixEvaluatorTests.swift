@@ -92,10 +92,11 @@ final class SharedPrefixEvaluatorTests: XCTestCase {
         // kuangliu_preact18), ResNet-D's average pool before it (timm_resnet18d), with
         // squeeze-excitation in the branch (timm_seresnet18), pooled from a pre-activation with a
         // convolution classifier (timm_resnetv2_50d), group norms (timm_bit), SiLU (timm_resnext_ts),
-        // padding that differs by side (hf_bit_same), ECA (timm_ecaresnet).
+        // padding that differs by side (hf_bit_same), ECA (timm_ecaresnet), squeeze-excitation of
+        // Linear layers (senet_cifar).
         for model in ["resnet20_a", "resnet20_b", "preact20_a", "highway", "bottleneck_small", "plain20", "resnet8_c",
                       "preact8_b", "kuangliu_preact18", "timm_resnet18d", "timm_seresnet18", "timm_resnetv2_50d", "timm_bit",
-                      "timm_resnext_ts", "hf_bit_same", "timm_ecaresnet"] {
+                      "timm_resnext_ts", "hf_bit_same", "timm_ecaresnet", "senet_cifar"] {
             try checkAgainstNaiveLoop(model, DropOne())
         }
     }

@@ -145,6 +145,10 @@ final class NetworkParityTests: XCTestCase {
     /// ECA-ResNet (timm's ecaresnet50d arguments on basic blocks): a 1-D convolution across the
     /// pooled channels gates each branch, 3 taps up to 64 channels and 5 at 128.
     func testTimmECAResNet() throws { try check("timm_ecaresnet") }
+    /// The squeeze-excitation users write themselves (senet.pytorch's SELayer): the pooled
+    /// channels flattened, Linear layers without biases, the gate viewed back and expanded. It
+    /// was refused when the model loaded ("found flatten, linear, relu, linear").
+    func testSqueezeExcitationWrittenWithLinearLayers() throws { try check("senet_cifar") }
 
     func testNoConvolutionFellBackToASlowKernel() throws {
         // Only these networks' plans: the property tests' odd shapes (7x7 stride 3 in groups of 4)

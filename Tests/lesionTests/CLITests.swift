@@ -66,7 +66,7 @@ final class CLITests: XCTestCase {
         let result = try CLI.run(["info", netsFixture("timm_ecaresnet.model.h5")])
         XCTAssertEqual(result.status, 0, result.stderr)
         try assertGolden(result.stdout, "info-timm_ecaresnet.txt")
-        for (fixture, gate) in [("timm_seresnet18", "SE"), ("timm_ecaresnet", "ECA"), ("resnet20_a", nil)] {
+        for (fixture, gate) in [("timm_seresnet18", "SE"), ("timm_ecaresnet", "ECA"), ("senet_cifar", "SE"), ("resnet20_a", nil)] {
             let json = try CLI.run(["info", netsFixture("\(fixture).model.h5"), "--json"]).stdout
             let blocks = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])["blocks"] as? [[String: Any]]
             XCTAssertEqual(Set(blocks?.map { $0["channelGate"] as? String } ?? []), [gate], fixture)
