@@ -68,7 +68,7 @@ class Lowering(PatternLowering):
         self.nodes, self.weights = [], {}
         self.writer = {}          # tensor name -> graph node id
         self.pending_pad = {}     # tensor name -> (source tensor, [top, left, bottom, right])
-        self.pending_matmul = {}  # tensor name -> (source tensor, weight [out, in], module)
+        self.pending_matmul = {}  # tensor name -> (source tensor, weight [out, in], module, the MatMul node)
         self.pending_group = {}   # tensor name -> GroupNormParts, a group norm's nodes read so far
         self.shape_of = {}        # tensor name -> the tensor a Shape node reads
         self.names = set()
@@ -106,8 +106,8 @@ class Lowering(PatternLowering):
     def source_of(self, node, tensor):
         if tensor in self.pending_pad:
             self.fail(node, "reads a Pad output; only a convolution or pooling can absorb a Pad")
-        if tensor in self.pending_matmul:
-            self.fail(node, "reads a MatMul output; only an Add of a constant bias may follow a MatMul")
+        if tensor in self.pending_matmul:   # no Add of a bias came: a linear layer without one
+            self.settle_matmul(tensor)
         if tensor in self.pending_group:
             parts = self.pending_group[tensor]
             if parts.stage in ("grouped", "normalized"):
@@ -184,8 +184,10 @@ class Lowering(PatternLowering):
             handler(node)
         for tensor in [t for t, parts in self.pending_group.items() if parts.stage in ("restored", "scaled")]:
             self.settle_group_norm(tensor)
-        for tensor in list(self.pending_pad) + list(self.pending_matmul) + list(self.pending_group):
-            raise ExportError(f"{self.source}: '{tensor}' (a Pad, MatMul or group-norm reshape output) is never absorbed "
+        for tensor in list(self.pending_matmul):   # a bias-free classifier: the graph's output
+            self.settle_matmul(tensor)
+        for tensor in list(self.pending_pad) + list(self.pending_group):
+            raise ExportError(f"{self.source}: '{tensor}' (a Pad or group-norm reshape output) is never absorbed "
                               "by the layer after it")
         outputs = [o.name for o in self.graph.output]
         if len(outputs) != 1 or outputs[0] not in self.writer:
@@ -324,12 +326,17 @@ class Lowering(PatternLowering):
         # Unravel's flatten is a no-op on pooled features and on a 1x1 map; anything else fails when it loads.
         self.emit(node, "flatten", [self.source_of(node, node.input[0])])
 
-    def linear(self, node, x, weight, bias, module):
+    def linear(self, node, x, weight, bias, module, output=None):
         name = self.unique(module)
         self.weights[f"{name}.weight"] = np.ascontiguousarray(weight, dtype=np.float32)
         if bias is not None:
             self.weights[f"{name}.bias"] = np.asarray(bias, dtype=np.float32).reshape(-1)
-        self.emit(node, "linear", [self.source_of(node, x)], name=name, out=int(weight.shape[0]), bias=bias is not None)
+        self.emit(node, "linear", [self.source_of(node, x)], output=output, name=name, out=int(weight.shape[0]),
+                  bias=bias is not None)
+
+    def settle_matmul(self, tensor):
+        source, weight, module, node = self.pending_matmul.pop(tensor)
+        self.linear(node, source, weight, None, module, output=tensor)
 
     def gemm(self, node):
         attrs = attributes(node)
@@ -351,13 +358,13 @@ class Lowering(PatternLowering):
         if weight.ndim != 2:
             self.fail(node, "only a matrix product with a 2-D constant maps")
         module = module_path(node)
-        self.pending_matmul[node.output[0]] = (node.input[0], weight.T, module)
+        self.pending_matmul[node.output[0]] = (node.input[0], weight.T, module, node)
 
     def add(self, node):
         a, b = node.input[0], node.input[1]
         for x, c in ((a, b), (b, a)):
             if x in self.pending_matmul and c in self.constants:
-                source, weight, module = self.pending_matmul.pop(x)
+                source, weight, module, _ = self.pending_matmul.pop(x)
                 self.linear(node, source, weight, self.constants[c], module)
                 return
             if x in self.pending_group and self.pending_group[x].stage in ("restored", "scaled") and c in self.constants:
@@ -366,13 +373,7 @@ class Lowering(PatternLowering):
                 return
         if a in self.constants or b in self.constants:
             self.fail(node, "adds a constant that is not the bias of a MatMul")
-        self.finish_matmuls(node)
         self.emit(node, "add", [self.source_of(node, a), self.source_of(node, b)])
-
-    def finish_matmuls(self, node):
-        for tensor in [t for t in node.input if t in self.pending_matmul]:
-            source, weight, module = self.pending_matmul.pop(tensor)
-            self.linear(node, source, weight, None, module)
 
     def mul(self, node):
         for x, c in ((node.input[0], node.input[1]), (node.input[1], node.input[0])):
