@@ -4,10 +4,13 @@ saved by Keras itself as legacy .h5, .weights.h5 (+ its config) and .keras, with
 predictions on a small batch; and the pre-activation .keras re-zipped by Python's zipfile with
 ZIP_DEFLATED (preact20.deflated.keras), as an archive re-packed by a user's tools comes, since
 Keras itself stores its members uncompressed; and a small ImageNet-form network whose max
-poolings pad differently on each side (stem_pool.keras).
+poolings pad differently on each side (stem_pool.keras); and a CIFAR-form network whose blocks
+gate their branch with squeeze-excitation as Keras users write it (se_block.keras: global pooling,
+Dense relu, Dense sigmoid, Reshape to (1, 1, C), Multiply).
 
     KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
     ONLY=stem_pool KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
+    ONLY=se_block KERAS_BACKEND=jax python3 notebooks-export/make_keras_fixtures.py Tests/NetsTests/Fixtures/keras
 """
 import json
 import os
@@ -76,6 +79,26 @@ def stem_pool(classes=10):
     return keras.Model(inputs, layers.Dense(classes)(x), name="stem_pool")
 
 
+def se_block(classes=10):
+    """Two basic blocks whose branch is gated by squeeze-excitation of Dense layers, the second
+    downsampling through a 1x1 projection."""
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)))
+    for filters, stride in ((8, 1), (16, 2)):
+        y = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(filters, 3, strides=stride, padding="same",
+                                                                                use_bias=False)(x)))
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+        gate = layers.Dense(filters // 4, activation="relu")(layers.GlobalAveragePooling2D()(y))
+        gate = layers.Reshape((1, 1, filters))(layers.Dense(filters, activation="sigmoid")(gate))
+        y = layers.Multiply()([y, gate])
+        shortcut = x
+        if stride != 1:
+            shortcut = layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x))
+        x = layers.Activation("relu")(layers.Add()([y, shortcut]))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(classes)(x), name="se_block")
+
+
 def randomize(model, rng):
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
@@ -93,10 +116,12 @@ def deflated_copy(source, target):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/NetsTests/Fixtures/keras"
     os.makedirs(out, exist_ok=True)
-    # ONLY=stem_pool makes that fixture alone (it draws from its own seed), leaving the others as
-    # they were.
+    # ONLY=stem_pool or ONLY=se_block makes that fixture alone (each draws from its own seed),
+    # leaving the others as they were.
     if os.environ.get("ONLY", "stem_pool") == "stem_pool":
         make_stem_pool(out)
+    if os.environ.get("ONLY", "se_block") == "se_block":
+        make_se_block(out)
     if os.environ.get("ONLY"):
         return
     rng = np.random.default_rng(0)
@@ -138,6 +163,20 @@ def make_stem_pool(out):
         f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
         f.attrs["keras_version"] = keras.__version__
     print("wrote stem_pool")
+
+
+def make_se_block(out):
+    rng = np.random.default_rng(2)
+    keras.utils.set_random_seed(2)
+    model = se_block()
+    randomize(model, rng)
+    model.save(os.path.join(out, "se_block.keras"))
+    x = rng.standard_normal((4, 16, 16, 3)).astype(np.float32)
+    with h5py.File(os.path.join(out, "se_block.expected.h5"), "w") as f:
+        f["input_nhwc"] = x
+        f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+        f.attrs["keras_version"] = keras.__version__
+    print("wrote se_block")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,14 @@ struct KerasConverter {
                 let other = shapes[layer.inputs[1]] ?? shape
                 guard other == shape else { throw NetsError("\(where_): adds \(shape) and \(other)") }
                 emit(.add)
+            case "Reshape":
+                // Squeeze-excitation's gate, pooled features viewed as a 1x1 map before the Multiply.
+                let target = config["target_shape"] as? [Int]
+                guard shape.h == 0, target == [1, 1, shape.c] else {
+                    throw NetsError("\(where_): only pooled features reshaped to (1, 1, channels) are supported, "
+                                    + "not \(target.map { "\($0)" } ?? "this shape")")
+                }
+                emit(.identity)
             case "Multiply":
                 emit(.mul)
             default:

@@ -54,6 +54,19 @@ final class KerasTests: XCTestCase {
         assertClose(try network.forward(input).values, try expected.dataset("logits").read(as: Float.self), "stem_pool logits")
     }
 
+    /// Squeeze-excitation as Keras users write it: global pooling, Dense relu, Dense sigmoid,
+    /// Reshape to (1, 1, C), Multiply. The Reshape was refused ("this layer class cannot be
+    /// mapped"); it is the gate viewed as a 1x1 map.
+    func testSqueezeExcitationOfDenseLayersMatchesKeras() throws {
+        let network = try ModelFile.load(keras("se_block.keras"))
+        XCTAssertEqual(network.blockCount, 2)
+        XCTAssertEqual(network.architecture.blocks.map { $0.branch.contains { $0.op == .squeezeExcitation } }, [true, true])
+        let expected = try File.open(keras("se_block.expected.h5")).root
+        let data = try expected.dataset("input_nhwc")
+        let input = Tensor(shape: try data.shape, values: try data.read(as: Float.self))
+        assertClose(try network.forward(input).values, try expected.dataset("logits").read(as: Float.self), "se_block logits")
+    }
+
     func testLessonOnlyRunsOnWhatItConverted() throws {
         let network = try ModelFile.load(keras("resnet20.h5"))
         let expected = try File.open(keras("resnet20.expected.h5")).root
