@@ -156,13 +156,7 @@ def make_stem_pool(out):
     for norm in (norms[0], norms[-1]):
         gamma, beta, mean, variance = norm.get_weights()
         norm.set_weights([gamma, beta - 2, mean, variance])
-    model.save(os.path.join(out, "stem_pool.keras"))
-    x = rng.standard_normal((4, 32, 32, 3)).astype(np.float32)
-    with h5py.File(os.path.join(out, "stem_pool.expected.h5"), "w") as f:
-        f["input_nhwc"] = x
-        f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
-        f.attrs["keras_version"] = keras.__version__
-    print("wrote stem_pool")
+    save_with_predictions(model, out, rng.standard_normal((4, 32, 32, 3)).astype(np.float32))
 
 
 def make_se_block(out):
@@ -170,13 +164,17 @@ def make_se_block(out):
     keras.utils.set_random_seed(2)
     model = se_block()
     randomize(model, rng)
-    model.save(os.path.join(out, "se_block.keras"))
-    x = rng.standard_normal((4, 16, 16, 3)).astype(np.float32)
-    with h5py.File(os.path.join(out, "se_block.expected.h5"), "w") as f:
+    save_with_predictions(model, out, rng.standard_normal((4, 16, 16, 3)).astype(np.float32))
+
+
+def save_with_predictions(model, out, x):
+    """NAME.keras, and NAME.expected.h5 with the inputs x and Keras' logits on them."""
+    model.save(os.path.join(out, f"{model.name}.keras"))
+    with h5py.File(os.path.join(out, f"{model.name}.expected.h5"), "w") as f:
         f["input_nhwc"] = x
         f["logits"] = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
         f.attrs["keras_version"] = keras.__version__
-    print("wrote se_block")
+    print("wrote", model.name)
 
 
 if __name__ == "__main__":
