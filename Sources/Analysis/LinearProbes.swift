@@ -116,6 +116,8 @@ public final class LinearProbes: FittedProbe, ResumableGroup {
                               "fitting_data": fittingData ?? "the data"])
     }
 
+    static let rowColumns = ["correct"]
+
     public func write(into root: Group) throws {
         let group = try root.createGroup(id)
         try group.setAttribute("method", "ridge regression on one-hot targets over globally pooled block outputs, closed form")
@@ -124,7 +126,7 @@ public final class LinearProbes: FittedProbe, ResumableGroup {
         try group.setAttribute("fitting_images", Int64(fittingImages))
         try group.setAttribute("evaluated_images", Int64(evaluated))
         try group.setAttribute("network_correct", Int64(networkCorrect))
-        try batches.writeProgress(group, settings: settings, rows: correct.map(Double.init), columns: ["correct"])
+        try batches.writeProgress(group, settings: settings, rows: correct.map(Double.init), columns: Self.rowColumns)
         guard isComplete else { return }
         try group.setAttribute("network_accuracy", Double(networkCorrect) / Double(max(evaluated, 1)))
         try group.column("block", (0..<network.blockCount).map(Double.init), units: "block number")
@@ -143,7 +145,7 @@ public final class LinearProbes: FittedProbe, ResumableGroup {
 extension LinearProbes {
     /// Takes up the scoring tallies an earlier run saved in `group` (the fit is made again).
     public func resume(from group: Group, path: String) throws {
-        guard let table = try batches.resume(from: group, settings: settings, columns: ["correct"], rows: network.blockCount,
+        guard let table = try batches.resume(from: group, settings: settings, columns: Self.rowColumns, rows: network.blockCount,
                                              path: path) else { return }
         correct = table.map { Int($0[0]) }
         evaluated = Int(try group.attribute("evaluated_images", as: Int64.self))

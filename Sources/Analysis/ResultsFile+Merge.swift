@@ -62,7 +62,7 @@ extension ResultsFile {
                 try same("model_sha256", holder, referenceHolder, what: "model", shard: shard, first: first, remedy: remedy)
             }
             try same("data_sha256", root, reference, what: "dataset", shard: shard, first: first, remedy: remedy)
-            let arithmetic = try [root, reference].map { $0.hasAttribute("arithmetic") ? try $0.stringAttribute("arithmetic") : "an unrecorded arithmetic" }
+            let arithmetic = try [root, reference].map { try ResultsFile.arithmetic(of: $0) ?? "an unrecorded arithmetic" }
             guard arithmetic[0] == arithmetic[1] else {
                 throw AnalysisError(.conflict, "\(shard) was computed with \(arithmetic[0]), \(first) with \(arithmetic[1]); "
                                     + "their last digits would differ, so merge shards computed by one Unravel on one kind of CPU")

@@ -195,7 +195,7 @@ public enum ResultsFile {
         // Results computed (a data hash is recorded with them) under another arithmetic would
         // mix two roundings in one file, and in one experiment on --resume.
         if previous.hasAttribute("data_sha256") {
-            let held = previous.hasAttribute("arithmetic") ? try previous.stringAttribute("arithmetic") : nil
+            let held = try arithmetic(of: previous)
             guard held == provenance.arithmetic else {
                 throw AnalysisError(.conflict, "\(path) holds results computed with \(held ?? "an arithmetic the Unravel that made it did not record"); "
                                     + "this run's is \(provenance.arithmetic), and their last digits would differ; "
@@ -211,6 +211,11 @@ public enum ResultsFile {
             throw AnalysisError(.conflict, "\(path) holds results made with batch size \(held), not \(provenance.batchSize)",
                                 remedy: .addWithBatchSize(held))
         }
+    }
+
+    /// The arithmetic a results file's root records (nil from an Unravel that recorded none).
+    static func arithmetic(of root: Group) throws -> String? {
+        root.hasAttribute("arithmetic") ? try root.stringAttribute("arithmetic") : nil
     }
 
     /// The root of an existing results file, refusing another kind of file (a model given as -o,

@@ -17,14 +17,7 @@ struct RunningBatches: Sendable {
     }
 
     /// The batches it measures in all, when known.
-    var total: Int? {
-        switch (count, limit) {
-        case let (count?, limit?): return min(count, limit)
-        case let (count?, nil): return count
-        case let (nil, limit?): return limit
-        case (nil, nil): return nil
-        }
-    }
+    var total: Int? { [count, limit].compactMap { $0 }.min() }
 
     /// Batches already in the sums are not measured again. Without a batch count, every batch
     /// within the limit is, so one probe can add up several runs.
