@@ -109,9 +109,9 @@ class PatternLowering:
 
     def settle_group_norm(self, tensor, output=None):
         """Emits the group norm whose nodes end at `tensor` (written as `output`, the Add's, when
-        given): a missing scale is 1 and a missing shift 0."""
+        given): a missing scale is 1 and a missing shift 0, when the reshape back gave the channels."""
         parts = self.pending_group.pop(tensor)
-        gamma = parts.gamma if parts.gamma is not None else np.ones(parts.channels or 0, np.float32)
+        gamma = parts.gamma if parts.gamma is not None else np.ones(parts.map_channels or 0, np.float32)
         beta = parts.beta if parts.beta is not None else np.zeros_like(gamma)
         if gamma.size == 0:
             self.fail(parts.node, "a group norm without a per-channel affine, whose channel count the graph does not give")

@@ -129,6 +129,21 @@ class InstanceNormed(nn.Module):
         return self.fc(self.layer1(torch.relu(self.bn1(self.conv1(x)))).mean((2, 3)))
 
 
+class UnscaledGroupNorms(nn.Module):
+    """A residual block normalised by group norms without an affine, which the dynamo exporter
+    writes with no Mul or Add after the reshape back: the map's channels come from its shape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.gn1 = nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.GroupNorm(2, 8, affine=False)
+        self.conv2, self.gn2 = nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.GroupNorm(2, 8, affine=False)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.gn1(self.conv1(x)))
+        return self.fc(torch.relu(x + self.gn2(self.conv2(x))).mean((2, 3)))
+
+
 def main():
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
@@ -155,8 +170,8 @@ def main():
     eca = zoo_layouts.narrow_timm("ecaresnet18d")
     um.randomize_batchnorm(eca, generator)
     converts("timm ECA-ResNet (a 1-D convolution across the channels)", eca, 64, folded=True)
-    # The squeeze-excitation users write themselves: Gemm layers on the pooled channels, the gate
-    # reshaped back to (N, C, 1, 1) and expanded.
+    # The squeeze-excitation users write themselves: bias-free Linear layers (a MatMul with no Add
+    # after it) on the pooled channels, the gate reshaped back to (N, C, 1, 1) and expanded.
     senet = zoo_layouts.SenetCifarResNet(width=8, reduction=2)
     um.randomize_batchnorm(senet, generator)
     converts("senet.pytorch's SE-ResNet (squeeze-excitation of Linear layers)", senet, 32, folded=True)
@@ -165,6 +180,8 @@ def main():
         converts("torchvision resnet18 with group norm through the dynamo exporter", grouped, 64, folded=False, dynamo=True)
         converts("timm Big Transfer through the dynamo exporter", bit, 64, folded=False, dynamo=True, blocks="stages.1.blocks.1")
         converts("timm ECA-ResNet through the dynamo exporter", eca, 64, folded=True, dynamo=True)
+        converts("group norms without an affine through the dynamo exporter", UnscaledGroupNorms(), 16, folded=False,
+                 dynamo=True, blocks="node_add")
         converts("torchvision resnet18 through the dynamo exporter (which folds batch norm)", resnet18, 224, folded=True,
                  dynamo=True, blocks="layer1.0")
         # The dynamo exporter writes F.pad as one Pad with constant pads (the legacy one computes
